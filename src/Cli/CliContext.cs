@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Text.Json;
+using Mesh.Protocol.Api;
+using Spectre.Console;
+
+namespace Mesh.Cli;
+
+/// <summary>The options every command takes, and how a command prints: tables for people, JSON with --json.</summary>
+public sealed class GlobalOptions
+{
+    public const string DefaultApi = "127.0.0.1:4711";
+
+    public Option<string> Api { get; } = new("--api")
+    {
+        Description = $"control API of the node to talk to, HOST:PORT (default $MESH_API or {DefaultApi})",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESH_API") is { Length: > 0 } env ? env : DefaultApi,
+    };
+
+    public Option<bool> Json { get; } = new("--json") { Description = "print JSON instead of tables", Recursive = true };
+}
+
+/// <summary>What one command invocation works with.</summary>
+public sealed class CliContext(ParseResult parse, GlobalOptions globals, TextWriter output, TextWriter error) : IDisposable
+{
+    private readonly Lazy<MeshClient> _client = new(() => new MeshClient(parse.GetValue(globals.Api)!));
+    private readonly Lazy<IAnsiConsole> _console = new(() => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(output),
+        Ansi = AnsiSupport.Detect,
+        ColorSystem = ColorSystemSupport.Detect,
+    }));
+
+    public MeshClient Client => _client.Value;
+    public bool Json => parse.GetValue(globals.Json);
+    public ParseResult Parse => parse;
+    public TextWriter Out => output;
+    public TextWriter Error => error;
+    public IAnsiConsole Console => _console.Value;
+
+    public void WriteJson<T>(T value) => output.WriteLine(JsonSerializer.Serialize(value, ApiJson.Options));
+
+    /// <summary>A plain table: a header row and aligned columns, fit for a terminal and for grep.</summary>
+    public void WriteTable(string[] headers, IEnumerable<string[]> rows)
+    {
+        var table = new Table().Border(TableBorder.None).HideRowSeparators();
+        foreach (var h in headers) table.AddColumn(new TableColumn(new Text(h.ToUpperInvariant(), new Style(decoration: Decoration.Bold))).PadLeft(0).PadRight(2));
+        foreach (var row in rows) table.AddRow(row.Select(c => new Text(c)).ToArray<Spectre.Console.Rendering.IRenderable>());
+        Console.Write(table);
+    }
+
+    public void Dispose()
+    {
+        if (_client.IsValueCreated) _client.Value.Dispose();
+    }
+}

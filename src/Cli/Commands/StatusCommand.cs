@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Mesh.Protocol.Api;
+
+namespace Mesh.Cli.Commands;
+
+/// <summary><c>mesh status [NAME] [--watch]</c>: where each targeted node stands with each manifest's head revision.</summary>
+public static class StatusCommand
+{
+    public static Command Create(CliRunner run)
+    {
+        var name = new Argument<string?>("name") { Description = "only this manifest", Arity = ArgumentArity.ZeroOrOne };
+        var watch = new Option<bool>("--watch") { Description = "print the table again whenever a report arrives" };
+        var command = new Command("status", "show, per node and manifest, whether the current revision is applied") { name, watch };
+        command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
+        {
+            var manifest = parse.GetValue(name);
+            if (!parse.GetValue(watch)) return Print(ctx, await ctx.Client.StatusAsync(manifest, cancel));
+
+            var events = await ctx.Client.EventsAsync(cancel);
+            Print(ctx, await ctx.Client.StatusAsync(manifest, cancel));
+            await foreach (var e in events.WithCancellation(cancel))
+            {
+                if (e.Kind is not ("report" or "revision" or "member")) continue;
+                ctx.Out.WriteLine();
+                Print(ctx, await ctx.Client.StatusAsync(manifest, cancel));
+            }
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>Prints the status; the exit code says whether every node is ok.</summary>
+    private static int Print(CliContext ctx, NodeStatus[] status)
+    {
+        if (ctx.Json) ctx.WriteJson(status);
+        else if (status.Length == 0) ctx.Out.WriteLine("no manifests target any node");
+        else
+            ctx.WriteTable(["node", "manifest", "state", "version", "changed", "applied", "detail"], status.Select(s => new[]
+            {
+                s.Node, s.Manifest, s.State, s.Head.Version.ToString(),
+                s.Report is { } r && s.State != "pending" ? r.Changed.ToString() : "",
+                s.Report is { } t ? Format.Age(t.Time) : "",
+                s.State switch
+                {
+                    "failed" => s.Report?.Error ?? "",
+                    "pending" when s.Report is { } old => $"last applied {old.Version}",
+                    _ => "",
+                },
+            }));
+        return status.All(s => s.State == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+}

@@ -1,0 +1,30 @@
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Cli;
+
+/// <summary>How values read in tables and lines.</summary>
+public static class Format
+{
+    public static string ShortHash(string hash) => hash.Length > 12 ? hash[..12] : hash;
+
+    public static string Age(DateTimeOffset time)
+    {
+        var age = DateTimeOffset.UtcNow - time;
+        return age.TotalSeconds < 60 ? $"{Math.Max(0, (int)age.TotalSeconds)}s ago"
+            : age.TotalMinutes < 60 ? $"{(int)age.TotalMinutes}m ago"
+            : age.TotalHours < 48 ? $"{(int)age.TotalHours}h ago"
+            : time.ToString("yyyy-MM-dd HH:mm");
+    }
+
+    public static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KiB",
+        _ => $"{bytes / (1024.0 * 1024):0.#} MiB",
+    };
+
+    /// <summary>One line for a report, as push --wait and events print it.</summary>
+    public static string Report(ApplyReport r) => r.Succeeded
+        ? $"ok      {r.Node}  {r.Manifest} {r.Version}  {r.Changed} changed  {r.DurationMs} ms"
+        : $"FAILED  {r.Node}  {r.Manifest} {r.Version}  {r.Error}";
+}

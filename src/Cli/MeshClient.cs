@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Mesh.Protocol.Api;
+
+namespace Mesh.Cli;
+
+/// <summary>
+/// The CLI's only way into the mesh: the node's versioned control API. Turns transport and
+/// API failures into <see cref="CliException"/>s that say what went wrong and where.
+/// </summary>
+public sealed class MeshClient(string api) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = new Uri($"http://{api}/"), Timeout = Timeout.InfiniteTimeSpan };
+
+    public string Api => api;
+
+    public Task<MemberInfo[]> MembersAsync(CancellationToken cancel) => GetAsync<MemberInfo[]>("v1/members", cancel);
+
+    public Task<ManifestSummary[]> ManifestsAsync(CancellationToken cancel) => GetAsync<ManifestSummary[]>("v1/manifests", cancel);
+
+    public Task<ManifestDetail> ManifestAsync(string name, CancellationToken cancel) =>
+        GetAsync<ManifestDetail>($"v1/manifests/{Uri.EscapeDataString(name)}", cancel);
+
+    public Task<NodeStatus[]> StatusAsync(string? manifest, CancellationToken cancel) =>
+        GetAsync<NodeStatus[]>(manifest is null ? "v1/status" : $"v1/status?manifest={Uri.EscapeDataString(manifest)}", cancel);
+
+    public async Task<PushResponse> PushAsync(PushRequest request, CancellationToken cancel)
+    {
+        using var response = await Send(() => _http.PostAsJsonAsync("v1/push", request, ApiJson.Options, cancel));
+        return await Read<PushResponse>(response, cancel);
+    }
+
+    /// <summary>
+    /// Opens the live event stream. When this returns the node has registered the listener,
+    /// so every event from then on is seen.
+    /// </summary>
+    public async Task<IAsyncEnumerable<MeshEvent>> EventsAsync(CancellationToken cancel)
+    {
+        var response = await Send(() => _http.GetAsync("v1/events", HttpCompletionOption.ResponseHeadersRead, cancel));
+        if (!response.IsSuccessStatusCode) await Read<object>(response, cancel);
+        return ReadEvents(response, cancel);
+    }
+
+    private static async IAsyncEnumerable<MeshEvent> ReadEvents(HttpResponseMessage response, [EnumeratorCancellation] CancellationToken cancel)
+    {
+        using (response)
+        {
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel));
+            while (await reader.ReadLineAsync(cancel) is { } line)
+            {
+                if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+                var e = JsonSerializer.Deserialize<MeshEvent>(line["data: ".Length..], ApiJson.Options);
+                if (e is not null) yield return e;
+            }
+        }
+    }
+
+    private async Task<T> GetAsync<T>(string path, CancellationToken cancel)
+    {
+        using var response = await Send(() => _http.GetAsync(path, cancel));
+        return await Read<T>(response, cancel);
+    }
+
+    private async Task<HttpResponseMessage> Send(Func<Task<HttpResponseMessage>> send)
+    {
+        try
+        {
+            return await send();
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException(ExitCodes.Unreachable,
+                $"cannot reach the control API at {api}: {e.Message} (is mesh-node running there? see --api)");
+        }
+    }
+
+    private static async Task<T> Read<T>(HttpResponseMessage response, CancellationToken cancel)
+    {
+        if (response.IsSuccessStatusCode)
+            return await response.Content.ReadFromJsonAsync<T>(ApiJson.Options, cancel)
+                ?? throw new CliException(ExitCodes.Failed, "the node sent an empty answer");
+
+        ApiError? error = null;
+        try
+        {
+            error = await response.Content.ReadFromJsonAsync<ApiError>(ApiJson.Options, cancel);
+        }
+        catch (JsonException)
+        {
+            // Not one of ours: fall through to the status line.
+        }
+        var code = response.StatusCode is HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge
+            ? ExitCodes.Invalid
+            : response.StatusCode == HttpStatusCode.NotFound ? ExitCodes.NotFound : ExitCodes.Failed;
+        throw new CliException(code, error?.Error ?? $"{(int)response.StatusCode} {response.ReasonPhrase}", error?.Details);
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>The process exit codes, the same for every command.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    /// <summary>The operation ran and did not succeed (a node failed to apply, a wait timed out).</summary>
+    public const int Failed = 1;
+    /// <summary>The input was refused (malformed manifest, bad flag).</summary>
+    public const int Invalid = 2;
+    /// <summary>The node's control API could not be reached.</summary>
+    public const int Unreachable = 3;
+    /// <summary>What was asked for does not exist.</summary>
+    public const int NotFound = 4;
+}
+
+public sealed class CliException(int exitCode, string message, IReadOnlyList<Mesh.Protocol.Manifests.ManifestError>? details = null)
+    : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+    public IReadOnlyList<Mesh.Protocol.Manifests.ManifestError>? Details { get; } = details;
+}

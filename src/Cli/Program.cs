@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Mesh.Cli;
+using Mesh.Cli.Commands;
+
+return await MeshCli.RunAsync(args, Console.Out, Console.Error);
+
+namespace Mesh.Cli
+{
+    /// <summary>The <c>mesh</c> command line: one command per file under Commands/, all speaking the control API.</summary>
+    public static class MeshCli
+    {
+        public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+        {
+            var globals = new GlobalOptions();
+            var run = new CliRunner(globals, output, error);
+            var root = new RootCommand("mesh: drive a Mesh configuration cluster through any of its nodes")
+            {
+                MembersCommand.Create(run),
+                PushCommand.Create(run),
+                ListCommand.Create(run),
+                GetCommand.Create(run),
+                StatusCommand.Create(run),
+                EventsCommand.Create(run),
+            };
+            root.Options.Add(globals.Api);
+            root.Options.Add(globals.Json);
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                foreach (var e in parse.Errors) error.WriteLine($"mesh: {e.Message}");
+                error.WriteLine("mesh: see 'mesh --help'");
+                return ExitCodes.Invalid;
+            }
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        }
+    }
+}

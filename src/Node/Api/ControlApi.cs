@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Mesh.Protocol.Api;
+using Mesh.Protocol.Manifests;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Node.Api;
+
+/// <summary>
+/// The control API: HTTP+JSON under <c>/v1/</c>, the only door the CLI (and scripts) use.
+/// Loopback by default. Every refusal is an <see cref="ApiError"/> body with a 4xx status.
+/// </summary>
+public static class ControlApi
+{
+    /// <summary>Largest request body accepted: a push of manifests, inline content included.</summary>
+    public const long MaxBodyBytes = 64L * 1024 * 1024;
+
+    public static async Task<WebApplication> StartAsync(MeshNode node)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(node.Settings.Api);
+            k.Limits.MaxRequestBodySize = MaxBodyBytes;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        var app = builder.Build();
+        Map(app, node);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static void Map(WebApplication app, MeshNode node)
+    {
+        var v1 = app.MapGroup("/v1");
+
+        v1.MapGet("/members", () => Json(node.MemberList()));
+
+        v1.MapGet("/manifests", async () =>
+        {
+            var index = await node.IndexAsync();
+            return Json(index.Values.OrderBy(r => r.Manifest, StringComparer.Ordinal)
+                .Select(r => new ManifestSummary(r, node.Targets(r.Target))).ToArray());
+        });
+
+        v1.MapGet("/manifests/{name}", async (string name) =>
+        {
+            var detail = await node.GetAsync(name);
+            return detail is null ? Error(404, $"no manifest named '{name}'") : Json(detail);
+        });
+
+        v1.MapPost("/push", async (HttpRequest request) =>
+        {
+            PushRequest? push;
+            try
+            {
+                push = await JsonSerializer.DeserializeAsync<PushRequest>(request.Body, ApiJson.Options);
+            }
+            catch (JsonException e)
+            {
+                return Error(400, $"request body is not a push: {e.Message}");
+            }
+            catch (BadHttpRequestException e)
+            {
+                return Error(e.StatusCode, e.Message);
+            }
+            if (push?.Manifests is null) return Error(400, "request body is not a push: 'manifests' is missing");
+            try
+            {
+                return Json(await node.PushAsync(push));
+            }
+            catch (ManifestException e)
+            {
+                return Results.Json(new ApiError($"{e.Errors.Count} error(s) in the manifests; nothing was pushed", e.Errors.ToArray()),
+                    ApiJson.Options, statusCode: 422);
+            }
+        });
+
+        v1.MapGet("/status", async (string? manifest) => Json(await node.StatusAsync(manifest)));
+
+        v1.MapGet("/events", async (HttpContext context) =>
+        {
+            var cancel = context.RequestAborted;
+            var response = context.Response;
+            response.Headers.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            var events = node.Listen(cancel);
+            // Flushing the headers tells the client it is subscribed: anything after this is delivered.
+            await response.Body.FlushAsync(cancel);
+            try
+            {
+                await foreach (var e in events.ReadAllAsync(cancel))
+                {
+                    await response.WriteAsync($"event: {e.Kind}\ndata: {JsonSerializer.Serialize(e, ApiJson.Options)}\n\n", cancel);
+                    await response.Body.FlushAsync(cancel);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The client went away.
+            }
+        });
+
+        app.MapFallback(() => Error(404, "no such endpoint; the API lives under /v1/"));
+    }
+
+    private static IResult Json<T>(T value) => Results.Json(value, ApiJson.Options);
+
+    private static IResult Error(int status, string message) => Results.Json(new ApiError(message), ApiJson.Options, statusCode: status);
+}

@@ -1,0 +1,63 @@
+using System.Reflection;
+using System.Text;
+using Akka.Configuration;
+
+namespace Mesh.Node.Configuration;
+
+/// <summary>
+/// Builds the node's configuration in three layers: the <c>cluster.hocon</c> embedded in the
+/// binary (so a bare <c>mesh-node</c> works), then a <c>cluster.hocon</c> file when one is
+/// given or found in the working directory, then command-line flags.
+/// </summary>
+public static class NodeConfig
+{
+    public static Config Embedded()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("cluster.hocon")
+            ?? throw new InvalidOperationException("cluster.hocon is not embedded in mesh-node");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+
+    /// <summary>The file layer: an explicit path, else ./cluster.hocon when present, over the embedded defaults.</summary>
+    public static Config Load(string? path)
+    {
+        var config = Embedded();
+        path ??= File.Exists("cluster.hocon") ? "cluster.hocon" : null;
+        if (path is null) return config;
+        if (!File.Exists(path)) throw new ConfigurationException($"configuration file '{path}' does not exist");
+        return ConfigurationFactory.ParseString(File.ReadAllText(path)).WithFallback(config);
+    }
+
+    /// <summary>Lays the given <c>mesh.*</c> values (from flags) over a configuration.</summary>
+    public static Config Override(Config config, IReadOnlyDictionary<string, object> meshValues)
+    {
+        if (meshValues.Count == 0) return config;
+        var hocon = new StringBuilder();
+        foreach (var (key, value) in meshValues)
+            hocon.Append("mesh.").Append(key).Append(" = ").AppendLine(Hocon(value));
+        return ConfigurationFactory.ParseString(hocon.ToString()).WithFallback(config);
+    }
+
+    /// <summary>The Akka part, derived from the settings so that a node has one source of truth.</summary>
+    public static Config ForAkka(NodeSettings settings, Config config)
+    {
+        var roles = Membership.NodeRoles.Encode(settings.Name, settings.Roles, settings.Labels);
+        var derived = $$"""
+            akka.remote.dot-netty.tcp.hostname = {{Hocon(settings.Host)}}
+            akka.remote.dot-netty.tcp.port = {{settings.Port}}
+            akka.cluster.roles = [{{string.Join(", ", roles.Select(Hocon))}}]
+            """;
+        return ConfigurationFactory.ParseString(derived).WithFallback(config);
+    }
+
+    private static string Hocon(object value) => value switch
+    {
+        string s => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"",
+        int or long => value.ToString()!,
+        bool b => b ? "on" : "off",
+        IEnumerable<string> list => "[" + string.Join(", ", list.Select(Hocon)) + "]",
+        IReadOnlyDictionary<string, string> map => "{" + string.Join(", ", map.Select(kv => Hocon(kv.Key) + " = " + Hocon(kv.Value))) + "}",
+        _ => throw new ArgumentException($"cannot express {value.GetType()} in HOCON"),
+    };
+}

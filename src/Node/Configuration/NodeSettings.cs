@@ -1,0 +1,88 @@
+using System.Net;
+using Akka.Configuration;
+
+namespace Mesh.Node.Configuration;
+
+/// <summary>
+/// Everything a node is told at start, read once from the <c>mesh { }</c> section of
+/// <c>cluster.hocon</c> after command-line flags were laid over it.
+/// </summary>
+public sealed record NodeSettings(
+    string Name,
+    string Host,
+    int Port,
+    string[] Seeds,
+    string[] Roles,
+    IReadOnlyDictionary<string, string> Labels,
+    string DataDir,
+    string Root,
+    IPEndPoint Api,
+    bool Announce,
+    int ChunkSize,
+    TimeSpan FetchTimeout,
+    long MaxBlobSize)
+{
+    public const string ActorSystemName = "mesh";
+
+    public static NodeSettings From(Config config)
+    {
+        var mesh = config.GetConfig("mesh") ?? throw new ConfigurationException("cluster.hocon has no 'mesh' section");
+        var name = mesh.GetString("name", "");
+        if (string.IsNullOrWhiteSpace(name)) name = Dns.GetHostName();
+        var dataDir = mesh.GetString("data-dir", "");
+        if (string.IsNullOrWhiteSpace(dataDir)) dataDir = Path.Combine(".mesh", name);
+        dataDir = Path.GetFullPath(dataDir);
+        var root = mesh.GetString("root", "");
+        root = string.IsNullOrWhiteSpace(root) ? Path.Combine(dataDir, "root") : Path.GetFullPath(root);
+
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        var labelConfig = mesh.GetConfig("labels");
+        if (labelConfig is not null && !labelConfig.IsEmpty)
+            foreach (var (k, v) in labelConfig.AsEnumerable())
+                labels[k] = v.GetString();
+
+        var chunk = (int)(mesh.GetByteSize("content.chunk-size") ?? 65536);
+        if (chunk is < 1024 or > 120_000)
+            throw new ConfigurationException($"mesh.content.chunk-size = {chunk}: must be between 1 KiB and 120 000 bytes (below the remoting frame size)");
+
+        return new NodeSettings(
+            Name: name,
+            Host: mesh.GetString("host", "127.0.0.1"),
+            Port: mesh.GetInt("port", 4710),
+            Seeds: mesh.GetStringList("seeds").Select(SeedAddress).ToArray(),
+            Roles: mesh.GetStringList("roles").ToArray(),
+            Labels: labels,
+            DataDir: dataDir,
+            Root: root,
+            Api: ParseEndpoint(mesh.GetString("api", "127.0.0.1:4711"), "mesh.api"),
+            Announce: mesh.GetBoolean("announce", true),
+            ChunkSize: chunk,
+            FetchTimeout: mesh.GetTimeSpan("content.fetch-timeout", TimeSpan.FromSeconds(5)),
+            MaxBlobSize: mesh.GetByteSize("content.max-blob-size") ?? 256L * 1024 * 1024);
+    }
+
+    /// <summary>"host:port" becomes a full Akka address; a full address is taken as it is.</summary>
+    public static string SeedAddress(string seed)
+    {
+        if (seed.Contains("://", StringComparison.Ordinal)) return seed;
+        var endpoint = ParseHostPort(seed, "--seed");
+        return $"akka.tcp://{ActorSystemName}@{endpoint.Host}:{endpoint.Port}";
+    }
+
+    public static IPEndPoint ParseEndpoint(string text, string what)
+    {
+        var (host, port) = ParseHostPort(text, what);
+        if (host == "localhost") return new IPEndPoint(IPAddress.Loopback, port);
+        if (!IPAddress.TryParse(host, out var address))
+            throw new ConfigurationException($"{what} = '{text}': the address must be an IP address (e.g. 127.0.0.1:4711)");
+        return new IPEndPoint(address, port);
+    }
+
+    private static (string Host, int Port) ParseHostPort(string text, string what)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out var port) || port is < 0 or > 65535)
+            throw new ConfigurationException($"{what} = '{text}': expected HOST:PORT");
+        return (text[..colon].Trim('[', ']'), port);
+    }
+}

@@ -1,0 +1,31 @@
+using Akka.Cluster;
+using Mesh.Protocol.Api;
+using Mesh.Protocol.Manifests;
+
+namespace Mesh.Node.Membership;
+
+/// <summary>The cluster's members as Mesh nodes: names, roles, labels, and which of them a target selects.</summary>
+public static class Members
+{
+    public static MemberInfo Describe(Member member, Cluster cluster)
+    {
+        var identity = NodeRoles.Decode(member);
+        var reachable = !cluster.State.Unreachable.Contains(member);
+        return new MemberInfo(
+            identity.Name,
+            member.Address.ToString(),
+            member.Status.ToString().ToLowerInvariant(),
+            identity.Roles.Order(StringComparer.Ordinal).ToArray(),
+            identity.Labels.ToDictionary(StringComparer.Ordinal),
+            reachable,
+            member.Address.Equals(cluster.SelfAddress));
+    }
+
+    /// <summary>Members that take part in configuration: joined and not on their way out.</summary>
+    public static IEnumerable<Member> Active(Cluster cluster) =>
+        cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining);
+
+    /// <summary>Names of the active members a target selects, sorted.</summary>
+    public static string[] Targeted(Cluster cluster, TargetSpec target) =>
+        Active(cluster).Select(NodeRoles.Decode).Where(target.Matches).Select(n => n.Name).Order(StringComparer.Ordinal).ToArray();
+}

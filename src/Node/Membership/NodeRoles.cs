@@ -1,0 +1,42 @@
+using Akka.Cluster;
+using Mesh.Protocol.Manifests;
+
+namespace Mesh.Node.Membership;
+
+/// <summary>
+/// A node's identity (name, roles, labels) rides in its Akka cluster roles, so every member
+/// knows every other member's identity as soon as membership gossip says it is up, with no
+/// extra replication: <c>mesh-name:web-1</c>, <c>role:web</c>, <c>label:env=prod</c>.
+/// </summary>
+public static class NodeRoles
+{
+    private const string NamePrefix = "mesh-name:";
+    private const string RolePrefix = "role:";
+    private const string LabelPrefix = "label:";
+
+    public static IEnumerable<string> Encode(string name, IEnumerable<string> roles, IReadOnlyDictionary<string, string> labels) =>
+        new[] { NamePrefix + name }
+            .Concat(roles.Select(r => RolePrefix + r))
+            .Concat(labels.Select(l => $"{LabelPrefix}{l.Key}={l.Value}"));
+
+    public static NodeIdentity Decode(Member member) => Decode(member.Roles, member.Address.ToString());
+
+    public static NodeIdentity Decode(IEnumerable<string> akkaRoles, string fallbackName)
+    {
+        string? name = null;
+        var roles = new HashSet<string>(StringComparer.Ordinal);
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var r in akkaRoles)
+        {
+            if (r.StartsWith(NamePrefix, StringComparison.Ordinal)) name = r[NamePrefix.Length..];
+            else if (r.StartsWith(RolePrefix, StringComparison.Ordinal)) roles.Add(r[RolePrefix.Length..]);
+            else if (r.StartsWith(LabelPrefix, StringComparison.Ordinal))
+            {
+                var kv = r[LabelPrefix.Length..];
+                var eq = kv.IndexOf('=');
+                if (eq > 0) labels[kv[..eq]] = kv[(eq + 1)..];
+            }
+        }
+        return new NodeIdentity(name ?? fallbackName, roles, labels);
+    }
+}

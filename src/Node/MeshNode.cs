@@ -1,0 +1,211 @@
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using Akka.DistributedData;
+using Mesh.Node.Api;
+using Mesh.Node.Configuration;
+using Mesh.Node.Content;
+using Mesh.Node.Converge;
+using Mesh.Node.Membership;
+using Mesh.Node.Replication;
+using Mesh.Protocol.Api;
+using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Versioning;
+using Mesh.Protocol.Wire;
+using PubSub = Akka.Cluster.Tools.PublishSubscribe;
+
+namespace Mesh.Node;
+
+/// <summary>
+/// One running Mesh node: the cluster member, its content store, its converger, and the
+/// operations the control API offers. A push starts here and reads top to bottom:
+/// parse and validate, canonical bytes and hash, store the body, record the revision in the
+/// replicated index, announce it.
+/// </summary>
+public sealed class MeshNode : IAsyncDisposable
+{
+    private static readonly TimeSpan LocalTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly IActorRef _replicator;
+    private readonly IActorRef _mediator;
+    private readonly IActorRef _events;
+
+    public NodeSettings Settings { get; }
+    public ActorSystem System { get; }
+    public Cluster Cluster { get; }
+    public ContentStore Content { get; }
+    public ContentFetcher Fetcher { get; }
+    public HybridClock Clock { get; }
+    public NodeIdentity Identity { get; }
+
+    private MeshNode(NodeSettings settings, ActorSystem system)
+    {
+        Settings = settings;
+        System = system;
+        Cluster = Cluster.Get(system);
+        Identity = new NodeIdentity(settings.Name, settings.Roles.ToHashSet(StringComparer.Ordinal), settings.Labels);
+        Clock = new HybridClock(settings.Name);
+        Directory.CreateDirectory(settings.Root);
+        Content = new ContentStore(settings.DataDir);
+        Fetcher = new ContentFetcher(system, Content, settings.ChunkSize, settings.FetchTimeout, settings.MaxBlobSize);
+
+        _replicator = DistributedData.Get(system).Replicator;
+        _mediator = PubSub.DistributedPubSub.Get(system).Mediator;
+        system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk), ContentServer.Name);
+        _events = system.ActorOf(Akka.Actor.Props.Create(() => new EventHub()), EventHub.Name);
+        system.ActorOf(Converger.Props(new ConvergerSetup(
+            Identity, settings.Root, Fetcher, ApplyEngine.Default(), Clock, settings.Announce, settings.FetchTimeout)), Converger.Name);
+    }
+
+    /// <summary>Starts a node from a full configuration (the <c>mesh</c> section and Akka's).</summary>
+    public static MeshNode Start(Config config)
+    {
+        var settings = NodeSettings.From(config);
+        Directory.CreateDirectory(settings.DataDir);
+        var system = ActorSystem.Create(NodeSettings.ActorSystemName, NodeConfig.ForAkka(settings, config));
+        var node = new MeshNode(settings, system);
+        // Joining in code rather than through seed-nodes lets a node on port 0 seed itself.
+        if (settings.Seeds.Length == 0) node.Cluster.Join(node.Cluster.SelfAddress);
+        else node.Cluster.JoinSeedNodes(settings.Seeds.Select(Address.Parse));
+        return node;
+    }
+
+    // ---- push -------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Validates every file first: one bad file refuses the whole push and nothing is stored.
+    /// A manifest whose canonical bytes equal its head's is not a new revision.
+    /// </summary>
+    public async Task<PushResponse> PushAsync(PushRequest request)
+    {
+        var parsed = ParseAll(request.Manifests);
+        var index = await IndexAsync();
+        var pushed = new List<PushedRevision>();
+        foreach (var (manifest, bytes) in parsed)
+        {
+            var hash = CanonicalForm.Hash(bytes);
+            index.TryGetValue(manifest.Name, out var head);
+            if (head is not null && head.Hash == hash)
+            {
+                pushed.Add(new PushedRevision(head, Unchanged: true, Members.Targeted(Cluster, head.Target)));
+                continue;
+            }
+
+            Content.Put(bytes);
+            var record = new RevisionRecord(
+                Manifest: manifest.Name,
+                Version: Clock.Now(),
+                Hash: hash,
+                Size: bytes.Length,
+                Author: string.IsNullOrWhiteSpace(request.Author) ? "unknown" : request.Author,
+                Origin: Settings.Name,
+                OriginAddress: Cluster.SelfAddress.ToString(),
+                Time: DateTimeOffset.UtcNow,
+                Message: request.Message ?? "",
+                Target: manifest.Target,
+                Parent: head?.Version.ToString());
+            await _replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.Index, LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
+                d => d.SetItem(Cluster.SelfUniqueAddress, record.Manifest, record, Replicated.RevisionClock)), LocalTimeout);
+            if (Settings.Announce) _mediator.Tell(new PubSub.Publish(Replicated.ChangeTopic, record));
+            pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(Cluster, record.Target)));
+        }
+        return new PushResponse(pushed.ToArray());
+    }
+
+    private static List<(Manifest Manifest, byte[] Bytes)> ParseAll(IEnumerable<ManifestFile> files)
+    {
+        var errors = new List<ManifestError>();
+        var parsed = new List<(Manifest, byte[])>();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            try
+            {
+                var manifest = ManifestParser.Parse(file.Text, file.File);
+                if (names.TryGetValue(manifest.Name, out var other))
+                    errors.Add(new ManifestError(file.File, 0, 0, "manifest", $"'{manifest.Name}' is also defined in {other}"));
+                names[manifest.Name] = file.File;
+                parsed.Add((manifest, CanonicalForm.ToBytes(manifest)));
+            }
+            catch (ManifestException e)
+            {
+                errors.AddRange(e.Errors);
+            }
+        }
+        if (errors.Count > 0) throw new ManifestException(errors);
+        if (parsed.Count == 0) throw new ManifestException([new ManifestError("push", 0, 0, "", "no manifest given")]);
+        return parsed;
+    }
+
+    // ---- queries ----------------------------------------------------------------------------
+
+    public async Task<IReadOnlyDictionary<string, RevisionRecord>> IndexAsync() =>
+        await ReadLocalAsync(Replicated.Index);
+
+    public async Task<IReadOnlyDictionary<string, ApplyReport>> ReportsAsync() =>
+        await ReadLocalAsync(Replicated.Status);
+
+    private async Task<IReadOnlyDictionary<string, T>> ReadLocalAsync<T>(LWWDictionaryKey<string, T> key)
+    {
+        var response = await _replicator.Ask<IGetResponse>(Dsl.Get(key, ReadLocal.Instance), LocalTimeout);
+        return response is GetSuccess success
+            ? success.Get(key).Entries
+            : new Dictionary<string, T>();
+    }
+
+    public IReadOnlyList<MemberInfo> MemberList() =>
+        Cluster.State.Members.Select(m => Members.Describe(m, Cluster)).OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();
+
+    public string[] Targets(TargetSpec target) => Members.Targeted(Cluster, target);
+
+    /// <summary>The head revision of a manifest with its canonical body (pulled from a peer if this node lacks it).</summary>
+    public async Task<ManifestDetail?> GetAsync(string name)
+    {
+        var index = await IndexAsync();
+        if (!index.TryGetValue(name, out var head)) return null;
+        var peers = Members.Active(Cluster).Select(m => m.Address).Where(a => !a.Equals(Cluster.SelfAddress)).ToArray();
+        var body = await Fetcher.FetchAsync(head.Hash, peers);
+        return new ManifestDetail(head, global::System.Text.Encoding.UTF8.GetString(body));
+    }
+
+    /// <summary>
+    /// Where every targeted member stands with every manifest: applied (ok or failed) at the
+    /// head revision, or pending (no report yet for the head).
+    /// </summary>
+    public async Task<IReadOnlyList<NodeStatus>> StatusAsync(string? manifest)
+    {
+        var index = await IndexAsync();
+        var reports = await ReportsAsync();
+        var result = new List<NodeStatus>();
+        foreach (var head in index.Values.Where(h => manifest is null || h.Manifest == manifest).OrderBy(h => h.Manifest, StringComparer.Ordinal))
+        {
+            foreach (var node in Targets(head.Target))
+            {
+                reports.TryGetValue(Replicated.StatusKey(node, head.Manifest), out var report);
+                var state = report is null || report.Version.CompareTo(head.Version) != 0
+                    ? "pending"
+                    : report.Succeeded ? "ok" : "failed";
+                result.Add(new NodeStatus(node, head.Manifest, state, report, head));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>A live feed of events until <paramref name="cancel"/> fires.</summary>
+    public ChannelReader<MeshEvent> Listen(CancellationToken cancel)
+    {
+        var channel = Channel.CreateBounded<MeshEvent>(new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropOldest });
+        _events.Tell(new EventHub.Listen(channel.Writer));
+        cancel.Register(() =>
+        {
+            _events.Tell(new EventHub.Unlisten(channel.Writer));
+            channel.Writer.TryComplete();
+        });
+        return channel.Reader;
+    }
+
+    /// <summary>Leaves the cluster gracefully and stops the actor system.</summary>
+    public async ValueTask DisposeAsync() =>
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+}

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Akka.Configuration;
+using Mesh.Node;
+using Mesh.Node.Api;
+using Mesh.Node.Configuration;
+
+var configFile = new Option<string?>("--config") { Description = "cluster.hocon to use over the embedded defaults (default: ./cluster.hocon when present)" };
+var name = new Option<string?>("--name") { Description = "node name (default: host name)" };
+var host = new Option<string?>("--host") { Description = "address to bind and advertise to peers (default 127.0.0.1)" };
+var port = new Option<int?>("--port") { Description = "cluster port (default 4710; 0 picks a free one)" };
+var seeds = new Option<string[]>("--seed") { Description = "a member to join, HOST:PORT or akka.tcp://mesh@HOST:PORT (repeatable)" };
+var roles = new Option<string[]>("--role") { Description = "a role of this node, matched by target.roles (repeatable)" };
+var labels = new Option<string[]>("--label") { Description = "a label k=v of this node, matched by target.labels (repeatable)" };
+var dataDir = new Option<string?>("--data-dir") { Description = "where the node keeps its state (default ./.mesh/<name>)" };
+var root = new Option<string?>("--root") { Description = "directory manifest paths resolve under (default <data-dir>/root; / on a real host)" };
+var api = new Option<string?>("--api") { Description = "control API HOST:PORT (default 127.0.0.1:4711)" };
+
+var command = new RootCommand("mesh-node: a member of a Mesh configuration cluster")
+{
+    configFile, name, host, port, seeds, roles, labels, dataDir, root, api,
+};
+
+command.SetAction(async (parse, _) =>
+{
+    MeshNode node;
+    try
+    {
+        var overrides = new Dictionary<string, object>();
+        void Set(string key, object? value) { if (value is not null) overrides[key] = value; }
+        Set("name", parse.GetValue(name));
+        Set("host", parse.GetValue(host));
+        Set("port", parse.GetValue(port));
+        Set("data-dir", parse.GetValue(dataDir));
+        Set("root", parse.GetValue(root));
+        Set("api", parse.GetValue(api));
+        if (parse.GetValue(seeds) is { Length: > 0 } s) overrides["seeds"] = s;
+        if (parse.GetValue(roles) is { Length: > 0 } r) overrides["roles"] = r;
+        if (parse.GetValue(labels) is { Length: > 0 } l) overrides["labels"] = ParseLabels(l);
+
+        var config = NodeConfig.Override(NodeConfig.Load(parse.GetValue(configFile)), overrides);
+        node = MeshNode.Start(config);
+    }
+    catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"mesh-node: {e.Message}");
+        return 2;
+    }
+
+    var stop = new TaskCompletionSource();
+    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+
+    Microsoft.AspNetCore.Builder.WebApplication app;
+    try
+    {
+        app = await ControlApi.StartAsync(node);
+    }
+    catch (IOException e)
+    {
+        Console.Error.WriteLine($"mesh-node: control API cannot listen on {node.Settings.Api}: {e.Message}");
+        await node.DisposeAsync();
+        return 2;
+    }
+
+    var settings = node.Settings;
+    Console.WriteLine($"mesh-node {settings.Name}: cluster {node.Cluster.SelfAddress}, api {string.Join(" ", app.Urls)}, root {settings.Root}, data {settings.DataDir}");
+    if (settings.Seeds.Length == 0) Console.WriteLine($"mesh-node {settings.Name}: no seeds given, this node seeds its own mesh");
+
+    await Task.WhenAny(stop.Task, node.System.WhenTerminated);
+    var removed = !stop.Task.IsCompleted;
+    Console.WriteLine(removed
+        ? $"mesh-node {settings.Name}: the cluster removed this node; exiting"
+        : $"mesh-node {settings.Name}: leaving the cluster");
+    await app.StopAsync();
+    await node.DisposeAsync();
+    return removed ? 1 : 0;
+});
+
+return await command.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+static Dictionary<string, string> ParseLabels(IEnumerable<string> pairs)
+{
+    var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+    foreach (var pair in pairs)
+    {
+        var eq = pair.IndexOf('=');
+        if (eq <= 0) throw new ArgumentException($"--label '{pair}': expected KEY=VALUE");
+        labels[pair[..eq]] = pair[(eq + 1)..];
+    }
+    return labels;
+}

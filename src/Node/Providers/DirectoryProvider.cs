@@ -1,0 +1,51 @@
+using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Providers;
+
+/// <summary>Directories: created with their mode, their mode kept, removed when absent (a non-empty one only with force).</summary>
+public sealed class DirectoryProvider : IResourceProvider
+{
+    private static readonly UnixMode DefaultMode = new(Convert.ToInt32("755", 8));
+
+    public string Kind => DirectoryResource.KindName;
+
+    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply)
+    {
+        var spec = (DirectoryResource)resource;
+        var path = context.Resolve(spec.Path);
+        var info = new DirectoryInfo(path);
+        if (info.LinkTarget is not null)
+            throw new ResourceException($"{spec.Path} is a symlink, not a directory");
+        if (File.Exists(path))
+            throw new ResourceException($"{spec.Path} exists and is not a directory");
+
+        if (spec.Ensure == Ensure.Absent)
+        {
+            if (!info.Exists) return ProviderResult.Unchanged;
+            var empty = !info.EnumerateFileSystemInfos().Any();
+            if (!empty && !spec.Force)
+                throw new ResourceException($"{spec.Path} is not empty; set 'force: true' to remove it with its contents");
+            if (apply) info.Delete(recursive: true);
+            return new ProviderResult(ResourceAction.Removed, $"removed {spec.Path}");
+        }
+
+        var mode = spec.Mode ?? DefaultMode;
+        if (!info.Exists)
+        {
+            if (!Directory.Exists(Path.GetDirectoryName(path)))
+                throw new ResourceException($"parent directory {Path.GetDirectoryName(spec.Path)} of {spec.Path} does not exist (declare it and require it)");
+            if (apply)
+            {
+                Directory.CreateDirectory(path);
+                File.SetUnixFileMode(path, mode.ToFileMode());
+            }
+            return new ProviderResult(ResourceAction.Created, $"created {spec.Path}");
+        }
+
+        var current = new UnixMode((int)info.UnixFileMode);
+        if (spec.Mode is null || current == mode) return ProviderResult.Unchanged;
+        if (apply) File.SetUnixFileMode(path, mode.ToFileMode());
+        return new ProviderResult(ResourceAction.Changed, $"mode {current} -> {mode}");
+    }
+}

@@ -1,0 +1,31 @@
+using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Protocol.Api;
+
+// The control API's request and response bodies (JSON under /v1/).
+
+/// <summary>One manifest file of a push, as the user wrote it.</summary>
+public sealed record ManifestFile(string File, string Text);
+
+public sealed record PushRequest(ManifestFile[] Manifests, string? Message, string? Author);
+
+/// <summary>One accepted manifest: the revision that now heads it, and the nodes expected to apply it.</summary>
+public sealed record PushedRevision(RevisionRecord Revision, bool Unchanged, string[] Targets);
+
+public sealed record PushResponse(PushedRevision[] Revisions);
+
+/// <summary>Any refused request: a summary and, for manifests, every error with its location.</summary>
+public sealed record ApiError(string Error, ManifestError[]? Details = null);
+
+public sealed record MemberInfo(string Name, string Address, string Status, string[] Roles, Dictionary<string, string> Labels, bool Reachable, bool Self);
+
+public sealed record ManifestSummary(RevisionRecord Revision, string[] Targets);
+
+public sealed record ManifestDetail(RevisionRecord Revision, string Canonical);
+
+/// <summary>Where one targeted node stands with the head revision of one manifest.</summary>
+public sealed record NodeStatus(string Node, string Manifest, string State, ApplyReport? Report, RevisionRecord Head);
+
+/// <summary>One event of the live stream: a report, a new revision, or a membership change.</summary>
+public sealed record MeshEvent(string Kind, ApplyReport? Report = null, RevisionRecord? Revision = null, MemberInfo? Member = null);

@@ -1,0 +1,33 @@
+using System.Text.Json.Nodes;
+
+namespace Mesh.Protocol.Manifests;
+
+/// <summary>
+/// A directory. <c>ensure: absent</c> removes an empty directory; a non-empty one is removed
+/// only with <c>force: true</c>, so a typo cannot wipe a tree.
+/// </summary>
+public sealed record DirectoryResource(string Id, string[] Requires, string Path, Ensure Ensure, UnixMode? Mode, bool Force)
+    : ResourceSpec(Id, Requires)
+{
+    public const string KindName = "directory";
+    public override string Kind => KindName;
+
+    internal static ResourceSpec Parse(FieldReader f, string id, string[] requires)
+    {
+        var path = ResourceFields.Path(f);
+        var ensure = f.EnsureState();
+        var mode = ResourceFields.Mode(f);
+        var force = f.Bool("force") ?? false;
+        if (path == "/" && ensure == Ensure.Absent)
+            f.Context.Error(f.Node, f.Field("path"), "the root itself cannot be removed");
+        return new DirectoryResource(id, requires, path, ensure, mode, force);
+    }
+
+    internal override void WriteFields(JsonObject into)
+    {
+        into["path"] = Path;
+        into["ensure"] = Ensure == Ensure.Present ? "present" : "absent";
+        if (Mode is { } m) into["mode"] = m.ToString();
+        if (Force) into["force"] = "true";
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+
+namespace Mesh.Protocol.Manifests;
+
+/// <summary>A parsed, validated manifest: the unit a push replaces and a node applies.</summary>
+public sealed record Manifest(
+    string Name,
+    TargetSpec Target,
+    JsonObject Vars,
+    IReadOnlyList<ResourceSpec> Resources);
+
+/// <summary>Which nodes a manifest is for. Every criterion that is given must hold; an empty one holds for all.</summary>
+public sealed record TargetSpec(string[] Roles, Dictionary<string, string> Labels, string[] Nodes)
+{
+    public static TargetSpec All => new([], new Dictionary<string, string>(), []);
+
+    public bool Matches(NodeIdentity node) =>
+        (Roles.Length == 0 || Roles.Any(node.Roles.Contains))
+        && Labels.All(l => node.Labels.TryGetValue(l.Key, out var v) && v == l.Value)
+        && (Nodes.Length == 0 || Nodes.Any(g => Glob.IsMatch(g, node.Name)));
+
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (Roles.Length > 0) parts.Add("roles=" + string.Join(",", Roles));
+        if (Labels.Count > 0) parts.Add("labels=" + string.Join(",", Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")));
+        if (Nodes.Length > 0) parts.Add("nodes=" + string.Join(",", Nodes));
+        return parts.Count == 0 ? "all" : string.Join(" ", parts);
+    }
+}
+
+/// <summary>What a node is, as far as targeting cares.</summary>
+public sealed record NodeIdentity(string Name, IReadOnlySet<string> Roles, IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>Present or absent: the two states every resource can be asked for.</summary>
+public enum Ensure { Present, Absent }
+
+/// <summary>One declarative resource of a manifest. Each kind lives in its own file beside this one.</summary>
+public abstract record ResourceSpec(string Id, string[] Requires)
+{
+    /// <summary>The kind name used in YAML (<c>type:</c>).</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>The kind-specific fields, for the canonical form.</summary>
+    internal abstract void WriteFields(JsonObject into);
+}
