@@ -11,7 +11,7 @@ public static class EventsCommand
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {
             var events = await ctx.Client.EventsAsync(cancel);
-            if (!ctx.Json) ctx.Error.WriteLine($"mesh: streaming events from {ctx.Client.Api} (Ctrl-C to stop)");
+            ctx.Error.WriteLine($"mesh: streaming events from {ctx.Client.Api} (Ctrl-C to stop)");
             await foreach (var e in events.WithCancellation(cancel))
             {
                 if (ctx.Json) ctx.WriteJson(e);

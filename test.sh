@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds Mesh and runs every test of the solution (unit, in-process cluster, end-to-end with
+# real mesh-node processes). Ends with the line "N passed, N failed"; exits non-zero on any
+# failure. Needs the .NET 10 SDK; NuGet packages are restored on the way.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK (dotnet) is required" >&2
+  exit 2
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+results="TestResults"
+rm -rf "$results"
+
+if ! dotnet build Mesh.sln -c Release -nologo -v quiet; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test Mesh.sln -c Release --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
+status=$?
+
+# Sum the counters of every test run (one .trx per test project).
+read -r passed failed < <(
+  cat "$results"/*.trx 2>/dev/null |
+    grep -o '<Counters [^>]*>' |
+    sed -E 's/.* passed="([0-9]+)".* failed="([0-9]+)".*/\1 \2/' |
+    awk '{p += $1; f += $2} END {print p + 0, f + 0}'
+)
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed"
+exit $status

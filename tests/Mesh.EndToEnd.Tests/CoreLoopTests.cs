@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Mesh.Protocol.Api;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>The core loop with real processes: the mesh CLI drives mesh-node processes over their control API.</summary>
+public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeMesh>
+{
+    private static T Json<T>(MeshCli.Result result) =>
+        JsonSerializer.Deserialize<T>(result.Out, ApiJson.Options) ?? throw new InvalidDataException(result.ToString());
+
+    [Fact]
+    public async Task Push_wait_from_the_second_node_reaches_exactly_the_targeted_nodes()
+    {
+        var everywhere = mesh.Manifest("site.yaml", """
+            manifest: site
+            resources:
+              - id: etc
+                type: directory
+                path: /etc
+              - id: motd
+                type: file
+                path: /etc/motd
+                content: "managed by mesh\n"
+                mode: "0644"
+                requires: [etc]
+            """);
+        var webOnly = mesh.Manifest("webconf.yaml", """
+            manifest: webconf
+            target:
+              roles: [web]
+            resources:
+              - { id: srv, type: directory, path: /srv, mode: "0750" }
+              - { id: conf, type: file, path: /srv/web.conf, content: "workers = 4\n", requires: [srv] }
+            """);
+
+        var push = await mesh.Cli(mesh.B, "push", everywhere, webOnly, "--wait", "--timeout", "60s", "-m", "first push");
+
+        Assert.True(push.ExitCode == 0, push.ToString());
+        foreach (var node in new[] { "a", "b", "c" }) Assert.Matches($@"ok\s+{node}\s+site", push.Out);
+        Assert.Matches(@"ok\s+b\s+webconf", push.Out);
+        Assert.Contains("all 4 report(s) ok", push.Out);
+        foreach (var node in mesh.All) Assert.Equal("managed by mesh\n", File.ReadAllText(node.RootPath("/etc/motd")));
+        Assert.Equal("workers = 4\n", File.ReadAllText(mesh.B.RootPath("/srv/web.conf")));
+        Assert.False(Directory.Exists(mesh.A.RootPath("/srv")));
+        Assert.False(Directory.Exists(mesh.C.RootPath("/srv")));
+    }
+
+    [Fact]
+    public async Task A_node_started_later_configures_itself_and_leaves_gracefully()
+    {
+        var welcome = mesh.Manifest("welcome.yaml", """
+            manifest: welcome
+            target: { nodes: ["d*"] }
+            resources:
+              - { id: hello, type: file, path: /hello, content: "welcome\n" }
+            """);
+        var push = await mesh.Cli(mesh.C, "push", welcome);
+        Assert.True(push.ExitCode == 0, push.ToString());
+        Assert.Contains("no node is targeted", push.Out);
+
+        await using var d = await NodeProcess.StartAsync("d1", mesh.WorkDir, seed: mesh.C.ClusterAddress);
+        await ThreeNodeMesh.Until(() => Task.FromResult(File.Exists(d.RootPath("/hello"))), "d1 configures itself", TimeSpan.FromSeconds(30));
+        Assert.Equal("welcome\n", File.ReadAllText(d.RootPath("/hello")));
+        await ThreeNodeMesh.Until(async () => (await mesh.A.StatusAsync()).Any(s => s is { Node: "d1", Manifest: "welcome", State: "ok" }),
+            "a sees d1's report");
+
+        Assert.Equal(0, await d.StopAsync());
+        await ThreeNodeMesh.Until(async () => (await mesh.A.MembersAsync()).All(m => m.Name != "d1"), "d1 has left the cluster");
+    }
+
+    [Fact]
+    public async Task Members_and_status_agree_across_nodes()
+    {
+        var file = mesh.Manifest("agree.yaml", "manifest: agree\nresources:\n  - { id: f, type: file, path: /agree }\n");
+        Assert.Equal(0, (await mesh.Cli(mesh.A, "push", file, "--wait")).ExitCode);
+
+        foreach (var via in mesh.All)
+        {
+            var members = Json<MemberInfo[]>(await mesh.Cli(via, "members", "--json"));
+            Assert.Equal(["a", "b", "c"], members.Where(m => m.Status == "up").Select(m => m.Name).Order());
+            Assert.Equal(via.Name, members.Single(m => m.Self).Name);
+
+            var status = Json<NodeStatus[]>(await mesh.Cli(via, "status", "--json"));
+            var agree = status.Where(s => s.Manifest == "agree").ToArray();
+            Assert.Equal(["a", "b", "c"], agree.Select(s => s.Node).Order());
+            Assert.All(agree, s => Assert.Equal("ok", s.State));
+            Assert.All(status.Select(s => s.Node), n => Assert.Contains(n, members.Select(m => m.Name)));
+        }
+
+        var table = await mesh.Cli(mesh.C, "members");
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("web", table.Out);
+        Assert.Contains("env=prod", table.Out);
+        var list = Json<ManifestSummary[]>(await mesh.Cli(mesh.B, "list", "--json"));
+        Assert.Contains(list, m => m.Revision.Manifest == "agree" && m.Revision.Origin == "a");
+        var get = await mesh.Cli(mesh.C, "get", "agree");
+        Assert.Equal(0, get.ExitCode);
+        Assert.Contains("/agree", get.Out);
+    }
+
+    [Fact]
+    public async Task A_malformed_manifest_is_refused_naming_file_line_and_field_and_nothing_is_stored()
+    {
+        var bad = mesh.Manifest("bad.yaml", """
+            manifest: refused
+            resources:
+              - id: conf
+                type: file
+                path: /etc/app.conf
+                contnet: "typo"
+            """);
+
+        var push = await mesh.Cli(mesh.B, "push", bad, "--wait");
+
+        Assert.Equal(2, push.ExitCode);
+        Assert.Contains("bad.yaml:6:", push.Err);
+        Assert.Contains("contnet", push.Err);
+        Assert.Contains("unknown field", push.Err);
+        foreach (var node in mesh.All)
+            Assert.DoesNotContain(Json<ManifestSummary[]>(await mesh.Cli(node, "list", "--json")), m => m.Revision.Manifest == "refused");
+    }
+
+    [Fact]
+    public async Task A_path_that_escapes_the_root_is_refused_at_push_time()
+    {
+        var escape = mesh.Manifest("escape.yaml", """
+            manifest: escape
+            resources:
+              - { id: shadow, type: file, path: /etc/../../../etc/shadow, content: "x" }
+            """);
+
+        var push = await mesh.Cli(mesh.A, "push", escape);
+
+        Assert.Equal(2, push.ExitCode);
+        Assert.Contains("escape.yaml:3:", push.Err);
+        Assert.Contains("escapes the root", push.Err);
+        Assert.DoesNotContain(Json<ManifestSummary[]>(await mesh.Cli(mesh.C, "list", "--json")), m => m.Revision.Manifest == "escape");
+    }
+
+    [Fact]
+    public async Task Push_wait_fails_and_names_the_node_whose_apply_failed()
+    {
+        var failing = mesh.Manifest("failing.yaml", """
+            manifest: failing
+            target: { labels: { env: prod } }
+            resources:
+              - { id: orphan, type: file, path: /no/such/dir/file, content: x }
+            """);
+
+        var push = await mesh.Cli(mesh.A, "push", failing, "--wait", "--timeout", "60s");
+
+        Assert.Equal(1, push.ExitCode);
+        Assert.Contains("failed: c (failing)", push.Out);
+        Assert.Contains("parent directory /no/such/dir", push.Out);
+        var status = await mesh.Cli(mesh.B, "status", "failing");
+        Assert.Equal(1, status.ExitCode);
+        Assert.Contains("failed", status.Out);
+    }
+
+    [Fact]
+    public async Task Events_streams_reports_live()
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = mesh.WorkDir };
+        foreach (var a in new[] { Binaries.Cli, "--api", mesh.A.Api, "events", "--json" }) info.ArgumentList.Add(a);
+        using var events = Process.Start(info)!;
+        try
+        {
+            // The stream announces itself on stderr once the node has registered it.
+            await events.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var file = mesh.Manifest("live.yaml", "manifest: live\ntarget: { roles: [web] }\nresources:\n  - { id: f, type: file, path: /live }\n");
+            Assert.Equal(0, (await mesh.Cli(mesh.C, "push", file)).ExitCode);
+
+            MeshEvent? report = null;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (report is null && await events.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                var e = JsonSerializer.Deserialize<MeshEvent>(line, ApiJson.Options);
+                if (e?.Report is { Manifest: "live" }) report = e;
+            }
+            Assert.NotNull(report);
+            Assert.Equal("b", report.Report!.Node);
+            Assert.True(report.Report.Succeeded);
+        }
+        finally
+        {
+            events.Kill(entireProcessTree: true);
+            await events.WaitForExitAsync();
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using Mesh.Protocol.Api;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>Where the real binaries are: built by this solution, same configuration as the tests.</summary>
+public static class Binaries
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    public static readonly string RepoRoot = FindRepoRoot();
+    public static string Node => Path.Combine(RepoRoot, "src", "Node", "bin", Configuration, "net10.0", "mesh-node.dll");
+    public static string Cli => Path.Combine(RepoRoot, "src", "Cli", "bin", Configuration, "net10.0", "mesh.dll");
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Mesh.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Mesh.sln not found above the test binaries");
+    }
+
+    /// <summary>A free loopback TCP port, as the OS hands it out.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>One real <c>mesh-node</c> process. Disposing it kills it (and waits).</summary>
+public sealed class NodeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+    private readonly HttpClient _http;
+
+    public string Name { get; }
+    public string Api { get; }
+    public string DataDir { get; }
+    public string Root => Path.Combine(DataDir, "root");
+    public string ClusterAddress { get; private set; } = "";
+
+    private NodeProcess(string name, string api, string dataDir, Process process)
+    {
+        Name = name;
+        Api = api;
+        DataDir = dataDir;
+        _process = process;
+        _http = new HttpClient { BaseAddress = new Uri($"http://{api}/"), Timeout = TimeSpan.FromSeconds(5) };
+    }
+
+    public static async Task<NodeProcess> StartAsync(string name, string workDir, string? seed = null, string[]? roles = null, string[]? labels = null)
+    {
+        var api = $"127.0.0.1:{Binaries.FreePort()}";
+        var dataDir = Path.Combine(workDir, name);
+        var args = new List<string> { Binaries.Node, "--name", name, "--port", "0", "--api", api, "--data-dir", dataDir };
+        if (seed is not null) args.AddRange(["--seed", seed]);
+        foreach (var r in roles ?? []) args.AddRange(["--role", r]);
+        foreach (var l in labels ?? []) args.AddRange(["--label", l]);
+
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        var process = Process.Start(info)!;
+        var node = new NodeProcess(name, api, dataDir, process);
+        process.OutputDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await node.WaitUpAsync();
+        return node;
+    }
+
+    public string Log
+    {
+        get { lock (_log) return _log.ToString(); }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public string RootPath(string path) => Path.Combine(Root, path.TrimStart('/'));
+
+    /// <summary>Waits until the node's API answers and the node sees itself up.</summary>
+    private async Task WaitUpAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"mesh-node {Name} exited with {_process.ExitCode}:\n{Log}");
+            try
+            {
+                var self = (await MembersAsync()).FirstOrDefault(m => m.Self);
+                if (self is { Status: "up" })
+                {
+                    ClusterAddress = self.Address;
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Slow to answer while starting.
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"mesh-node {Name} did not come up:\n{Log}");
+    }
+
+    public async Task<MemberInfo[]> MembersAsync() =>
+        (await _http.GetFromJsonAsync<MemberInfo[]>("v1/members", ApiJson.Options))!;
+
+    public async Task<NodeStatus[]> StatusAsync() =>
+        (await _http.GetFromJsonAsync<NodeStatus[]>("v1/status", ApiJson.Options))!;
+
+    /// <summary>Sends SIGTERM and waits for a graceful exit; returns the exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        if (_process.HasExited) return _process.ExitCode;
+        Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
+
+/// <summary>Runs the real <c>mesh</c> CLI and captures what it prints.</summary>
+public static class MeshCli
+{
+    public sealed record Result(int ExitCode, string Out, string Err)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Err}";
+    }
+
+    public static async Task<Result> RunAsync(string workDir, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        info.ArgumentList.Add(Binaries.Cli);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"mesh {string.Join(' ', args)} did not finish");
+        }
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+}

@@ -1,0 +1,58 @@
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// Three real mesh-node processes on loopback: <c>a</c> (no role), <c>b</c> (role web) and
+/// <c>c</c> (label env=prod), b and c seeded by a. Shared by the tests of one class; every
+/// test pushes manifests of its own names.
+/// </summary>
+public sealed class ThreeNodeMesh : IAsyncLifetime
+{
+    public string WorkDir { get; } = Directory.CreateTempSubdirectory("mesh-e2e-").FullName;
+    public NodeProcess A { get; private set; } = null!;
+    public NodeProcess B { get; private set; } = null!;
+    public NodeProcess C { get; private set; } = null!;
+    public IEnumerable<NodeProcess> All => [A, B, C];
+
+    public async Task InitializeAsync()
+    {
+        A = await NodeProcess.StartAsync("a", WorkDir);
+        B = await NodeProcess.StartAsync("b", WorkDir, seed: A.ClusterAddress, roles: ["web"]);
+        C = await NodeProcess.StartAsync("c", WorkDir, seed: A.ClusterAddress, labels: ["env=prod"]);
+        await Until(async () => (await Task.WhenAll(All.Select(n => n.MembersAsync())))
+            .All(members => members.Count(m => m.Status == "up") == 3), "every node sees three members up");
+    }
+
+    /// <summary>Writes a manifest file into the work directory and returns its path.</summary>
+    public string Manifest(string fileName, string yaml)
+    {
+        var path = Path.Combine(WorkDir, fileName);
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    public Task<MeshCli.Result> Cli(NodeProcess via, params string[] args) =>
+        MeshCli.RunAsync(WorkDir, ["--api", via.Api, .. args]);
+
+    public static async Task Until(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for: {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in new[] { C, B, A }.Where(n => n is not null)) await node.DisposeAsync();
+        try
+        {
+            Directory.Delete(WorkDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory does not fail the run.
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Mesh.Node.Providers;
+using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Tests.Providers;
+
+public sealed class DirectoryProviderTests : ProviderTestBase
+{
+    private readonly DirectoryProvider _provider = new();
+
+    private ProviderResult Apply(DirectoryResource r) => _provider.CheckApply(r, Context, apply: true);
+
+    [Fact]
+    public void Creates_a_directory_with_its_mode_then_has_nothing_to_do()
+    {
+        Assert.Equal(ResourceAction.Created, Apply(DirSpec("/srv", Mode700)).Action);
+        Assert.True(Directory.Exists(Root["srv"]));
+        Assert.Equal(Mode700, ModeOf("srv"));
+
+        Assert.Equal(ResourceAction.Unchanged, Apply(DirSpec("/srv", Mode700)).Action);
+    }
+
+    [Fact]
+    public void Repairs_a_mode_that_drifted()
+    {
+        Apply(DirSpec("/srv", Mode755));
+        File.SetUnixFileMode(Root["srv"], Mode700.ToFileMode());
+
+        var result = Apply(DirSpec("/srv", Mode755));
+
+        Assert.Equal(ResourceAction.Changed, result.Action);
+        Assert.Equal(Mode755, ModeOf("srv"));
+    }
+
+    [Fact]
+    public void Without_a_mode_an_existing_directory_is_left_as_it_is()
+    {
+        Directory.CreateDirectory(Root["srv"]);
+        File.SetUnixFileMode(Root["srv"], Mode700.ToFileMode());
+
+        Assert.Equal(ResourceAction.Unchanged, Apply(DirSpec("/srv")).Action);
+        Assert.Equal(Mode700, ModeOf("srv"));
+    }
+
+    [Fact]
+    public void Ensure_absent_removes_an_empty_directory()
+    {
+        Directory.CreateDirectory(Root["old"]);
+
+        Assert.Equal(ResourceAction.Removed, Apply(DirSpec("/old", ensure: Ensure.Absent)).Action);
+        Assert.False(Directory.Exists(Root["old"]));
+    }
+
+    [Fact]
+    public void A_non_empty_directory_is_removed_only_with_force()
+    {
+        Directory.CreateDirectory(Root["old"]);
+        File.WriteAllText(Root["old/data"], "x");
+
+        var e = Assert.Throws<ResourceException>(() => Apply(DirSpec("/old", ensure: Ensure.Absent)));
+        Assert.Contains("force: true", e.Message);
+        Assert.True(File.Exists(Root["old/data"]));
+
+        Assert.Equal(ResourceAction.Removed, Apply(DirSpec("/old", ensure: Ensure.Absent, force: true)).Action);
+        Assert.False(Directory.Exists(Root["old"]));
+    }
+
+    [Fact]
+    public void A_file_in_the_directorys_place_is_a_clear_failure()
+    {
+        File.WriteAllText(Root["srv"], "x");
+        var e = Assert.Throws<ResourceException>(() => Apply(DirSpec("/srv")));
+        Assert.Contains("not a directory", e.Message);
+    }
+}
