@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Mesh.Cli.Tests;
+
+/// <summary>The CLI's own behaviour: exit codes and messages when the input or the node is wrong.</summary>
+public sealed class CliInputTests
+{
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await MeshCli.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>A loopback port nobody listens on.</summary>
+    private static string DeadApi()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+    }
+
+    [Theory]
+    [InlineData("members")]
+    [InlineData("list")]
+    [InlineData("status")]
+    [InlineData("get", "web")]
+    [InlineData("events")]
+    public async Task An_unreachable_node_is_named_and_exits_3(params string[] command)
+    {
+        var api = DeadApi();
+
+        var (code, _, err) = await Run(["--api", api, .. command]);
+
+        Assert.Equal(ExitCodes.Unreachable, code);
+        Assert.Contains($"cannot reach the control API at {api}", err);
+    }
+
+    [Fact]
+    public async Task Json_mode_reports_the_error_as_json_too()
+    {
+        var (code, output, _) = await Run("--api", DeadApi(), "members", "--json");
+
+        Assert.Equal(ExitCodes.Unreachable, code);
+        Assert.StartsWith("{\"error\":\"cannot reach", output.Trim());
+    }
+
+    [Fact]
+    public async Task Pushing_a_missing_file_names_it_and_exits_2_without_calling_the_node()
+    {
+        var (code, _, err) = await Run("--api", DeadApi(), "push", "/no/such/manifest.yaml");
+
+        Assert.Equal(ExitCodes.Invalid, code);
+        Assert.Contains("/no/such/manifest.yaml", err);
+    }
+
+    [Fact]
+    public async Task An_unknown_command_or_flag_exits_2()
+    {
+        Assert.Equal(ExitCodes.Invalid, (await Run("frobnicate")).Code);
+        Assert.Equal(ExitCodes.Invalid, (await Run("members", "--no-such-flag")).Code);
+        Assert.Equal(ExitCodes.Invalid, (await Run("push")).Code);
+    }
+
+    [Fact]
+    public async Task A_bad_timeout_is_refused_before_anything_is_sent()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "manifest: x\n");
+            var (code, _, err) = await Run("--api", DeadApi(), "push", file, "--wait", "--timeout", "soon");
+
+            Assert.Equal(ExitCodes.Invalid, code);
+            Assert.Contains("--timeout 'soon' is not a duration", err);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("500ms", 500)]
+    [InlineData("30s", 30_000)]
+    [InlineData("2m", 120_000)]
+    [InlineData("1h", 3_600_000)]
+    [InlineData("45", 45_000)]
+    [InlineData("1.5s", 1_500)]
+    public void Durations_read_as_operators_write_them(string text, double milliseconds) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), Durations.Parse(text, "--timeout"));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("-5s")]
+    [InlineData("0")]
+    [InlineData("fast")]
+    public void Nonsense_durations_are_refused(string text) =>
+        Assert.Equal(ExitCodes.Invalid, Assert.Throws<CliException>(() => Durations.Parse(text, "--timeout")).ExitCode);
+}
