@@ -105,7 +105,7 @@ public sealed class MeshNode : IAsyncDisposable
                 Message: request.Message ?? "",
                 Target: manifest.Target,
                 Parent: head?.Version.ToString());
-            await _replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.Index, LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
+            await _replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.IndexOf(record.Manifest), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
                 d => d.SetItem(Cluster.SelfUniqueAddress, record.Manifest, record, Replicated.RevisionClock)), LocalTimeout);
             if (Settings.Announce) _mediator.Tell(new PubSub.Publish(Replicated.ChangeTopic, record));
             pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(Cluster, record.Target)));
@@ -140,11 +140,15 @@ public sealed class MeshNode : IAsyncDisposable
 
     // ---- queries ----------------------------------------------------------------------------
 
-    public async Task<IReadOnlyDictionary<string, RevisionRecord>> IndexAsync() =>
-        await ReadLocalAsync(Replicated.Index);
+    /// <summary>Manifest name → head revision, as this node knows it (all shards).</summary>
+    public async Task<IReadOnlyDictionary<string, RevisionRecord>> IndexAsync()
+    {
+        var shards = await Task.WhenAll(Replicated.Index.Select(ReadLocalAsync));
+        return shards.SelectMany(s => s).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+    }
 
-    public async Task<IReadOnlyDictionary<string, ApplyReport>> ReportsAsync() =>
-        await ReadLocalAsync(Replicated.Status);
+    /// <summary>Manifest name → the latest report of one node, as this node knows it.</summary>
+    public Task<IReadOnlyDictionary<string, ApplyReport>> ReportsOfAsync(string node) => ReadLocalAsync(Replicated.StatusOf(node));
 
     private async Task<IReadOnlyDictionary<string, T>> ReadLocalAsync<T>(LWWDictionaryKey<string, T> key)
     {
@@ -176,13 +180,14 @@ public sealed class MeshNode : IAsyncDisposable
     public async Task<IReadOnlyList<NodeStatus>> StatusAsync(string? manifest)
     {
         var index = await IndexAsync();
-        var reports = await ReportsAsync();
+        var reports = new Dictionary<string, IReadOnlyDictionary<string, ApplyReport>>(StringComparer.Ordinal);
         var result = new List<NodeStatus>();
         foreach (var head in index.Values.Where(h => manifest is null || h.Manifest == manifest).OrderBy(h => h.Manifest, StringComparer.Ordinal))
         {
             foreach (var node in Targets(head.Target))
             {
-                reports.TryGetValue(Replicated.StatusKey(node, head.Manifest), out var report);
+                if (!reports.TryGetValue(node, out var ofNode)) reports[node] = ofNode = await ReportsOfAsync(node);
+                ofNode.TryGetValue(head.Manifest, out var report);
                 var state = report is null || report.Version.CompareTo(head.Version) != 0
                     ? "pending"
                     : report.Succeeded ? "ok" : "failed";

@@ -21,6 +21,7 @@ public sealed class EventHub : ReceiveActor
 
     private readonly HashSet<ChannelWriter<MeshEvent>> _listeners = [];
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _followed = new(StringComparer.Ordinal);
     private readonly Queue<string> _seenOrder = new();
     private readonly Cluster _cluster = Cluster.Get(Context.System);
 
@@ -30,18 +31,27 @@ public sealed class EventHub : ReceiveActor
         Receive<Unlisten>(l => _listeners.Remove(l.Writer));
         Receive<ApplyReport>(OnReport);
         Receive<RevisionRecord>(OnRevision);
-        Receive<Changed>(c => c.Key.Equals(Replicated.Status), c =>
+        Receive<Changed>(c => c.Key is LWWDictionaryKey<string, ApplyReport>, c =>
         {
-            foreach (var report in c.Get(Replicated.Status).Entries.Values) OnReport(report);
+            foreach (var report in c.Get((LWWDictionaryKey<string, ApplyReport>)c.Key).Entries.Values) OnReport(report);
         });
-        Receive<Changed>(c => c.Key.Equals(Replicated.Index), c =>
+        Receive<Changed>(c => c.Key is LWWDictionaryKey<string, RevisionRecord>, c =>
         {
-            foreach (var revision in c.Get(Replicated.Index).Entries.Values) OnRevision(revision);
+            foreach (var revision in c.Get((LWWDictionaryKey<string, RevisionRecord>)c.Key).Entries.Values) OnRevision(revision);
         });
-        Receive<ClusterEvent.IMemberEvent>(e => Emit(new MeshEvent("member", Member: Members.Describe(e.Member, _cluster))));
+        Receive<ClusterEvent.IMemberEvent>(e =>
+        {
+            // Each node's reports live under its own key: follow it from the moment the node is seen.
+            if (e is ClusterEvent.MemberUp or ClusterEvent.MemberJoined or ClusterEvent.MemberWeaklyUp)
+                FollowReportsOf(NodeRoles.Decode(e.Member).Name);
+            Emit(new MeshEvent("member", Member: Members.Describe(e.Member, _cluster)));
+        });
         Receive<ClusterEvent.UnreachableMember>(e => Emit(new MeshEvent("unreachable", Member: Members.Describe(e.Member, _cluster))));
         Receive<ClusterEvent.ReachableMember>(e => Emit(new MeshEvent("reachable", Member: Members.Describe(e.Member, _cluster))));
-        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        Receive<ClusterEvent.CurrentClusterState>(state =>
+        {
+            foreach (var m in state.Members) FollowReportsOf(NodeRoles.Decode(m).Name);
+        });
         Receive<PubSub.SubscribeAck>(_ => { });
     }
 
@@ -51,8 +61,7 @@ public sealed class EventHub : ReceiveActor
         mediator.Tell(new PubSub.Subscribe(Replicated.ReportTopic, Self));
         mediator.Tell(new PubSub.Subscribe(Replicated.ChangeTopic, Self));
         var replicator = DistributedData.Get(Context.System).Replicator;
-        replicator.Tell(new Subscribe(Replicated.Status, Self));
-        replicator.Tell(new Subscribe(Replicated.Index, Self));
+        foreach (var shard in Replicated.Index) replicator.Tell(new Subscribe(shard, Self));
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
     }
@@ -61,6 +70,11 @@ public sealed class EventHub : ReceiveActor
     {
         _cluster.Unsubscribe(Self);
         foreach (var l in _listeners) l.TryComplete();
+    }
+
+    private void FollowReportsOf(string node)
+    {
+        if (_followed.Add(node)) DistributedData.Get(Context.System).Replicator.Tell(new Subscribe(Replicated.StatusOf(node), Self));
     }
 
     private void OnReport(ApplyReport report)

@@ -39,9 +39,9 @@ public sealed class Converger : ReceiveActor, IWithTimers
     {
         _setup = setup;
 
-        Receive<Changed>(c => c.Key.Equals(Replicated.Index), c =>
+        Receive<Changed>(c => c.Key is LWWDictionaryKey<string, RevisionRecord>, c =>
         {
-            foreach (var record in c.Get(Replicated.Index).Entries.Values) Consider(record);
+            foreach (var record in c.Get((LWWDictionaryKey<string, RevisionRecord>)c.Key).Entries.Values) Consider(record);
         });
         Receive<RevisionRecord>(Consider);
         Receive<Applied>(OnApplied);
@@ -51,7 +51,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _replicator.Tell(new Subscribe(Replicated.Index, Self));
+        foreach (var shard in Replicated.Index) _replicator.Tell(new Subscribe(shard, Self));
         if (_setup.Announce) _mediator.Tell(new PubSub.Subscribe(Replicated.ChangeTopic, Self));
     }
 
@@ -109,7 +109,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
     private void OnApplied(Applied applied)
     {
         _busy = false;
-        var report = applied.Report;
+        var report = applied.Report.Compact();
         if (applied.Retry)
         {
             // No peer could give us the body yet (say, the origin is restarting): try again later,
@@ -128,8 +128,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
         else
             _log.Warning("{0} {1}: failed: {2}", report.Manifest, report.Version, report.Error);
 
-        _replicator.Tell(Dsl.Update(Replicated.Status, LWWDictionary<string, ApplyReport>.Empty, WriteLocal.Instance,
-            d => d.SetItem(_cluster.SelfUniqueAddress, Replicated.StatusKey(report.Node, report.Manifest), report, Replicated.ReportClock)));
+        _replicator.Tell(Dsl.Update(Replicated.StatusOf(report.Node), LWWDictionary<string, ApplyReport>.Empty, WriteLocal.Instance,
+            d => d.SetItem(_cluster.SelfUniqueAddress, report.Manifest, report, Replicated.ReportClock)));
         _mediator.Tell(new PubSub.Publish(Replicated.ReportTopic, report));
         Kick();
     }

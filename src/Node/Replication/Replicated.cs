@@ -1,3 +1,4 @@
+using System.Text;
 using Akka.DistributedData;
 using Mesh.Protocol.Wire;
 
@@ -7,14 +8,27 @@ namespace Mesh.Node.Replication;
 /// The names under which nodes share state. The DData keys are the truth (they also reach
 /// late joiners and cover lost announcements); the pub-sub topics are the fast path that
 /// tells peers to look now.
+///
+/// A DData value travels whole in one remoting frame (128 000 bytes by default), so no key
+/// may grow with the fleet: the index is split over a fixed number of shards by manifest
+/// name, and each node's reports live under a key of its own.
 /// </summary>
 public static class Replicated
 {
-    /// <summary>Manifest name → head revision record. Last writer by hybrid-logical-clock version wins.</summary>
-    public static readonly LWWDictionaryKey<string, RevisionRecord> Index = new("mesh-index");
+    /// <summary>Shards of the index. Every node must use the same number: it is part of the wire format.</summary>
+    public const int IndexShards = 32;
 
-    /// <summary>"node/manifest" → that node's latest apply report for that manifest.</summary>
-    public static readonly LWWDictionaryKey<string, ApplyReport> Status = new("mesh-status");
+    private static readonly LWWDictionaryKey<string, RevisionRecord>[] IndexKeys =
+        Enumerable.Range(0, IndexShards).Select(i => new LWWDictionaryKey<string, RevisionRecord>($"mesh-index-{i}")).ToArray();
+
+    /// <summary>Every shard of the index: manifest name → head revision record, last writer by version wins.</summary>
+    public static IReadOnlyList<LWWDictionaryKey<string, RevisionRecord>> Index => IndexKeys;
+
+    /// <summary>The index shard that holds a manifest.</summary>
+    public static LWWDictionaryKey<string, RevisionRecord> IndexOf(string manifest) => IndexKeys[Shard(manifest)];
+
+    /// <summary>One node's reports: manifest → that node's latest apply report. Only that node writes it.</summary>
+    public static LWWDictionaryKey<string, ApplyReport> StatusOf(string node) => new($"mesh-status-{node}");
 
     /// <summary>Carries each new <see cref="RevisionRecord"/> as it is pushed.</summary>
     public const string ChangeTopic = "mesh.changes";
@@ -22,12 +36,18 @@ public static class Replicated
     /// <summary>Carries each <see cref="ApplyReport"/> as it is made.</summary>
     public const string ReportTopic = "mesh.reports";
 
-    public static string StatusKey(string node, string manifest) => $"{node}/{manifest}";
-
     /// <summary>The LWW clock for revisions: their hybrid logical version, so every node picks the same winner.</summary>
     public static long RevisionClock(long current, RevisionRecord record) => record.Version.Packed;
 
-    /// <summary>The LWW clock for reports: the version they report on, then the time they were made.</summary>
+    /// <summary>The LWW clock for reports: always forward, and at least the time the report was made.</summary>
     public static long ReportClock(long current, ApplyReport report) =>
         Math.Max(current + 1, report.Time.ToUnixTimeMilliseconds());
+
+    /// <summary>FNV-1a of the UTF-8 name: stable across processes and releases, unlike string.GetHashCode.</summary>
+    private static int Shard(string name)
+    {
+        var hash = 2166136261u;
+        foreach (var b in Encoding.UTF8.GetBytes(name)) hash = (hash ^ b) * 16777619u;
+        return (int)(hash % IndexShards);
+    }
 }

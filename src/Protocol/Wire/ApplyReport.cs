@@ -2,7 +2,10 @@ using Mesh.Protocol.Versioning;
 
 namespace Mesh.Protocol.Wire;
 
-/// <summary>What a node did with one revision: goes into the replicated status map and onto the report topic.</summary>
+/// <summary>
+/// What a node did with one revision: goes into the replicated status map and onto the report
+/// topic. <see cref="Omitted"/> counts resource results left out by <see cref="Compact"/>.
+/// </summary>
 public sealed record ApplyReport(
     string Node,
     string Manifest,
@@ -13,9 +16,36 @@ public sealed record ApplyReport(
     ResourceResult[] Resources,
     string? Error,
     long DurationMs,
-    DateTimeOffset Time)
+    DateTimeOffset Time,
+    int Omitted = 0)
 {
+    /// <summary>Resource results a shared report lists at most; the rest are counted in <see cref="Omitted"/>.</summary>
+    public const int MaxListed = 100;
+
+    /// <summary>Longest message or error text a shared report carries.</summary>
+    public const int MaxText = 1000;
+
     public bool Succeeded => Outcome == ApplyOutcome.Ok;
+
+    /// <summary>
+    /// The report as it is shared with the cluster: unchanged resources left out (they are the
+    /// bulk of a re-check and say nothing), at most <see cref="MaxListed"/> others, texts
+    /// shortened, so a report stays far below a remoting frame whatever the manifest's size.
+    /// </summary>
+    public ApplyReport Compact()
+    {
+        var interesting = Resources.Where(r => r.Action != ResourceAction.Unchanged).ToArray();
+        var listed = interesting.Take(MaxListed).Select(r => r with { Message = Shorten(r.Message) }).ToArray();
+        return this with
+        {
+            Resources = listed,
+            Error = Shorten(Error),
+            Omitted = Omitted + Resources.Length - listed.Length,
+        };
+    }
+
+    private static string? Shorten(string? text) =>
+        text is null || text.Length <= MaxText ? text : string.Concat(text.AsSpan(0, MaxText - 1), "…");
 }
 
 public enum ApplyOutcome { Ok, Failed }

@@ -157,6 +157,39 @@ public sealed class SpreadingTests : IAsyncLifetime
         Assert.Contains("orphan", status.Report.Error);
     }
 
+    [Fact]
+    public async Task Hundreds_of_manifests_pushed_at_once_all_replicate()
+    {
+        var a = _mesh.Start("a");
+        var b = _mesh.Start("b");
+        await _mesh.Converged();
+        // ~500 records of ~400 bytes in one burst: more than a default 128 000-byte frame holds.
+        var manifests = Enumerable.Range(0, 500)
+            .Select(i => $"manifest: fleet-{i:D3}\ntarget: {{ nodes: [nobody] }}\nresources:\n  - {{ id: f, type: file, path: /f{i} }}\n")
+            .ToArray();
+
+        await a.PushAsync(Push(manifests));
+
+        await Eventually.True(() => b.IndexAsync().Result.Count == 500, "b holds all 500 revisions", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task The_report_of_a_manifest_with_thousands_of_resources_stays_small_enough_to_replicate()
+    {
+        var a = _mesh.Start("a");
+        var b = _mesh.Start("b");
+        await _mesh.Converged();
+        var resources = string.Concat(Enumerable.Range(0, 3000).Select(i => $"  - {{ id: file-{i}, type: file, path: /file-{i}, content: \"{i}\" }}\n"));
+
+        await b.PushAsync(Push($"manifest: big\ntarget: {{ nodes: [a] }}\nresources:\n{resources}"));
+
+        var status = await AppliedOk(b, "a", "big");
+        Assert.Equal(3000, status.Report!.Changed);
+        Assert.Equal(ApplyReport.MaxListed, status.Report.Resources.Length);
+        Assert.Equal(3000 - ApplyReport.MaxListed, status.Report.Omitted);
+        Assert.Equal(3000, Directory.GetFiles(a.Settings.Root).Length);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _mesh.DisposeAsync();
