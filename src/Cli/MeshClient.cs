@@ -32,6 +32,13 @@ public sealed class MeshClient(string api) : IDisposable
         return await Read<PushResponse>(response, cancel);
     }
 
+    public async Task<Mesh.Protocol.Wire.ConvergeAccepted[]> ConvergeAsync(string? node, CancellationToken cancel)
+    {
+        var path = node is null ? "v1/converge" : $"v1/converge?node={Uri.EscapeDataString(node)}";
+        using var response = await Send(() => _http.PostAsync(path, null, cancel));
+        return await Read<Mesh.Protocol.Wire.ConvergeAccepted[]>(response, cancel);
+    }
+
     /// <summary>
     /// Opens the live event stream. When this returns the node has registered the listener,
     /// so every event from then on is seen.

@@ -21,6 +21,7 @@ namespace Mesh.Cli
                 GetCommand.Create(run),
                 StatusCommand.Create(run),
                 EventsCommand.Create(run),
+                ConvergeCommand.Create(run),
             };
             root.Options.Add(globals.Api);
             root.Options.Add(globals.Json);

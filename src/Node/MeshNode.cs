@@ -8,6 +8,7 @@ using Mesh.Node.Configuration;
 using Mesh.Node.Content;
 using Mesh.Node.Converge;
 using Mesh.Node.Membership;
+using Mesh.Node.Providers;
 using Mesh.Node.Replication;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
@@ -55,7 +56,8 @@ public sealed class MeshNode : IAsyncDisposable
         system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk), ContentServer.Name);
         _events = system.ActorOf(Akka.Actor.Props.Create(() => new EventHub()), EventHub.Name);
         system.ActorOf(Converger.Props(new ConvergerSetup(
-            Identity, settings.Root, Fetcher, ApplyEngine.Default(), Clock, settings.Announce, settings.FetchTimeout)), Converger.Name);
+            Identity, new ApplyContext(settings.Root), Fetcher, ApplyEngine.Default(), Clock, settings.Announce,
+            RetryInterval: settings.FetchTimeout, settings.RecheckInterval, settings.RecheckJitter, settings.WatchPaths)), Converger.Name);
     }
 
     /// <summary>Starts a node from a full configuration (the <c>mesh</c> section and Akka's).</summary>
@@ -195,6 +197,18 @@ public sealed class MeshNode : IAsyncDisposable
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// Asks the named nodes (all active members when none is named) to re-check what they
+    /// enforce now. Their reports follow as usual; drift they repair is flagged.
+    /// </summary>
+    public async Task<ConvergeAccepted[]> ConvergeAsync(string? node)
+    {
+        var members = Members.Active(Cluster).Where(m => node is null || NodeRoles.Decode(m).Name == node).ToArray();
+        if (members.Length == 0) throw new KeyNotFoundException($"no active member named '{node}'");
+        return await Task.WhenAll(members.Select(m =>
+            System.ActorSelection(new RootActorPath(m.Address) / "user" / Converger.Name).Ask<ConvergeAccepted>(new ConvergeNow(), LocalTimeout)));
     }
 
     /// <summary>A live feed of events until <paramref name="cancel"/> fires.</summary>

@@ -43,6 +43,7 @@ public static class StatusCommand
                 s.State switch
                 {
                     "failed" => s.Report?.Error ?? "",
+                    "ok" when s.Report is { Drift: true } => "drift repaired",
                     "pending" when s.Report is { } old => $"last applied {old.Version}",
                     _ => "",
                 },

@@ -3,6 +3,7 @@ using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -79,6 +80,22 @@ public static class ControlApi
             {
                 return Results.Json(new ApiError($"{e.Errors.Count} error(s) in the manifests; nothing was pushed", e.Errors.ToArray()),
                     ApiJson.Options, statusCode: 422);
+            }
+        });
+
+        v1.MapPost("/converge", async ([FromQuery(Name = "node")] string? name) =>
+        {
+            try
+            {
+                return Json(await node.ConvergeAsync(name));
+            }
+            catch (KeyNotFoundException e)
+            {
+                return Error(404, e.Message);
+            }
+            catch (Akka.Actor.AskTimeoutException)
+            {
+                return Error(504, "a node did not answer in time; see mesh members for its reachability");
             }
         });
 

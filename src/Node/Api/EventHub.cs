@@ -80,7 +80,7 @@ public sealed class EventHub : ReceiveActor
     private void OnReport(ApplyReport report)
     {
         if (FirstTime($"report|{report.Node}|{report.Manifest}|{report.Version}|{report.Time.UtcTicks}"))
-            Emit(new MeshEvent("report", Report: report));
+            Emit(new MeshEvent(report.Drift ? "drift" : "report", Report: report));
     }
 
     private void OnRevision(RevisionRecord revision)

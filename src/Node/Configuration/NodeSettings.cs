@@ -20,7 +20,10 @@ public sealed record NodeSettings(
     bool Announce,
     int ChunkSize,
     TimeSpan FetchTimeout,
-    long MaxBlobSize)
+    long MaxBlobSize,
+    TimeSpan RecheckInterval,
+    double RecheckJitter,
+    bool WatchPaths)
 {
     public const string ActorSystemName = "mesh";
 
@@ -58,8 +61,14 @@ public sealed record NodeSettings(
             Announce: mesh.GetBoolean("announce", true),
             ChunkSize: chunk,
             FetchTimeout: mesh.GetTimeSpan("content.fetch-timeout", TimeSpan.FromSeconds(5)),
-            MaxBlobSize: mesh.GetByteSize("content.max-blob-size") ?? 256L * 1024 * 1024);
+            MaxBlobSize: mesh.GetByteSize("content.max-blob-size") ?? 256L * 1024 * 1024,
+            RecheckInterval: Positive(mesh.GetTimeSpan("converge.interval", TimeSpan.FromMinutes(5)), "mesh.converge.interval"),
+            RecheckJitter: Math.Clamp(mesh.GetDouble("converge.jitter", 0.1), 0, 0.5),
+            WatchPaths: mesh.GetBoolean("converge.watch", true));
     }
+
+    private static TimeSpan Positive(TimeSpan value, string key) =>
+        value > TimeSpan.Zero ? value : throw new ConfigurationException($"{key} must be positive");
 
     /// <summary>"host:port" becomes a full Akka address; a full address is taken as it is.</summary>
     public static string SeedAddress(string seed)

@@ -14,14 +14,20 @@ using PubSub = Akka.Cluster.Tools.PublishSubscribe;
 namespace Mesh.Node.Converge;
 
 /// <summary>
-/// Brings this node to the head revision of every manifest that targets it. Learns of
-/// revisions from the change topic (fast) and from the replicated index (sure), pulls each
-/// body by hash, applies it, and reports the result to the status map and the report topic.
-/// One apply at a time, so two revisions of a manifest never race on the host.
+/// Brings this node to the head revision of every manifest that targets it, and keeps it
+/// there. Learns of revisions from the change topic (fast) and from the replicated index
+/// (sure), pulls each body by hash, applies it, and reports to the status map and the report
+/// topic. Then it enforces: every manifest is re-checked on an interval (with jitter, so a
+/// fleet does not act in lockstep), on demand, and whenever a managed path is touched; a
+/// re-check that had to change something is reported as drift. One piece of work at a time,
+/// so two revisions or a revision and a re-check never race on the host.
 /// </summary>
 public sealed class Converger : ReceiveActor, IWithTimers
 {
     public const string Name = "converger";
+    public const string Path = "/user/" + Name;
+
+    private static readonly TimeSpan WatchDebounce = TimeSpan.FromMilliseconds(100);
 
     private readonly ConvergerSetup _setup;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
@@ -31,6 +37,9 @@ public sealed class Converger : ReceiveActor, IWithTimers
     private readonly Dictionary<string, RevisionRecord> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HybridTimestamp> _done = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTime> _backoff = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Enforced> _enforced = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _recheck = new(StringComparer.Ordinal);
+    private readonly ManagedPathWatcher? _watcher;
     private bool _busy;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -38,6 +47,11 @@ public sealed class Converger : ReceiveActor, IWithTimers
     public Converger(ConvergerSetup setup)
     {
         _setup = setup;
+        if (setup.WatchPaths)
+        {
+            var self = Self;
+            _watcher = new ManagedPathWatcher(manifest => self.Tell(new PathTouched(manifest)));
+        }
 
         Receive<Changed>(c => c.Key is LWWDictionaryKey<string, RevisionRecord>, c =>
         {
@@ -45,7 +59,24 @@ public sealed class Converger : ReceiveActor, IWithTimers
         });
         Receive<RevisionRecord>(Consider);
         Receive<Applied>(OnApplied);
+        Receive<Rechecked>(OnRechecked);
         Receive<Retry>(_ => Kick());
+        Receive<ConvergeNow>(_ =>
+        {
+            RecheckAll();
+            Sender.Tell(new ConvergeAccepted(_setup.Identity.Name, _enforced.Count));
+        });
+        Receive<IntervalElapsed>(_ =>
+        {
+            RecheckAll();
+            ArmInterval();
+        });
+        Receive<PathTouched>(t => Timers.StartSingleTimer("watch:" + t.Manifest, new RecheckOne(t.Manifest), WatchDebounce));
+        Receive<RecheckOne>(r =>
+        {
+            _recheck.Add(r.Manifest);
+            Kick();
+        });
         Receive<PubSub.SubscribeAck>(_ => { });
     }
 
@@ -53,6 +84,21 @@ public sealed class Converger : ReceiveActor, IWithTimers
     {
         foreach (var shard in Replicated.Index) _replicator.Tell(new Subscribe(shard, Self));
         if (_setup.Announce) _mediator.Tell(new PubSub.Subscribe(Replicated.ChangeTopic, Self));
+        ArmInterval();
+    }
+
+    protected override void PostStop() => _watcher?.Dispose();
+
+    private void ArmInterval()
+    {
+        var jitter = 1 + _setup.RecheckJitter * (2 * Random.Shared.NextDouble() - 1);
+        Timers.StartSingleTimer("interval", IntervalElapsed.Instance, _setup.RecheckInterval * jitter);
+    }
+
+    private void RecheckAll()
+    {
+        _recheck.UnionWith(_enforced.Keys);
+        Kick();
     }
 
     private void Consider(RevisionRecord record)
@@ -63,7 +109,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         Kick();
     }
 
-    /// <summary>Starts the next pending apply, if nothing is running.</summary>
+    /// <summary>Starts the next piece of work, if nothing is running: new revisions first, then re-checks.</summary>
     private void Kick()
     {
         if (_busy) return;
@@ -73,12 +119,23 @@ public sealed class Converger : ReceiveActor, IWithTimers
             .Where(r => !_backoff.TryGetValue(r.Manifest, out var until) || until <= DateTime.UtcNow)
             .OrderBy(r => r.Version)
             .FirstOrDefault();
-        if (next is null) return;
-
-        _busy = true;
-        var peers = Peers(next);
         var setup = _setup;
-        Task.Run(() => Converge(setup, next, peers)).PipeTo(Self);
+        if (next is not null)
+        {
+            _busy = true;
+            var peers = Peers(next);
+            Task.Run(() => Converge(setup, next, peers)).PipeTo(Self);
+            return;
+        }
+
+        // A manifest that no longer targets this node is no longer enforced (what it applied stays).
+        foreach (var name in _enforced.Keys.Where(n => _heads.TryGetValue(n, out var h) && !h.Target.Matches(_setup.Identity)).ToArray())
+            _enforced.Remove(name);
+        var due = _recheck.Where(_enforced.ContainsKey).Select(n => _enforced[n]).ToArray();
+        _recheck.Clear();
+        if (due.Length == 0) return;
+        _busy = true;
+        Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, setup.Context)).ToArray())).PipeTo(Self);
     }
 
     private static async Task<Applied> Converge(ConvergerSetup setup, RevisionRecord revision, IReadOnlyList<Address> peers)
@@ -91,39 +148,67 @@ public sealed class Converger : ReceiveActor, IWithTimers
         }
         catch (BlobUnavailableException e)
         {
-            return new Applied(revision, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: true);
+            return new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: true);
         }
 
+        Manifest manifest;
         try
         {
-            var manifest = CanonicalForm.FromBytes(body, $"{revision.Manifest}@{revision.Version}");
-            var report = setup.Engine.Apply(setup.Identity.Name, revision, manifest, new ApplyContext(setup.Root));
-            return new Applied(revision, report, Retry: false);
+            manifest = CanonicalForm.FromBytes(body, $"{revision.Manifest}@{revision.Version}");
         }
-        catch (Exception e)
+        catch (ManifestException e)
         {
-            return new Applied(revision, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: false);
+            return new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: false);
         }
+        return new Applied(revision, manifest, setup.Engine.Apply(setup.Identity.Name, revision, manifest, setup.Context), Retry: false);
     }
 
     private void OnApplied(Applied applied)
     {
         _busy = false;
-        var report = applied.Report.Compact();
+        var name = applied.Revision.Manifest;
         if (applied.Retry)
         {
             // No peer could give us the body yet (say, the origin is restarting): try again later,
             // and meanwhile go on with other manifests.
-            _backoff[applied.Revision.Manifest] = DateTime.UtcNow + _setup.RetryInterval;
-            Timers.StartSingleTimer(applied.Revision.Manifest, Retry.Instance, _setup.RetryInterval);
+            _backoff[name] = DateTime.UtcNow + _setup.RetryInterval;
+            Timers.StartSingleTimer(name, Retry.Instance, _setup.RetryInterval);
         }
         else
         {
-            _backoff.Remove(applied.Revision.Manifest);
-            _done[applied.Revision.Manifest] = applied.Revision.Version;
+            _backoff.Remove(name);
+            _done[name] = applied.Revision.Version;
+            if (applied.Manifest is not null)
+            {
+                _enforced[name] = new Enforced(applied.Revision, applied.Manifest, applied.Report.Outcome);
+                WatchManagedPaths();
+            }
         }
+        Publish(applied.Report);
+        Kick();
+    }
 
-        if (report.Succeeded)
+    private void OnRechecked(Rechecked rechecked)
+    {
+        _busy = false;
+        foreach (var report in rechecked.Reports)
+        {
+            if (!_enforced.TryGetValue(report.Manifest, out var enforced) || enforced.Revision.Version.CompareTo(report.Version) != 0) continue;
+            // Quiet when nothing was repaired and nothing changed state: a re-check is not news.
+            if (report.Changed == 0 && report.Outcome == enforced.Outcome) continue;
+            _enforced[report.Manifest] = enforced with { Outcome = report.Outcome };
+            Publish(report with { Drift = report.Changed > 0 });
+        }
+        WatchManagedPaths();
+        Kick();
+    }
+
+    private void Publish(ApplyReport full)
+    {
+        var report = full.Compact();
+        if (report.Drift)
+            _log.Warning("{0} {1}: drift repaired, {2} changed", report.Manifest, report.Version, report.Changed);
+        else if (report.Succeeded)
             _log.Info("{0} {1}: ok, {2} changed in {3} ms", report.Manifest, report.Version, report.Changed, report.DurationMs);
         else
             _log.Warning("{0} {1}: failed: {2}", report.Manifest, report.Version, report.Error);
@@ -131,7 +216,26 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _replicator.Tell(Dsl.Update(Replicated.StatusOf(report.Node), LWWDictionary<string, ApplyReport>.Empty, WriteLocal.Instance,
             d => d.SetItem(_cluster.SelfUniqueAddress, report.Manifest, report, Replicated.ReportClock)));
         _mediator.Tell(new PubSub.Publish(Replicated.ReportTopic, report));
-        Kick();
+    }
+
+    private void WatchManagedPaths()
+    {
+        if (_watcher is null) return;
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, enforced) in _enforced)
+            foreach (var r in enforced.Manifest.Resources)
+            {
+                if (r.ManagedPath is not { } path) continue;
+                try
+                {
+                    owners[_setup.Context.Resolve(path)] = name;
+                }
+                catch (ResourceException)
+                {
+                    // Unresolvable (a symlink out of the root): the apply reports it; nothing to watch.
+                }
+            }
+        _watcher.Watch(owners);
     }
 
     /// <summary>The origin first (it surely has the body), then every other member in random order.</summary>
@@ -148,11 +252,25 @@ public sealed class Converger : ReceiveActor, IWithTimers
         return members;
     }
 
-    private sealed record Applied(RevisionRecord Revision, ApplyReport Report, bool Retry);
+    /// <summary>A manifest this node enforces: the revision it applied and how the last run ended.</summary>
+    private sealed record Enforced(RevisionRecord Revision, Manifest Manifest, ApplyOutcome Outcome);
+
+    private sealed record Applied(RevisionRecord Revision, Manifest? Manifest, ApplyReport Report, bool Retry);
+
+    private sealed record Rechecked(ApplyReport[] Reports);
+
+    private sealed record PathTouched(string Manifest);
+
+    private sealed record RecheckOne(string Manifest);
 
     private sealed class Retry
     {
         public static readonly Retry Instance = new();
+    }
+
+    private sealed class IntervalElapsed
+    {
+        public static readonly IntervalElapsed Instance = new();
     }
 
     public static Props Props(ConvergerSetup setup) => Akka.Actor.Props.Create(() => new Converger(setup));
@@ -160,10 +278,13 @@ public sealed class Converger : ReceiveActor, IWithTimers
 
 /// <summary>What a converger needs from the node it runs in.</summary>
 public sealed record ConvergerSetup(
-    Mesh.Protocol.Manifests.NodeIdentity Identity,
-    string Root,
+    NodeIdentity Identity,
+    ApplyContext Context,
     ContentFetcher Fetcher,
     ApplyEngine Engine,
     HybridClock Clock,
     bool Announce,
-    TimeSpan RetryInterval);
+    TimeSpan RetryInterval,
+    TimeSpan RecheckInterval,
+    double RecheckJitter,
+    bool WatchPaths);

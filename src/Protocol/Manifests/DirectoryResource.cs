@@ -11,6 +11,7 @@ public sealed record DirectoryResource(string Id, string[] Requires, string Path
 {
     public const string KindName = "directory";
     public override string Kind => KindName;
+    public override string? ManagedPath => Path;
 
     internal static ResourceSpec Parse(FieldReader f, string id, string[] requires)
     {
@@ -19,7 +20,7 @@ public sealed record DirectoryResource(string Id, string[] Requires, string Path
         var mode = ResourceFields.Mode(f);
         var force = f.Bool("force") ?? false;
         if (path == "/" && ensure == Ensure.Absent)
-            f.Context.Error(f.Node, f.Field("path"), "the root itself cannot be removed");
+            f.Context.Error(f.Raw("path")!, f.Field("path"), "the root itself cannot be removed");
         return new DirectoryResource(id, requires, path, ensure, mode, force);
     }
 

@@ -11,6 +11,7 @@ public sealed record FileResource(string Id, string[] Requires, string Path, Ens
 {
     public const string KindName = "file";
     public override string Kind => KindName;
+    public override string? ManagedPath => Path;
 
     internal static ResourceSpec Parse(FieldReader f, string id, string[] requires)
     {
@@ -19,7 +20,7 @@ public sealed record FileResource(string Id, string[] Requires, string Path, Ens
         var content = f.String("content");
         var mode = ResourceFields.Mode(f);
         if (ensure == Ensure.Absent && (content is not null || mode is not null))
-            f.Context.Error(f.Node, f.Field("ensure"), "an absent file takes no content or mode");
+            f.Context.Error(f.Raw("ensure")!, f.Field("ensure"), "an absent file takes no content or mode");
         return new FileResource(id, requires, path, ensure, content, mode);
     }
 

@@ -41,6 +41,9 @@ public abstract record ResourceSpec(string Id, string[] Requires)
     /// <summary>The kind name used in YAML (<c>type:</c>).</summary>
     public abstract string Kind { get; }
 
+    /// <summary>The path this resource manages on the host, for kinds that manage one.</summary>
+    public virtual string? ManagedPath => null;
+
     /// <summary>The kind-specific fields, for the canonical form.</summary>
     internal abstract void WriteFields(JsonObject into);
 }

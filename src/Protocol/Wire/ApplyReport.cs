@@ -4,7 +4,8 @@ namespace Mesh.Protocol.Wire;
 
 /// <summary>
 /// What a node did with one revision: goes into the replicated status map and onto the report
-/// topic. <see cref="Omitted"/> counts resource results left out by <see cref="Compact"/>.
+/// topic. <see cref="Omitted"/> counts resource results left out by <see cref="Compact"/>;
+/// <see cref="Drift"/> marks a re-check that found the host changed behind Mesh's back and repaired it.
 /// </summary>
 public sealed record ApplyReport(
     string Node,
@@ -17,7 +18,8 @@ public sealed record ApplyReport(
     string? Error,
     long DurationMs,
     DateTimeOffset Time,
-    int Omitted = 0)
+    int Omitted = 0,
+    bool Drift = false)
 {
     /// <summary>Resource results a shared report lists at most; the rest are counted in <see cref="Omitted"/>.</summary>
     public const int MaxListed = 100;
