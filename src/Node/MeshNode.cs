@@ -55,8 +55,15 @@ public sealed class MeshNode : IAsyncDisposable
         _mediator = PubSub.DistributedPubSub.Get(system).Mediator;
         system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk), ContentServer.Name);
         _events = system.ActorOf(Akka.Actor.Props.Create(() => new EventHub()), EventHub.Name);
+        var context = new ApplyContext(settings.Root)
+        {
+            Facts = NodeFacts.Gather(Identity),
+            Content = Content,
+            BackupDir = Path.Combine(settings.DataDir, "backups"),
+            BackupCount = settings.Backups,
+        };
         system.ActorOf(Converger.Props(new ConvergerSetup(
-            Identity, new ApplyContext(settings.Root), Fetcher, ApplyEngine.Default(), Clock, settings.Announce,
+            Identity, context, Fetcher, ApplyEngine.Default(), Clock, settings.Announce,
             RetryInterval: settings.FetchTimeout, settings.RecheckInterval, settings.RecheckJitter, settings.WatchPaths)), Converger.Name);
     }
 

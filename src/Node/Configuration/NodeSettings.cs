@@ -23,7 +23,8 @@ public sealed record NodeSettings(
     long MaxBlobSize,
     TimeSpan RecheckInterval,
     double RecheckJitter,
-    bool WatchPaths)
+    bool WatchPaths,
+    int Backups)
 {
     public const string ActorSystemName = "mesh";
 
@@ -64,7 +65,8 @@ public sealed record NodeSettings(
             MaxBlobSize: mesh.GetByteSize("content.max-blob-size") ?? 256L * 1024 * 1024,
             RecheckInterval: Positive(mesh.GetTimeSpan("converge.interval", TimeSpan.FromMinutes(5)), "mesh.converge.interval"),
             RecheckJitter: Math.Clamp(mesh.GetDouble("converge.jitter", 0.1), 0, 0.5),
-            WatchPaths: mesh.GetBoolean("converge.watch", true));
+            WatchPaths: mesh.GetBoolean("converge.watch", true),
+            Backups: Math.Max(0, mesh.GetInt("converge.backups", 5)));
     }
 
     private static TimeSpan Positive(TimeSpan value, string key) =>

@@ -6,20 +6,29 @@ using Mesh.Protocol.Wire;
 namespace Mesh.Node.Converge;
 
 /// <summary>
-/// Applies a manifest to this host: resources in dependency order, each through its
-/// provider; a resource whose dependency failed is skipped (and says why) while the
-/// independent ones still apply.
+/// Runs a manifest against this host: resources in dependency order, each through its
+/// provider. A resource that changed refreshes the ones it notifies (a service restarts, a
+/// refresh-only command runs). A resource whose dependency failed is skipped, and says why,
+/// while the independent ones still apply. With <c>apply = false</c> the same walk is the plan.
 /// </summary>
 public sealed class ApplyEngine(IEnumerable<IResourceProvider> providers)
 {
     private readonly Dictionary<string, IResourceProvider> _providers = providers.ToDictionary(p => p.Kind, StringComparer.Ordinal);
 
-    public static ApplyEngine Default() => new([new FileProvider(), new DirectoryProvider()]);
+    /// <summary>
+    /// Every provider in this assembly: a kind registers itself by being an
+    /// <see cref="IResourceProvider"/> with a parameterless constructor.
+    /// </summary>
+    public static ApplyEngine Default() => new(typeof(ApplyEngine).Assembly.GetTypes()
+        .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IResourceProvider).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
+        .Select(t => (IResourceProvider)Activator.CreateInstance(t)!));
 
     public IReadOnlyList<ResourceResult> Run(Manifest manifest, ApplyContext context, bool apply)
     {
+        context = context.For(manifest);
         var results = new List<ResourceResult>();
         var failed = new HashSet<string>(StringComparer.Ordinal);
+        var toRefresh = new HashSet<string>(StringComparer.Ordinal);
         foreach (var resource in ResourceGraph.Order(manifest.Resources))
         {
             var blocker = resource.Requires.FirstOrDefault(failed.Contains);
@@ -37,9 +46,12 @@ public sealed class ApplyEngine(IEnumerable<IResourceProvider> providers)
                 if (!_providers.TryGetValue(resource.Kind, out var provider))
                     throw new ResourceException($"no provider for resource type '{resource.Kind}' on this node");
                 var outcome = provider.CheckApply(resource, context, apply);
-                result = new ResourceResult(resource.Id, resource.Kind, outcome.Action, outcome.Message, clock.ElapsedMilliseconds);
+                if (toRefresh.Contains(resource.Id) && provider is IRefreshable refreshable)
+                    outcome = Merge(outcome, refreshable.Refresh(resource, context, apply));
+                if (outcome.IsChange) toRefresh.UnionWith(resource.Notify);
+                result = new ResourceResult(resource.Id, resource.Kind, outcome.Action, outcome.Message, clock.ElapsedMilliseconds, outcome.Detail);
             }
-            catch (Exception e) when (e is ResourceException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is ResourceException or IOException or UnauthorizedAccessException or PlatformNotSupportedException)
             {
                 result = new ResourceResult(resource.Id, resource.Kind, ResourceAction.Failed, e.Message, clock.ElapsedMilliseconds);
             }
@@ -49,11 +61,29 @@ public sealed class ApplyEngine(IEnumerable<IResourceProvider> providers)
         return results;
     }
 
+    /// <summary>The state check and the refresh as one result: a refresh that acted is a change.</summary>
+    private static ProviderResult Merge(ProviderResult check, ProviderResult refresh)
+    {
+        if (refresh.Action == ResourceAction.Unchanged) return check;
+        if (refresh.Action == ResourceAction.Failed || check.Action == ResourceAction.Unchanged)
+            return refresh with { Message = Join(check.Message, refresh.Message), Detail = refresh.Detail ?? check.Detail };
+        return check with { Message = Join(check.Message, refresh.Message), Detail = check.Detail ?? refresh.Detail };
+    }
+
+    private static string? Join(string? a, string? b) => a is null ? b : b is null ? a : $"{a}; {b}";
+
     /// <summary>Applies and sums up the outcome as the report a node sends.</summary>
-    public ApplyReport Apply(string node, RevisionRecord revision, Manifest manifest, ApplyContext context)
+    public ApplyReport Apply(string node, RevisionRecord revision, Manifest manifest, ApplyContext context) =>
+        Summarise(node, revision, manifest, context, apply: true);
+
+    /// <summary>What an apply would do, changing nothing: the dry run.</summary>
+    public ApplyReport Plan(string node, RevisionRecord revision, Manifest manifest, ApplyContext context) =>
+        Summarise(node, revision, manifest, context, apply: false);
+
+    private ApplyReport Summarise(string node, RevisionRecord revision, Manifest manifest, ApplyContext context, bool apply)
     {
         var clock = Stopwatch.StartNew();
-        var results = Run(manifest, context, apply: true);
+        var results = Run(manifest, context, apply);
         var failures = results.Where(r => r.Action == ResourceAction.Failed).ToArray();
         return new ApplyReport(
             Node: node,

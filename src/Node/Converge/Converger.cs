@@ -160,6 +160,17 @@ public sealed class Converger : ReceiveActor, IWithTimers
         {
             return new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: false);
         }
+
+        // File sources are blobs of their own: pull them all before touching the host.
+        try
+        {
+            foreach (var hash in manifest.Resources.OfType<FileResource>().Select(f => f.SourceHash).OfType<string>().Distinct())
+                await setup.Fetcher.FetchAsync(hash, peers);
+        }
+        catch (BlobUnavailableException e)
+        {
+            return new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: true);
+        }
         return new Applied(revision, manifest, setup.Engine.Apply(setup.Identity.Name, revision, manifest, setup.Context), Retry: false);
     }
 

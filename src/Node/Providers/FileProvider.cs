@@ -1,4 +1,6 @@
 using System.Text;
+using DiffPlex.DiffBuilder;
+using DiffPlex.DiffBuilder.Model;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Wire;
 
@@ -7,7 +9,8 @@ namespace Mesh.Node.Providers;
 /// <summary>
 /// Regular files. Content is replaced atomically (temporary file in the same directory,
 /// flushed, then renamed over the old one), so a reader sees the old file or the new one,
-/// never half of it. A symlink where the file should be is replaced, not followed.
+/// never half of it; the old content is kept as a backup. A symlink where the file should be
+/// is replaced, not followed. A dry run shows content changes as a unified diff.
 /// </summary>
 public sealed class FileProvider : IResourceProvider
 {
@@ -28,34 +31,74 @@ public sealed class FileProvider : IResourceProvider
         if (spec.Ensure == Ensure.Absent)
         {
             if (!info.Exists && !isLink) return ProviderResult.Unchanged;
-            if (apply) File.Delete(path);
+            if (apply)
+            {
+                if (!isLink) FileBackups.Keep(context, spec.Path, path);
+                File.Delete(path);
+            }
             return new ProviderResult(ResourceAction.Removed, $"removed {spec.Path}");
         }
 
-        var desired = spec.Content is null ? null : Encoding.UTF8.GetBytes(spec.Content);
+        var desired = DesiredContent(spec, context);
+        var owner = spec.Owner is null ? -1 : UnixAccounts.UserId(context.Root, spec.Owner);
+        var group = spec.Group is null ? -1 : UnixAccounts.GroupId(context.Root, spec.Group);
+
         if (!info.Exists || isLink)
         {
             var parent = Path.GetDirectoryName(path)!;
             if (!Directory.Exists(parent))
                 throw new ResourceException($"parent directory {Path.GetDirectoryName(spec.Path)} of {spec.Path} does not exist (declare it and require it)");
-            if (apply) WriteAtomically(path, desired ?? [], spec.Mode ?? DefaultMode);
+            if (apply)
+            {
+                FileWriter.WriteAtomically(path, desired ?? [], spec.Mode ?? DefaultMode);
+                if (owner >= 0 || group >= 0) Posix.Chown(path, owner, group);
+            }
             return new ProviderResult(isLink ? ResourceAction.Changed : ResourceAction.Created,
-                isLink ? $"replaced symlink {spec.Path} with a file" : $"created {spec.Path}");
+                isLink ? $"replaced symlink {spec.Path} with a file" : $"created {spec.Path}",
+                desired is null ? null : UnifiedDiff(spec.Path, "", desired));
         }
 
         var differences = new List<string>();
         var contentDiffers = desired is not null && !SameContent(path, desired);
         if (contentDiffers) differences.Add("content");
         var currentMode = new UnixMode((int)File.GetUnixFileMode(path));
-        if (spec.Mode is { } mode && mode != currentMode) differences.Add($"mode {currentMode} -> {mode}");
+        var modeDiffers = spec.Mode is { } mode && mode != currentMode;
+        if (modeDiffers) differences.Add($"mode {currentMode} -> {spec.Mode}");
+        var (uid, gid) = owner >= 0 || group >= 0 ? Posix.OwnerOf(path) : (-1, -1);
+        var ownerDiffers = (owner >= 0 && owner != uid) || (group >= 0 && group != gid);
+        if (owner >= 0 && owner != uid) differences.Add($"owner {uid} -> {spec.Owner}");
+        if (group >= 0 && group != gid) differences.Add($"group {gid} -> {spec.Group}");
         if (differences.Count == 0) return ProviderResult.Unchanged;
 
+        var diff = contentDiffers ? UnifiedDiff(spec.Path, File.ReadAllText(path), desired!) : null;
         if (apply)
         {
-            if (contentDiffers) WriteAtomically(path, desired!, spec.Mode ?? currentMode);
-            else File.SetUnixFileMode(path, spec.Mode!.Value.ToFileMode());
+            if (contentDiffers)
+            {
+                // The rename makes a new inode: it keeps the old file's owner unless the manifest names one.
+                var (oldUid, oldGid) = Posix.OwnerOf(path);
+                FileBackups.Keep(context, spec.Path, path);
+                FileWriter.WriteAtomically(path, desired!, spec.Mode ?? currentMode);
+                Posix.Chown(path, owner >= 0 ? owner : oldUid, group >= 0 ? group : oldGid);
+            }
+            else
+            {
+                if (modeDiffers) File.SetUnixFileMode(path, spec.Mode!.Value.ToFileMode());
+                if (ownerDiffers) Posix.Chown(path, owner, group);
+            }
         }
-        return new ProviderResult(ResourceAction.Changed, string.Join(", ", differences));
+        return new ProviderResult(ResourceAction.Changed, string.Join(", ", differences), diff);
+    }
+
+    /// <summary>The bytes the file must hold, or null when the manifest does not manage its content.</summary>
+    private static byte[]? DesiredContent(FileResource spec, ApplyContext context)
+    {
+        if (spec.Content is not null) return Encoding.UTF8.GetBytes(spec.Content);
+        if (spec.Template is not null) return Encoding.UTF8.GetBytes(TemplateRenderer.Render(spec.Template, context, spec.Id));
+        if (spec.SourceHash is not null)
+            return context.Content?.Get(spec.SourceHash)
+                ?? throw new ResourceException($"source {spec.SourceHash[..12]} of {spec.Path} is not in this node's content store");
+        return null;
     }
 
     private static bool SameContent(string path, byte[] desired)
@@ -74,29 +117,18 @@ public sealed class FileProvider : IResourceProvider
         return true;
     }
 
-    public static void WriteAtomically(string path, byte[] content, UnixMode mode)
+    /// <summary>A unified diff of text content (binary content is summarised, not diffed).</summary>
+    public static string UnifiedDiff(string name, string current, byte[] desired)
     {
-        var temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.mesh-{Guid.NewGuid():N}");
-        try
+        if (desired.Contains((byte)0) || current.Contains('\0'))
+            return $"binary content differs ({Encoding.UTF8.GetByteCount(current)} -> {desired.Length} bytes)";
+        var model = InlineDiffBuilder.Diff(current, Encoding.UTF8.GetString(desired), ignoreWhiteSpace: false);
+        var text = new StringBuilder().Append("--- ").Append(name).Append('\n').Append("+++ ").Append(name).Append('\n');
+        foreach (var line in model.Lines)
         {
-            using (var file = new FileStream(temp, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = mode.ToFileMode(),
-            }))
-            {
-                file.Write(content);
-                file.Flush(flushToDisk: true);
-            }
-            // The umask may have narrowed the mode at creation.
-            File.SetUnixFileMode(temp, mode.ToFileMode());
-            File.Move(temp, path, overwrite: true);
+            var prefix = line.Type switch { ChangeType.Inserted => '+', ChangeType.Deleted => '-', _ => ' ' };
+            text.Append(prefix).Append(line.Text).Append('\n');
         }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        return text.ToString();
     }
 }

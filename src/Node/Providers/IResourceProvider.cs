@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Mesh.Node.Content;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Wire;
 
@@ -15,16 +17,44 @@ public interface IResourceProvider
     ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply);
 }
 
-/// <summary>What a provider found (and did, when applying).</summary>
-public sealed record ProviderResult(ResourceAction Action, string? Message = null)
+/// <summary>
+/// A kind that reacts to a change of a resource that notifies it (a service restarts, a
+/// refresh-only command runs). Called after <see cref="IResourceProvider.CheckApply"/>.
+/// </summary>
+public interface IRefreshable
 {
-    public static readonly ProviderResult Unchanged = new(ResourceAction.Unchanged);
+    ProviderResult Refresh(ResourceSpec resource, ApplyContext context, bool apply);
 }
 
-/// <summary>Where and for whom a manifest is applied.</summary>
+/// <summary>What a provider found (and did, when applying). <see cref="Detail"/>: a diff, an output tail.</summary>
+public sealed record ProviderResult(ResourceAction Action, string? Message = null, string? Detail = null)
+{
+    public static readonly ProviderResult Unchanged = new(ResourceAction.Unchanged);
+
+    public bool IsChange => Action is ResourceAction.Created or ResourceAction.Changed or ResourceAction.Removed;
+}
+
+/// <summary>
+/// Where and for whom a manifest is applied: the node's root, the manifest's variables, the
+/// node's facts (for templates), the content store (for file sources), and where replaced
+/// files are kept.
+/// </summary>
 public sealed record ApplyContext(string Root)
 {
+    public string Manifest { get; init; } = "";
+    public JsonObject Vars { get; init; } = new();
+    public NodeFacts Facts { get; init; } = NodeFacts.Minimal("node");
+    public ContentStore? Content { get; init; }
+
+    /// <summary>Replaced file content is kept under here, per file, newest last.</summary>
+    public string? BackupDir { get; init; }
+
+    /// <summary>How many replaced versions of one file are kept.</summary>
+    public int BackupCount { get; init; } = 5;
+
     public string Resolve(string manifestPath) => RootedPath.Resolve(Root, manifestPath);
+
+    public ApplyContext For(Manifest manifest) => this with { Manifest = manifest.Name, Vars = manifest.Vars };
 }
 
 /// <summary>A resource could not be brought to its desired state; the message says why.</summary>

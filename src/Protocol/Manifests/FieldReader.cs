@@ -19,8 +19,11 @@ internal sealed class FieldReader(YamlMappingNode map, string path, ParseContext
     public YamlNode? Raw(string key)
     {
         _known.Add(key);
-        return map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
+        return Child(map, key);
     }
+
+    public static YamlNode? Child(YamlMappingNode map, string key) =>
+        map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
 
     public string? String(string key, bool required = false)
     {
@@ -126,8 +129,13 @@ internal sealed class ParseContext(string source)
     public List<ManifestError> Errors { get; } = [];
     public string Source => source;
 
-    public void Error(YamlNode node, string field, string message) =>
-        Errors.Add(new ManifestError(source, (int)node.Start.Line, (int)node.Start.Column, field, message));
+    /// <summary>Resolves a file a manifest names as <c>source</c> to the hash it was stored under; null when not sent.</summary>
+    public Func<string, string?>? Attachments { get; init; }
+
+    public void Error(YamlNode node, string field, string message) => Error(node.Start, field, message);
+
+    public void Error(YamlDotNet.Core.Mark at, string field, string message) =>
+        Errors.Add(new ManifestError(source, (int)at.Line, (int)at.Column, field, message));
 
     public void Error(string field, string message) => Errors.Add(new ManifestError(source, 0, 0, field, message));
 }

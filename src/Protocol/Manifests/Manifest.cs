@@ -35,9 +35,16 @@ public sealed record NodeIdentity(string Name, IReadOnlySet<string> Roles, IRead
 /// <summary>Present or absent: the two states every resource can be asked for.</summary>
 public enum Ensure { Present, Absent }
 
-/// <summary>One declarative resource of a manifest. Each kind lives in its own file beside this one.</summary>
+/// <summary>
+/// One declarative resource of a manifest. Each kind lives in its own file beside this one.
+/// <see cref="Requires"/> lists every resource that must come first and <see cref="Notify"/>
+/// every resource to refresh when this one changes: the parser folds <c>before</c> and
+/// <c>subscribe</c> into these two, so the engine has one graph to follow.
+/// </summary>
 public abstract record ResourceSpec(string Id, string[] Requires)
 {
+    public string[] Notify { get; init; } = [];
+
     /// <summary>The kind name used in YAML (<c>type:</c>).</summary>
     public abstract string Kind { get; }
 

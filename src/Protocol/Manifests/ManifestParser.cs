@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Mesh.Protocol.Manifests;
@@ -15,6 +16,7 @@ public static partial class ManifestParser
     public const int MaxDepth = 64;
 
     /// <summary>Values (after alias expansion) a manifest may hold: defuses "billion laughs".</summary>
+    /// <remarks>Both limits are enforced while the YAML is read, by <see cref="LimitedParser"/>.</remarks>
     public const int MaxValues = 100_000;
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
@@ -34,14 +36,27 @@ public static partial class ManifestParser
     private static Manifest? TryParse(string text, ParseContext context)
     {
         var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new LimitedParser(new Parser(scanner)));
+        }
+        catch (LimitExceededException e)
+        {
+            context.Error(e.Start, "", e.Message);
+            return null;
         }
         catch (YamlException e)
         {
-            var message = e.InnerException is YamlException inner ? inner.Message : e.Message;
-            context.Errors.Add(new ManifestError(context.Source, (int)e.Start.Line, (int)e.Start.Column, "", $"invalid YAML: {message}"));
+            var problem = e.InnerException as YamlException ?? e;
+            context.Error(problem.Start, "", $"invalid YAML: {problem.Message}");
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this, not a YamlException, when a line inside [...] or {...}
+            // is indented less than the block holding the collection: mostly a bracket left open.
+            context.Error(scanner.CurrentPosition, "", "invalid YAML: a line inside [...] or {...} is indented less than the collection (is a bracket left open?)");
             return null;
         }
 
@@ -55,7 +70,6 @@ public static partial class ManifestParser
             context.Error(stream.Documents[0].RootNode, "", "a manifest is a mapping with 'manifest', 'target', 'vars' and 'resources'");
             return null;
         }
-        if (!WithinLimits(root, context)) return null;
 
         var f = new FieldReader(root, "", context);
         var name = f.String("manifest", required: true) ?? "";
@@ -93,7 +107,7 @@ public static partial class ManifestParser
         return ToJson(node) as JsonObject ?? new JsonObject();
     }
 
-    private sealed record ParsedResource(ResourceSpec Spec, YamlNode Node, string Field);
+    private sealed record ParsedResource(ResourceSpec Spec, YamlMappingNode Node, string Field);
 
     private static List<ParsedResource> ParseResources(FieldReader f, ParseContext context)
     {
@@ -142,11 +156,13 @@ public static partial class ManifestParser
     /// <summary>Every <c>requires</c> names a resource of the manifest, two resources never manage one path, and there is no cycle.</summary>
     private static void CheckGraph(List<ParsedResource> resources, ParseContext context)
     {
-        var byId = resources.ToDictionary(r => r.Spec.Id, StringComparer.Ordinal);
+        // First one wins: a duplicate id is already reported, and must not crash the checks below.
+        var byId = new Dictionary<string, ParsedResource>(StringComparer.Ordinal);
+        foreach (var r in resources) byId.TryAdd(r.Spec.Id, r);
         foreach (var r in resources)
             foreach (var dep in r.Spec.Requires)
                 if (!byId.ContainsKey(dep))
-                    context.Error(r.Node, $"{r.Field}.requires", $"'{dep}' is not a resource of this manifest");
+                    context.Error(RequiresEntry(r, dep), $"{r.Field}.requires", $"'{dep}' is not a resource of this manifest");
 
         var byPath = new Dictionary<string, ParsedResource>(StringComparer.Ordinal);
         foreach (var r in resources)
@@ -154,46 +170,25 @@ public static partial class ManifestParser
             var path = r.Spec switch { FileResource fr => fr.Path, DirectoryResource d => d.Path, _ => null };
             if (path is null || path.Length == 0) continue;
             if (byPath.TryGetValue(path, out var other))
-                context.Error(r.Node, $"{r.Field}.path", $"'{path}' is already managed by '{other.Spec.Id}'");
+                context.Error(FieldReader.Child(r.Node, "path") ?? r.Node, $"{r.Field}.path", $"'{path}' is already managed by '{other.Spec.Id}'");
             else byPath[path] = r;
         }
 
         var cycle = ResourceGraph.FindCycle(resources.Select(r => r.Spec).ToArray());
         if (cycle is not null)
-            context.Error(byId[cycle[0]].Node, "requires", $"dependency cycle: {string.Join(" -> ", cycle)}");
+        {
+            var first = byId[cycle[0]];
+            context.Error(RequiresEntry(first, cycle[1]), $"{first.Field}.requires", $"dependency cycle: {string.Join(" -> ", cycle)}");
+        }
     }
 
-    /// <summary>Refuses documents that nest too deep or expand (through aliases) into too many values.</summary>
-    private static bool WithinLimits(YamlNode root, ParseContext context)
+    /// <summary>The <c>requires</c> entry naming <paramref name="dependency"/>, so the error points at that line.</summary>
+    private static YamlNode RequiresEntry(ParsedResource r, string dependency) => FieldReader.Child(r.Node, "requires") switch
     {
-        var count = 0;
-        var stack = new Stack<(YamlNode Node, int Depth)>();
-        stack.Push((root, 1));
-        while (stack.Count > 0)
-        {
-            var (node, depth) = stack.Pop();
-            if (++count > MaxValues)
-            {
-                context.Error(root, "", $"the manifest holds more than {MaxValues} values (after expanding aliases)");
-                return false;
-            }
-            if (depth > MaxDepth)
-            {
-                context.Error(node, "", $"nesting deeper than {MaxDepth} levels");
-                return false;
-            }
-            switch (node)
-            {
-                case YamlMappingNode m:
-                    foreach (var (k, v) in m.Children) { stack.Push((k, depth + 1)); stack.Push((v, depth + 1)); }
-                    break;
-                case YamlSequenceNode s:
-                    foreach (var c in s.Children) stack.Push((c, depth + 1));
-                    break;
-            }
-        }
-        return true;
-    }
+        YamlSequenceNode list => list.Children.FirstOrDefault(c => c is YamlScalarNode s && s.Value == dependency) ?? list,
+        { } single => single,
+        null => r.Node,
+    };
 
     private static JsonNode? ToJson(YamlNode node) => node switch
     {

@@ -33,6 +33,19 @@ internal static class ResourceFields
         return null;
     }
 
+    /// <summary>A user or group: a name (as in /etc/passwd) or a numeric id.</summary>
+    public static string? Account(FieldReader f, string key)
+    {
+        var text = f.String(key);
+        if (text is null) return null;
+        if (text.Length is 0 or > 32 || !text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '$'))
+        {
+            f.Context.Error(f.Raw(key)!, f.Field(key), $"'{text}' is not a user or group name or id");
+            return null;
+        }
+        return text;
+    }
+
     public static UnixMode? Mode(FieldReader f)
     {
         var text = f.String("mode");

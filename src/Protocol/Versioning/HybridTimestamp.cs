@@ -40,6 +40,8 @@ public sealed record HybridTimestamp(long WallMs, int Counter, string Node) : IC
         if (dot <= 0 || dot > at) return false;
         if (!long.TryParse(text.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var wall)) return false;
         if (!int.TryParse(text.AsSpan(dot + 1, at - dot - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var counter)) return false;
+        // A counter past MaxCounter would spill into the wall bits of Packed; a timestamp always names its node.
+        if (counter > MaxCounter || at == text.Length - 1) return false;
         timestamp = new HybridTimestamp(wall, counter, text[(at + 1)..]);
         return true;
     }

@@ -37,7 +37,7 @@ public sealed record ApplyReport(
     public ApplyReport Compact()
     {
         var interesting = Resources.Where(r => r.Action != ResourceAction.Unchanged).ToArray();
-        var listed = interesting.Take(MaxListed).Select(r => r with { Message = Shorten(r.Message) }).ToArray();
+        var listed = interesting.Take(MaxListed).Select(r => r with { Message = Shorten(r.Message), Detail = Shorten(r.Detail, MaxDetail) }).ToArray();
         return this with
         {
             Resources = listed,
@@ -46,13 +46,19 @@ public sealed record ApplyReport(
         };
     }
 
-    private static string? Shorten(string? text) =>
-        text is null || text.Length <= MaxText ? text : string.Concat(text.AsSpan(0, MaxText - 1), "…");
+    /// <summary>Longest detail (diff, output tail) a shared report carries per resource.</summary>
+    public const int MaxDetail = 4000;
+
+    private static string? Shorten(string? text, int max = MaxText) =>
+        text is null || text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
 }
 
 public enum ApplyOutcome { Ok, Failed }
 
-/// <summary>One resource's part of an apply.</summary>
-public sealed record ResourceResult(string Id, string Kind, ResourceAction Action, string? Message, long DurationMs);
+/// <summary>
+/// One resource's part of an apply or a plan. <see cref="Detail"/> holds what a person wants to
+/// read next: a unified diff of file content, the tail of a command's output.
+/// </summary>
+public sealed record ResourceResult(string Id, string Kind, ResourceAction Action, string? Message, long DurationMs, string? Detail = null);
 
 public enum ResourceAction { Unchanged, Created, Changed, Removed, Failed, Skipped }

@@ -1,0 +1,19 @@
+namespace Mesh.Node.Providers;
+
+/// <summary>
+/// Keeps the content a file had before Mesh replaced it: the last N versions per file under
+/// <c>&lt;data-dir&gt;/backups/&lt;manifest&gt;/&lt;path&gt;/</c>, named by time, so an operator can
+/// see or restore what was there.
+/// </summary>
+public static class FileBackups
+{
+    public static void Keep(ApplyContext context, string manifestPath, string hostPath)
+    {
+        if (context.BackupDir is null || context.BackupCount <= 0 || !File.Exists(hostPath)) return;
+        var dir = Path.Combine(context.BackupDir, context.Manifest, manifestPath.TrimStart('/').Replace('/', '%'));
+        Directory.CreateDirectory(dir);
+        File.Copy(hostPath, Path.Combine(dir, DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss.fffffff'Z'")), overwrite: true);
+        foreach (var old in Directory.GetFiles(dir).Order(StringComparer.Ordinal).SkipLast(context.BackupCount))
+            File.Delete(old);
+    }
+}

@@ -1,0 +1,33 @@
+using Mesh.Protocol.Manifests;
+
+namespace Mesh.Node.Providers;
+
+/// <summary>Atomic file replacement: write a temporary file beside the target, flush it to disk, rename it over.</summary>
+public static class FileWriter
+{
+    public static void WriteAtomically(string path, byte[] content, UnixMode mode)
+    {
+        var temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.mesh-{Guid.NewGuid():N}");
+        try
+        {
+            using (var file = new FileStream(temp, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = mode.ToFileMode(),
+            }))
+            {
+                file.Write(content);
+                file.Flush(flushToDisk: true);
+            }
+            // The umask may have narrowed the mode at creation.
+            File.SetUnixFileMode(temp, mode.ToFileMode());
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}
