@@ -10,6 +10,19 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 2
 fi
 
+# System tools the provider tests drive for real (runit, dpkg-deb, ...), one Debian package per
+# line in tests/apt-packages.txt: installed when missing and we are root with apt-get.
+if [ -f tests/apt-packages.txt ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  missing=$(grep -v '^#' tests/apt-packages.txt | while read -r pkg; do
+    [ -n "$pkg" ] && ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" && echo "$pkg"
+  done)
+  if [ -n "$missing" ]; then
+    echo "test.sh: installing $(echo $missing)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing) >/dev/null ||
+      echo "test.sh: could not install $(echo $missing); tests that need them will say so"
+  fi
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 results="TestResults"
 rm -rf "$results"
