@@ -50,6 +50,7 @@ public static class CanonicalForm
     {
         var o = new JsonObject { ["id"] = r.Id, ["type"] = r.Kind };
         if (r.Requires.Length > 0) o["requires"] = Strings(r.Requires);
+        if (r.Notify.Length > 0) o["notify"] = Strings(r.Notify);
         r.WriteFields(o);
         return o;
     }

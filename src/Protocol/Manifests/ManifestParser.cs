@@ -25,9 +25,10 @@ public static partial class ManifestParser
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
     private static partial Regex IdPattern();
 
-    public static Manifest Parse(string text, string source)
+    /// <param name="attachments">Resolves a file named by a <c>source</c> field (relative to the manifest) to the hash it was stored under.</param>
+    public static Manifest Parse(string text, string source, Func<string, string?>? attachments = null)
     {
-        var context = new ParseContext(source);
+        var context = new ParseContext(source) { Attachments = attachments };
         var manifest = TryParse(text, context);
         if (context.Errors.Count > 0 || manifest is null) throw new ManifestException(context.Errors);
         return manifest;
@@ -80,8 +81,8 @@ public static partial class ManifestParser
         var vars = ParseVars(f, context);
         var resources = ParseResources(f, context);
         f.RejectUnknown();
-        CheckGraph(resources, context);
-        return new Manifest(name, target, vars, resources.Select(r => r.Spec).ToArray());
+        var graph = CheckGraph(resources, context);
+        return new Manifest(name, target, vars, graph.Select(r => r.Spec).ToArray());
     }
 
     private static TargetSpec ParseTarget(FieldReader f, ParseContext context)
@@ -107,7 +108,7 @@ public static partial class ManifestParser
         return ToJson(node) as JsonObject ?? new JsonObject();
     }
 
-    private sealed record ParsedResource(ResourceSpec Spec, YamlMappingNode Node, string Field);
+    private sealed record ParsedResource(ResourceSpec Spec, YamlMappingNode Node, string Field, Links Links);
 
     private static List<ParsedResource> ParseResources(FieldReader f, ParseContext context)
     {
@@ -139,7 +140,8 @@ public static partial class ManifestParser
                 else if (!ids.Add(id)) context.Error(r.Raw("id")!, r.Field("id"), $"duplicate id '{id}'");
             }
             var kind = r.String("type", required: true);
-            var requires = r.StringList("requires");
+            var links = new Links(r.StringList("requires"), r.StringList("before"), r.StringList("notify"), r.StringList("subscribe"));
+            var requires = links.Requires;
             if (kind is null) continue;
             if (!ResourceKinds.Parsers.TryGetValue(kind, out var parse))
             {
@@ -148,47 +150,86 @@ public static partial class ManifestParser
             }
             var spec = parse(r, id, requires);
             r.RejectUnknown();
-            result.Add(new ParsedResource(spec, map, field));
+            result.Add(new ParsedResource(spec, map, field, links));
         }
         return result;
     }
 
     /// <summary>Every <c>requires</c> names a resource of the manifest, two resources never manage one path, and there is no cycle.</summary>
-    private static void CheckGraph(List<ParsedResource> resources, ParseContext context)
+    /// <summary>
+    /// Checks the relations between resources and folds them into one graph: every name in
+    /// <c>requires</c>, <c>before</c>, <c>notify</c> and <c>subscribe</c> is a resource of the
+    /// manifest; <c>A before B</c> and <c>A notify B</c> mean B requires A; <c>A subscribe B</c>
+    /// means A requires B and B notifies A. No cycle, and no path managed twice.
+    /// </summary>
+    private static List<ParsedResource> CheckGraph(List<ParsedResource> resources, ParseContext context)
     {
         // First one wins: a duplicate id is already reported, and must not crash the checks below.
         var byId = new Dictionary<string, ParsedResource>(StringComparer.Ordinal);
         foreach (var r in resources) byId.TryAdd(r.Spec.Id, r);
         foreach (var r in resources)
-            foreach (var dep in r.Spec.Requires)
-                if (!byId.ContainsKey(dep))
-                    context.Error(RequiresEntry(r, dep), $"{r.Field}.requires", $"'{dep}' is not a resource of this manifest");
+            foreach (var (relation, names) in r.Links.All)
+                foreach (var name in names.Where(n => !byId.ContainsKey(n)))
+                    context.Error(LinkEntry(r, relation, name), $"{r.Field}.{relation}", $"'{name}' is not a resource of this manifest");
 
         var byPath = new Dictionary<string, ParsedResource>(StringComparer.Ordinal);
         foreach (var r in resources)
         {
-            var path = r.Spec switch { FileResource fr => fr.Path, DirectoryResource d => d.Path, _ => null };
-            if (path is null || path.Length == 0) continue;
+            if (r.Spec.ManagedPath is not { Length: > 0 } path) continue;
             if (byPath.TryGetValue(path, out var other))
                 context.Error(FieldReader.Child(r.Node, "path") ?? r.Node, $"{r.Field}.path", $"'{path}' is already managed by '{other.Spec.Id}'");
             else byPath[path] = r;
         }
 
-        var cycle = ResourceGraph.FindCycle(resources.Select(r => r.Spec).ToArray());
+        var folded = resources.Select(r => r with
+        {
+            Spec = r.Spec with
+            {
+                Requires = r.Links.Requires.Concat(r.Links.Subscribe)
+                    .Concat(resources.Where(o => o.Links.Before.Contains(r.Spec.Id) || o.Links.Notify.Contains(r.Spec.Id)).Select(o => o.Spec.Id))
+                    .Where(byId.ContainsKey).Distinct().ToArray(),
+                Notify = r.Links.Notify
+                    .Concat(resources.Where(o => o.Links.Subscribe.Contains(r.Spec.Id)).Select(o => o.Spec.Id))
+                    .Where(byId.ContainsKey).Distinct().ToArray(),
+            },
+        }).ToList();
+
+        var cycle = ResourceGraph.FindCycle(folded.Select(r => r.Spec).ToArray());
         if (cycle is not null)
         {
             var first = byId[cycle[0]];
-            context.Error(RequiresEntry(first, cycle[1]), $"{first.Field}.requires", $"dependency cycle: {string.Join(" -> ", cycle)}");
+            var (relation, entry) = FindLink(first, byId[cycle[1]]);
+            context.Error(entry, $"{first.Field}.{relation}", $"dependency cycle: {string.Join(" -> ", cycle)}");
         }
+        return folded;
     }
 
-    /// <summary>The <c>requires</c> entry naming <paramref name="dependency"/>, so the error points at that line.</summary>
-    private static YamlNode RequiresEntry(ParsedResource r, string dependency) => FieldReader.Child(r.Node, "requires") switch
+    /// <summary>The entry of <paramref name="relation"/> naming <paramref name="name"/>, so an error points at that line.</summary>
+    private static YamlNode LinkEntry(ParsedResource r, string relation, string name) => FieldReader.Child(r.Node, relation) switch
     {
-        YamlSequenceNode list => list.Children.FirstOrDefault(c => c is YamlScalarNode s && s.Value == dependency) ?? list,
+        YamlSequenceNode list => list.Children.FirstOrDefault(c => c is YamlScalarNode s && s.Value == name) ?? list,
         { } single => single,
         null => r.Node,
     };
+
+    /// <summary>Where <paramref name="r"/> comes to depend on <paramref name="dependency"/>: its own requires/subscribe, or the other's before/notify.</summary>
+    private static (string Relation, YamlNode Entry) FindLink(ParsedResource r, ParsedResource dependency)
+    {
+        foreach (var relation in new[] { "requires", "subscribe" })
+            if (r.Links.Of(relation).Contains(dependency.Spec.Id)) return (relation, LinkEntry(r, relation, dependency.Spec.Id));
+        foreach (var relation in new[] { "before", "notify" })
+            if (dependency.Links.Of(relation).Contains(r.Spec.Id)) return (relation, LinkEntry(dependency, relation, r.Spec.Id));
+        return ("requires", r.Node);
+    }
+
+    /// <summary>A resource's relations as written.</summary>
+    private sealed record Links(string[] Requires, string[] Before, string[] Notify, string[] Subscribe)
+    {
+        public IEnumerable<(string Relation, string[] Names)> All =>
+            [("requires", Requires), ("before", Before), ("notify", Notify), ("subscribe", Subscribe)];
+
+        public string[] Of(string relation) => All.First(a => a.Relation == relation).Names;
+    }
 
     private static JsonNode? ToJson(YamlNode node) => node switch
     {
