@@ -32,6 +32,12 @@ public sealed class MeshClient(string api) : IDisposable
         return await Read<PushResponse>(response, cancel);
     }
 
+    public async Task<PlanResponse> PlanAsync(PushRequest request, TimeSpan timeout, CancellationToken cancel)
+    {
+        using var response = await Send(() => _http.PostAsJsonAsync($"v1/plan?timeoutSeconds={(int)Math.Ceiling(timeout.TotalSeconds)}", request, ApiJson.Options, cancel));
+        return await Read<PlanResponse>(response, cancel);
+    }
+
     public async Task<Mesh.Protocol.Wire.ConvergeAccepted[]> ConvergeAsync(string? node, CancellationToken cancel)
     {
         var path = node is null ? "v1/converge" : $"v1/converge?node={Uri.EscapeDataString(node)}";

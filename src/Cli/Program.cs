@@ -22,6 +22,7 @@ namespace Mesh.Cli
                 StatusCommand.Create(run),
                 EventsCommand.Create(run),
                 ConvergeCommand.Create(run),
+                DiffCommand.Create(run),
             };
             root.Options.Add(globals.Api);
             root.Options.Add(globals.Json);

@@ -62,9 +62,11 @@ public sealed class MeshNode : IAsyncDisposable
             BackupDir = Path.Combine(settings.DataDir, "backups"),
             BackupCount = settings.Backups,
         };
-        system.ActorOf(Converger.Props(new ConvergerSetup(
+        var setup = new ConvergerSetup(
             Identity, context, Fetcher, ApplyEngine.Default(), Clock, settings.Announce,
-            RetryInterval: settings.FetchTimeout, settings.RecheckInterval, settings.RecheckJitter, settings.WatchPaths)), Converger.Name);
+            RetryInterval: settings.FetchTimeout, settings.RecheckInterval, settings.RecheckJitter, settings.WatchPaths);
+        system.ActorOf(Converger.Props(setup), Converger.Name);
+        system.ActorOf(Planner.Props(setup), Planner.Name);
     }
 
     /// <summary>Starts a node from a full configuration (the <c>mesh</c> section and Akka's).</summary>
@@ -91,7 +93,7 @@ public sealed class MeshNode : IAsyncDisposable
         var parsed = ParseAll(request.Manifests);
         var index = await IndexAsync();
         var pushed = new List<PushedRevision>();
-        foreach (var (manifest, bytes) in parsed)
+        foreach (var (manifest, bytes, attachments) in parsed)
         {
             var hash = CanonicalForm.Hash(bytes);
             index.TryGetValue(manifest.Name, out var head);
@@ -101,6 +103,7 @@ public sealed class MeshNode : IAsyncDisposable
                 continue;
             }
 
+            foreach (var blob in attachments) Content.Put(blob);
             Content.Put(bytes);
             var record = new RevisionRecord(
                 Manifest: manifest.Name,
@@ -122,20 +125,60 @@ public sealed class MeshNode : IAsyncDisposable
         return new PushResponse(pushed.ToArray());
     }
 
-    private static List<(Manifest Manifest, byte[] Bytes)> ParseAll(IEnumerable<ManifestFile> files)
+    /// <summary>
+    /// The dry run of a push: every targeted node plans the manifests against its own host
+    /// and says what it would change, with diffs. Nothing is recorded in the index and no host
+    /// changes; the bodies are put in this node's content store so the targets can pull them.
+    /// </summary>
+    public async Task<PlanResponse> PlanAsync(PushRequest request, TimeSpan timeout)
+    {
+        var planned = new List<PlannedManifest>();
+        foreach (var (manifest, bytes, attachments) in ParseAll(request.Manifests))
+        {
+            foreach (var blob in attachments) Content.Put(blob);
+            var hash = Content.Put(bytes);
+            var revision = new RevisionRecord(manifest.Name, Clock.Now(), hash, bytes.Length, request.Author ?? "unknown", Settings.Name,
+                Cluster.SelfAddress.ToString(), DateTimeOffset.UtcNow, "dry run", manifest.Target, null);
+            var targets = Members.Active(Cluster).Where(m => manifest.Target.Matches(NodeRoles.Decode(m))).ToArray();
+            var replies = await Task.WhenAll(targets.Select(async m =>
+            {
+                var planner = System.ActorSelection(new RootActorPath(m.Address) / "user" / Planner.Name);
+                try
+                {
+                    return (NodeRoles.Decode(m).Name, Plan: await planner.Ask<ApplyReport>(new PlanRequest(revision), timeout));
+                }
+                catch (AskTimeoutException)
+                {
+                    return (NodeRoles.Decode(m).Name, Plan: (ApplyReport?)null);
+                }
+            }));
+            planned.Add(new PlannedManifest(manifest.Name, hash,
+                replies.Select(r => r.Name).Order(StringComparer.Ordinal).ToArray(),
+                replies.Select(r => r.Plan).OfType<ApplyReport>().OrderBy(p => p.Node, StringComparer.Ordinal).ToArray(),
+                replies.Where(r => r.Plan is null).Select(r => r.Name).Order(StringComparer.Ordinal).ToArray()));
+        }
+        return new PlanResponse(planned.ToArray());
+    }
+
+    /// <summary>
+    /// Parses every file and resolves the files its sources name. One bad file refuses the
+    /// whole push; nothing is stored before everything has parsed.
+    /// </summary>
+    private static List<(Manifest Manifest, byte[] Bytes, byte[][] Attachments)> ParseAll(IEnumerable<ManifestFile> files)
     {
         var errors = new List<ManifestError>();
-        var parsed = new List<(Manifest, byte[])>();
+        var parsed = new List<(Manifest, byte[], byte[][])>();
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
+            var attached = (file.Attachments ?? []).ToDictionary(a => a.Key, a => (Hash: CanonicalForm.Hash(a.Value), Bytes: a.Value), StringComparer.Ordinal);
             try
             {
-                var manifest = ManifestParser.Parse(file.Text, file.File);
+                var manifest = ManifestParser.Parse(file.Text, file.File, name => attached.TryGetValue(name, out var a) ? a.Hash : null);
                 if (names.TryGetValue(manifest.Name, out var other))
                     errors.Add(new ManifestError(file.File, 0, 0, "manifest", $"'{manifest.Name}' is also defined in {other}"));
                 names[manifest.Name] = file.File;
-                parsed.Add((manifest, CanonicalForm.ToBytes(manifest)));
+                parsed.Add((manifest, CanonicalForm.ToBytes(manifest), attached.Values.Select(a => a.Bytes).ToArray()));
             }
             catch (ManifestException e)
             {

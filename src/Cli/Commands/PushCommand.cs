@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Wire;
 
@@ -17,15 +16,14 @@ public static class PushCommand
         var files = new Argument<FileInfo[]>("file") { Description = "manifest files (YAML)", Arity = ArgumentArity.OneOrMore };
         var message = new Option<string?>("--message", "-m") { Description = "why this change (kept with the revision)" };
         var wait = new Option<bool>("--wait") { Description = "wait for every targeted node's report; fail if one fails or stays silent" };
-        var timeout = new Option<string>("--timeout") { Description = "how long --wait waits, e.g. 30s, 2m (default 60s)", DefaultValueFactory = _ => "60s" };
-        var command = new Command("push", "push manifests to the mesh") { files, message, wait, timeout };
+        var timeout = new Option<string>("--timeout") { Description = "how long --wait (or --dry-run) waits, e.g. 30s, 2m (default 60s)", DefaultValueFactory = _ => "60s" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "push nothing: show what every targeted node would change (as mesh diff)" };
+        var command = new Command("push", "push manifests to the mesh") { files, message, wait, timeout, dryRun };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {
-            var request = new PushRequest(
-                parse.GetValue(files)!.Select(Read).ToArray(),
-                parse.GetValue(message),
-                $"{Environment.UserName}@{Dns.GetHostName()}");
             var waitFor = Durations.Parse(parse.GetValue(timeout)!, "--timeout");
+            var request = DiffCommand.Request(parse.GetValue(files)!, parse.GetValue(message));
+            if (parse.GetValue(dryRun)) return PlanOutput.Print(ctx, await ctx.Client.PlanAsync(request, waitFor, cancel));
 
             if (!parse.GetValue(wait))
             {
@@ -82,18 +80,6 @@ public static class PushCommand
             return outcome.Ok ? ExitCodes.Ok : ExitCodes.Failed;
         }));
         return command;
-    }
-
-    private static ManifestFile Read(FileInfo file)
-    {
-        try
-        {
-            return new ManifestFile(file.Name, File.ReadAllText(file.FullName));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliException(ExitCodes.Invalid, $"{file}: {e.Message}");
-        }
     }
 
     private static string Describe(PushedRevision p)

@@ -56,32 +56,10 @@ public static class ControlApi
             return detail is null ? Error(404, $"no manifest named '{name}'") : Json(detail);
         });
 
-        v1.MapPost("/push", async (HttpRequest request) =>
-        {
-            PushRequest? push;
-            try
-            {
-                push = await JsonSerializer.DeserializeAsync<PushRequest>(request.Body, ApiJson.Options);
-            }
-            catch (JsonException e)
-            {
-                return Error(400, $"request body is not a push: {e.Message}");
-            }
-            catch (BadHttpRequestException e)
-            {
-                return Error(e.StatusCode, e.Message);
-            }
-            if (push?.Manifests is null) return Error(400, "request body is not a push: 'manifests' is missing");
-            try
-            {
-                return Json(await node.PushAsync(push));
-            }
-            catch (ManifestException e)
-            {
-                return Results.Json(new ApiError($"{e.Errors.Count} error(s) in the manifests; nothing was pushed", e.Errors.ToArray()),
-                    ApiJson.Options, statusCode: 422);
-            }
-        });
+        v1.MapPost("/push", (HttpRequest request) => WithPush(request, async push => Json(await node.PushAsync(push))));
+
+        v1.MapPost("/plan", (HttpRequest request, int? timeoutSeconds) =>
+            WithPush(request, async push => Json(await node.PlanAsync(push, TimeSpan.FromSeconds(Math.Clamp(timeoutSeconds ?? 30, 1, 600))))));
 
         v1.MapPost("/converge", async ([FromQuery(Name = "node")] string? name) =>
         {
@@ -125,6 +103,34 @@ public static class ControlApi
         });
 
         app.MapFallback(() => Error(404, "no such endpoint; the API lives under /v1/"));
+    }
+
+    /// <summary>Reads a push body and runs <paramref name="handle"/> on it; malformed bodies and manifests become 4xx answers.</summary>
+    private static async Task<IResult> WithPush(HttpRequest request, Func<PushRequest, Task<IResult>> handle)
+    {
+        PushRequest? push;
+        try
+        {
+            push = await JsonSerializer.DeserializeAsync<PushRequest>(request.Body, ApiJson.Options);
+        }
+        catch (JsonException e)
+        {
+            return Error(400, $"request body is not a push: {e.Message}");
+        }
+        catch (BadHttpRequestException e)
+        {
+            return Error(e.StatusCode, e.Message);
+        }
+        if (push?.Manifests is null) return Error(400, "request body is not a push: 'manifests' is missing");
+        try
+        {
+            return await handle(push);
+        }
+        catch (ManifestException e)
+        {
+            return Results.Json(new ApiError($"{e.Errors.Count} error(s) in the manifests; nothing was pushed", e.Errors.ToArray()),
+                ApiJson.Options, statusCode: 422);
+        }
     }
 
     private static IResult Json<T>(T value) => Results.Json(value, ApiJson.Options);

@@ -34,7 +34,10 @@ public sealed class DirectoryProvider : IResourceProvider
         if (!info.Exists)
         {
             if (!Directory.Exists(Path.GetDirectoryName(path)))
+            {
+                if (!apply) return new ProviderResult(ResourceAction.Created, $"created {spec.Path} (its parent {Path.GetDirectoryName(spec.Path)} does not exist yet)");
                 throw new ResourceException($"parent directory {Path.GetDirectoryName(spec.Path)} of {spec.Path} does not exist (declare it and require it)");
+            }
             if (apply)
             {
                 Directory.CreateDirectory(path);

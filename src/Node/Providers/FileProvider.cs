@@ -47,7 +47,12 @@ public sealed class FileProvider : IResourceProvider
         {
             var parent = Path.GetDirectoryName(path)!;
             if (!Directory.Exists(parent))
+            {
+                // A plan cannot know whether an earlier resource would create the parent: say so instead of failing.
+                if (!apply) return new ProviderResult(ResourceAction.Created, $"created {spec.Path} (its parent {Path.GetDirectoryName(spec.Path)} does not exist yet)",
+                    desired is null ? null : UnifiedDiff(spec.Path, "", desired));
                 throw new ResourceException($"parent directory {Path.GetDirectoryName(spec.Path)} of {spec.Path} does not exist (declare it and require it)");
+            }
             if (apply)
             {
                 FileWriter.WriteAtomically(path, desired ?? [], spec.Mode ?? DefaultMode);
@@ -124,7 +129,10 @@ public sealed class FileProvider : IResourceProvider
             return $"binary content differs ({Encoding.UTF8.GetByteCount(current)} -> {desired.Length} bytes)";
         var model = InlineDiffBuilder.Diff(current, Encoding.UTF8.GetString(desired), ignoreWhiteSpace: false);
         var text = new StringBuilder().Append("--- ").Append(name).Append('\n').Append("+++ ").Append(name).Append('\n');
-        foreach (var line in model.Lines)
+        // Text that ends with a newline yields an empty last "line": it is not a line of the file.
+        var lines = model.Lines.ToList();
+        if (lines.Count > 0 && lines[^1].Text.Length == 0) lines.RemoveAt(lines.Count - 1);
+        foreach (var line in lines)
         {
             var prefix = line.Type switch { ChangeType.Inserted => '+', ChangeType.Deleted => '-', _ => ' ' };
             text.Append(prefix).Append(line.Text).Append('\n');

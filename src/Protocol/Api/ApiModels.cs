@@ -1,12 +1,16 @@
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Wire;
 
+
 namespace Mesh.Protocol.Api;
 
 // The control API's request and response bodies (JSON under /v1/).
 
-/// <summary>One manifest file of a push, as the user wrote it.</summary>
-public sealed record ManifestFile(string File, string Text);
+/// <summary>
+/// One manifest file of a push, as the user wrote it, with the files its <c>source</c> fields
+/// name (path relative to the manifest → bytes, base64 in JSON).
+/// </summary>
+public sealed record ManifestFile(string File, string Text, Dictionary<string, byte[]>? Attachments = null);
 
 public sealed record PushRequest(ManifestFile[] Manifests, string? Message, string? Author);
 
@@ -26,6 +30,11 @@ public sealed record ManifestDetail(RevisionRecord Revision, string Canonical);
 
 /// <summary>Where one targeted node stands with the head revision of one manifest.</summary>
 public sealed record NodeStatus(string Node, string Manifest, string State, ApplyReport? Report, RevisionRecord Head);
+
+/// <summary>What every targeted node would do with one manifest: the dry run of a push.</summary>
+public sealed record PlannedManifest(string Manifest, string Hash, string[] Targets, ApplyReport[] Plans, string[] Silent);
+
+public sealed record PlanResponse(PlannedManifest[] Manifests);
 
 /// <summary>One event of the live stream: a report, a new revision, or a membership change.</summary>
 public sealed record MeshEvent(string Kind, ApplyReport? Report = null, RevisionRecord? Revision = null, MemberInfo? Member = null);

@@ -34,6 +34,32 @@ public static partial class ManifestParser
         return manifest;
     }
 
+    /// <summary>
+    /// The files a manifest's <c>source</c> fields name (not yet resolved to a hash), so a
+    /// client can send them with the push. Malformed text gives none: the push reports why.
+    /// </summary>
+    public static IReadOnlyList<string> SourcesNamedBy(string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new LimitedParser(new Parser(new Scanner(new StringReader(text)))));
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        {
+            return [];
+        }
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root
+            || FieldReader.Child(root, "resources") is not YamlSequenceNode resources) return [];
+        return resources.Children.OfType<YamlMappingNode>()
+            .Select(r => FieldReader.Child(r, "source"))
+            .OfType<YamlScalarNode>()
+            .Select(s => s.Value ?? "")
+            .Where(v => v.Length > 0 && !v.StartsWith(FileResource.SourcePrefix, StringComparison.Ordinal))
+            .Distinct()
+            .ToArray();
+    }
+
     private static Manifest? TryParse(string text, ParseContext context)
     {
         var stream = new YamlStream();

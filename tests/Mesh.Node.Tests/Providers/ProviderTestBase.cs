@@ -24,5 +24,5 @@ public abstract class ProviderTestBase : IDisposable
 
     protected UnixMode ModeOf(string relative) => new((int)File.GetUnixFileMode(Root[relative]));
 
-    public void Dispose() => Root.Dispose();
+    public virtual void Dispose() => Root.Dispose();
 }

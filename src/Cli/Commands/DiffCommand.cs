@@ -1,0 +1,23 @@
+using System.CommandLine;
+using System.Net;
+using Mesh.Protocol.Api;
+
+namespace Mesh.Cli.Commands;
+
+/// <summary><c>mesh diff FILE...</c>: what every targeted node would change if these manifests were pushed.</summary>
+public static class DiffCommand
+{
+    public static Command Create(CliRunner run)
+    {
+        var files = new Argument<FileInfo[]>("file") { Description = "manifest files (YAML)", Arity = ArgumentArity.OneOrMore };
+        var timeout = new Option<string>("--timeout") { Description = "how long to wait for each node's plan (default 30s)", DefaultValueFactory = _ => "30s" };
+        var command = new Command("diff", "dry run: show, per targeted node, what pushing these manifests would change; nothing changes") { files, timeout };
+        command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
+            PlanOutput.Print(ctx, await ctx.Client.PlanAsync(Request(parse.GetValue(files)!, null),
+                Durations.Parse(parse.GetValue(timeout)!, "--timeout"), cancel))));
+        return command;
+    }
+
+    public static PushRequest Request(IEnumerable<FileInfo> files, string? message) =>
+        new(ManifestFiles.Read(files), message, $"{Environment.UserName}@{Dns.GetHostName()}");
+}
