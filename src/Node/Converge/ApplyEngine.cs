@@ -58,6 +58,9 @@ public sealed class ApplyEngine(IEnumerable<IResourceProvider> providers)
             if (result.Action == ResourceAction.Failed) failed.Add(resource.Id);
             results.Add(result);
         }
+        // What this run wrote is on disk before anyone is told it applied.
+        if (apply && results.Any(r => r.Action is ResourceAction.Created or ResourceAction.Changed or ResourceAction.Removed))
+            Posix.SyncFileSystem(context.Root);
         return results;
     }
 

@@ -22,10 +22,12 @@ public sealed class FileProvider : IResourceProvider
     {
         var spec = (FileResource)resource;
         var path = context.Resolve(spec.Path);
+        // One lstat answers existence, kind and mode.
         var info = new FileInfo(path);
-        var isLink = info.LinkTarget is not null;
+        var attributes = info.Exists || Directory.Exists(path) ? info.Attributes : 0;
+        var isLink = (attributes & FileAttributes.ReparsePoint) != 0;
 
-        if (!isLink && Directory.Exists(path))
+        if (!isLink && (attributes & FileAttributes.Directory) != 0)
             throw new ResourceException($"{spec.Path} is a directory, not a file");
 
         if (spec.Ensure == Ensure.Absent)
@@ -66,7 +68,7 @@ public sealed class FileProvider : IResourceProvider
         var differences = new List<string>();
         var contentDiffers = desired is not null && !SameContent(path, desired);
         if (contentDiffers) differences.Add("content");
-        var currentMode = new UnixMode((int)File.GetUnixFileMode(path));
+        var currentMode = new UnixMode((int)info.UnixFileMode);
         var modeDiffers = spec.Mode is { } mode && mode != currentMode;
         if (modeDiffers) differences.Add($"mode {currentMode} -> {spec.Mode}");
         var (uid, gid) = owner >= 0 || group >= 0 ? Posix.OwnerOf(path) : (-1, -1);

@@ -2,7 +2,11 @@ using Mesh.Protocol.Manifests;
 
 namespace Mesh.Node.Providers;
 
-/// <summary>Atomic file replacement: write a temporary file beside the target, flush it to disk, rename it over.</summary>
+/// <summary>
+/// Atomic file replacement: write a temporary file beside the target, rename it over. A
+/// reader sees the old file or the new one. Durability comes from one file-system flush at
+/// the end of the apply (see <see cref="Converge.ApplyEngine"/>), not an fsync per file.
+/// </summary>
 public static class FileWriter
 {
     public static void WriteAtomically(string path, byte[] content, UnixMode mode)
@@ -18,7 +22,6 @@ public static class FileWriter
             }))
             {
                 file.Write(content);
-                file.Flush(flushToDisk: true);
             }
             // The umask may have narrowed the mode at creation.
             File.SetUnixFileMode(temp, mode.ToFileMode());

@@ -52,9 +52,13 @@ public sealed record ApplyContext(string Root)
     /// <summary>How many replaced versions of one file are kept.</summary>
     public int BackupCount { get; init; } = 5;
 
-    public string Resolve(string manifestPath) => RootedPath.Resolve(Root, manifestPath);
+    private RootedPath? _paths;
 
-    public ApplyContext For(Manifest manifest) => this with { Manifest = manifest.Name, Vars = manifest.Vars };
+    /// <summary>The host path of a manifest path, confined to the root (see <see cref="RootedPath"/>).</summary>
+    public string Resolve(string manifestPath) => (_paths ??= new RootedPath(Root)).Resolve(manifestPath);
+
+    /// <summary>The context for one run of one manifest (fresh path checks: the host may have changed since the last run).</summary>
+    public ApplyContext For(Manifest manifest) => this with { Manifest = manifest.Name, Vars = manifest.Vars, _paths = null };
 }
 
 /// <summary>A resource could not be brought to its desired state; the message says why.</summary>

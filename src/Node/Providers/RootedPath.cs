@@ -5,28 +5,46 @@ namespace Mesh.Node.Providers;
 /// sure getting there does not pass through a symlink that leads out of the root. The last
 /// component is not followed here: providers decide what a symlink in that place means.
 /// </summary>
-public static class RootedPath
+public sealed class RootedPath
 {
-    public static string Resolve(string root, string manifestPath)
+    private readonly string _realRoot;
+
+    // Parents already walked and found safe during this apply: a manifest of a thousand files in
+    // one directory checks that directory once, not a thousand times.
+    private readonly HashSet<string> _safeParents = new(StringComparer.Ordinal);
+
+    public RootedPath(string root) => _realRoot = RealPath(Path.GetFullPath(root));
+
+    public static string Resolve(string root, string manifestPath) => new RootedPath(root).Resolve(manifestPath);
+
+    public string Resolve(string manifestPath)
     {
-        var realRoot = RealPath(Path.GetFullPath(root));
         var relative = manifestPath.TrimStart('/');
-        if (relative.Length == 0) return realRoot;
-        var full = Path.GetFullPath(Path.Combine(realRoot, relative));
-        if (!IsUnder(full, realRoot))
+        if (relative.Length == 0) return _realRoot;
+        var full = Path.GetFullPath(Path.Combine(_realRoot, relative));
+        if (!IsUnder(full, _realRoot))
             throw new ResourceException($"{manifestPath} resolves outside the root");
 
         // Walk the parents from the root down: each existing symlink must land inside the root.
-        var current = realRoot;
+        var parent = Path.GetDirectoryName(full)!;
+        lock (_safeParents)
+        {
+            if (_safeParents.Contains(parent)) return full;
+        }
+        var current = _realRoot;
         var segments = relative.Split('/');
         for (var i = 0; i < segments.Length - 1; i++)
         {
             current = Path.Combine(current, segments[i]);
             var info = new FileInfo(current);
-            if (info.LinkTarget is null) continue;
+            if ((info.Attributes & FileAttributes.ReparsePoint) == 0 || info.LinkTarget is null) continue;
             var target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
-            if (target is null || !IsUnder(RealPath(target), realRoot))
+            if (target is null || !IsUnder(RealPath(target), _realRoot))
                 throw new ResourceException($"{manifestPath}: /{string.Join('/', segments[..(i + 1)])} is a symlink that leads outside the root");
+        }
+        lock (_safeParents)
+        {
+            _safeParents.Add(parent);
         }
         return full;
     }
