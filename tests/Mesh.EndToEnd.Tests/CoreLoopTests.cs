@@ -5,6 +5,7 @@ using Mesh.Protocol.Api;
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>The core loop with real processes: the mesh CLI drives mesh-node processes over their control API.</summary>
+[Collection(EndToEndCollection.Name)]
 public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeMesh>
 {
     private static T Json<T>(MeshCli.Result result) =>

@@ -58,7 +58,9 @@ public sealed class NodeProcess : IAsyncDisposable
         _http = new HttpClient { BaseAddress = new Uri($"http://{api}/"), Timeout = TimeSpan.FromSeconds(5) };
     }
 
-    public static async Task<NodeProcess> StartAsync(string name, string workDir, string? seed = null, string[]? roles = null, string[]? labels = null)
+    /// <param name="extraArgs">further mesh-node flags, e.g. <c>["--config", path]</c></param>
+    public static async Task<NodeProcess> StartAsync(string name, string workDir, string? seed = null, string[]? roles = null, string[]? labels = null,
+        IEnumerable<string>? extraArgs = null)
     {
         var api = $"127.0.0.1:{Binaries.FreePort()}";
         var dataDir = Path.Combine(workDir, name);
@@ -66,6 +68,7 @@ public sealed class NodeProcess : IAsyncDisposable
         if (seed is not null) args.AddRange(["--seed", seed]);
         foreach (var r in roles ?? []) args.AddRange(["--role", r]);
         foreach (var l in labels ?? []) args.AddRange(["--label", l]);
+        args.AddRange(extraArgs ?? []);
 
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
         foreach (var a in args) info.ArgumentList.Add(a);
@@ -75,7 +78,16 @@ public sealed class NodeProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await node.WaitUpAsync();
+        try
+        {
+            await node.WaitUpAsync();
+        }
+        catch
+        {
+            // A node that never came up is not left running.
+            await node.DisposeAsync();
+            throw;
+        }
         return node;
     }
 
@@ -85,6 +97,9 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The OS process id (for /proc readings).</summary>
+    public int Pid => _process.Id;
 
     public string RootPath(string path) => Path.Combine(Root, path.TrimStart('/'));
 
