@@ -47,6 +47,7 @@ public static class NodeConfig
             akka.remote.dot-netty.tcp.hostname = {{Hocon(settings.Host)}}
             akka.remote.dot-netty.tcp.port = {{settings.Port}}
             akka.cluster.roles = [{{string.Join(", ", roles.Select(Hocon))}}]
+            akka.cluster.distributed-data.durable.mesh.dir = {{Hocon(Path.Combine(settings.DataDir, "ddata"))}}
             """;
         return ConfigurationFactory.ParseString(derived).WithFallback(config);
     }

@@ -1,0 +1,85 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.DistributedData.Durable;
+using Akka.Event;
+using Akka.Serialization;
+
+namespace Mesh.Node.Replication;
+
+/// <summary>
+/// Keeps the replicated index and status on disk, so a node that restarts (or the whole
+/// cluster) starts from what it knew, and a node with no peer enforces its last known state.
+/// One file per DData key under <c>&lt;data-dir&gt;/ddata/</c>, each written to a temporary file,
+/// flushed and renamed: a crash leaves the old value or the new one. (Akka's LMDB store is
+/// not usable on this platform; the protocol is the replicator's durable-store protocol.)
+/// </summary>
+public sealed class DurableStore : ReceiveActor
+{
+    private readonly string _dir;
+    private readonly Serializer _serializer;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public DurableStore(Config config)
+    {
+        _dir = config.GetString("mesh.dir", "");
+        if (string.IsNullOrEmpty(_dir)) throw new ConfigurationException("akka.cluster.distributed-data.durable.mesh.dir is not set");
+        Directory.CreateDirectory(_dir);
+        _serializer = Context.System.Serialization.FindSerializerForType(typeof(DurableDataEnvelope));
+
+        Receive<LoadAll>(_ => LoadAll());
+        Receive<Store>(Store);
+    }
+
+    private void LoadAll()
+    {
+        var data = ImmutableDictionary.CreateBuilder<string, DurableDataEnvelope>();
+        foreach (var file in Directory.EnumerateFiles(_dir).Where(f => !Path.GetFileName(f).StartsWith('.')))
+        {
+            var key = Uri.UnescapeDataString(Path.GetFileName(file));
+            try
+            {
+                var bytes = File.ReadAllBytes(file);
+                var manifestLength = BitConverter.ToInt32(bytes, 0);
+                var manifest = System.Text.Encoding.UTF8.GetString(bytes, 4, manifestLength);
+                var payload = bytes.AsSpan(4 + manifestLength).ToArray();
+                var envelope = _serializer is SerializerWithStringManifest withManifest
+                    ? (DurableDataEnvelope)withManifest.FromBinary(payload, manifest)
+                    : (DurableDataEnvelope)_serializer.FromBinary(payload, typeof(DurableDataEnvelope));
+                data[key] = envelope;
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or System.Runtime.Serialization.SerializationException)
+            {
+                // One unreadable key must not cost the others: peers will gossip it back.
+                _log.Warning("durable store: cannot read {0}, skipping it: {1}", file, e.Message);
+            }
+        }
+        if (data.Count > 0) Sender.Tell(new LoadData(data.ToImmutable()));
+        Sender.Tell(LoadAllCompleted.Instance);
+    }
+
+    private void Store(Store store)
+    {
+        try
+        {
+            var manifest = System.Text.Encoding.UTF8.GetBytes(Akka.Serialization.Serialization.ManifestFor(_serializer, store.Data));
+            var payload = _serializer.ToBinary(store.Data);
+            var path = Path.Combine(_dir, Uri.EscapeDataString(store.Key));
+            var temp = Path.Combine(_dir, $".{Uri.EscapeDataString(store.Key)}.{Guid.NewGuid():N}");
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                file.Write(BitConverter.GetBytes(manifest.Length));
+                file.Write(manifest);
+                file.Write(payload);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+            store.Reply?.ReplyTo.Tell(store.Reply.SuccessMessage);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Error(e, "durable store: cannot write {0}", store.Key);
+            store.Reply?.ReplyTo.Tell(store.Reply.FailureMessage);
+        }
+    }
+}
