@@ -27,9 +27,13 @@ public sealed class CliContext(ParseResult parse, GlobalOptions globals, TextWri
     private readonly Lazy<IAnsiConsole> _console = new(() => AnsiConsole.Create(new AnsiConsoleSettings
     {
         Out = new AnsiConsoleOutput(output),
-        Ansi = AnsiSupport.Detect,
-        ColorSystem = ColorSystemSupport.Detect,
+        // Escape codes only for a person at a terminal: never into pipes, files or NO_COLOR shells.
+        Ansi = Plain(output) ? AnsiSupport.No : AnsiSupport.Detect,
+        ColorSystem = Plain(output) ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
     }));
+
+    private static bool Plain(TextWriter output) =>
+        output != System.Console.Out || System.Console.IsOutputRedirected || Environment.GetEnvironmentVariable("NO_COLOR") is not null;
 
     public MeshClient Client => _client.Value;
     public bool Json => parse.GetValue(globals.Json);

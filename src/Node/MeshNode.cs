@@ -105,6 +105,8 @@ public sealed class MeshNode : IAsyncDisposable
 
             foreach (var blob in attachments) Content.Put(blob);
             Content.Put(bytes);
+            // A node whose wall clock lags must still stamp a version above the head it replaces.
+            if (head is not null) Clock.Observe(head.Version);
             var record = new RevisionRecord(
                 Manifest: manifest.Name,
                 Version: Clock.Now(),

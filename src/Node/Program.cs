@@ -7,7 +7,8 @@ using Mesh.Node.Configuration;
 
 var configFile = new Option<string?>("--config") { Description = "cluster.hocon to use over the embedded defaults (default: ./cluster.hocon when present)" };
 var name = new Option<string?>("--name") { Description = "node name (default: host name)" };
-var host = new Option<string?>("--host") { Description = "address to bind and advertise to peers (default 127.0.0.1)" };
+var host = new Option<string?>("--host") { Description = "address to bind the cluster port to (default 127.0.0.1)" };
+var publicHost = new Option<string?>("--public-host") { Description = "address peers reach this node at, when it differs from --host" };
 var port = new Option<int?>("--port") { Description = "cluster port (default 4710; 0 picks a free one)" };
 var seeds = new Option<string[]>("--seed") { Description = "a member to join, HOST:PORT or akka.tcp://mesh@HOST:PORT (repeatable)" };
 var roles = new Option<string[]>("--role") { Description = "a role of this node, matched by target.roles (repeatable)" };
@@ -18,7 +19,7 @@ var api = new Option<string?>("--api") { Description = "control API HOST:PORT (d
 
 var command = new RootCommand("mesh-node: a member of a Mesh configuration cluster")
 {
-    configFile, name, host, port, seeds, roles, labels, dataDir, root, api,
+    configFile, name, host, publicHost, port, seeds, roles, labels, dataDir, root, api,
 };
 
 command.SetAction(async (parse, _) =>
@@ -30,6 +31,7 @@ command.SetAction(async (parse, _) =>
         void Set(string key, object? value) { if (value is not null) overrides[key] = value; }
         Set("name", parse.GetValue(name));
         Set("host", parse.GetValue(host));
+        Set("public-host", parse.GetValue(publicHost));
         Set("port", parse.GetValue(port));
         Set("data-dir", parse.GetValue(dataDir));
         Set("root", parse.GetValue(root));

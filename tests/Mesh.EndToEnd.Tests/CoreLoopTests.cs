@@ -161,6 +161,17 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
     }
 
     [Fact]
+    public async Task Asking_for_a_manifest_that_does_not_exist_exits_4()
+    {
+        var status = await mesh.Cli(mesh.A, "status", "no-such-manifest");
+        var get = await mesh.Cli(mesh.B, "get", "no-such-manifest");
+
+        Assert.Equal(4, status.ExitCode);
+        Assert.Contains("no manifest named 'no-such-manifest'", status.Err);
+        Assert.Equal(4, get.ExitCode);
+    }
+
+    [Fact]
     public async Task Events_streams_reports_live()
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = mesh.WorkDir };

@@ -18,7 +18,9 @@ public static class EventsCommand
                 else ctx.Out.WriteLine($"{DateTimeOffset.Now:HH:mm:ss.fff}  {e.Kind,-11} {Describe(e)}");
                 await ctx.Out.FlushAsync(cancel);
             }
-            return ExitCodes.Ok;
+            // The node closed the stream: it is stopping or gone.
+            ctx.Error.WriteLine($"mesh: the event stream from {ctx.Client.Api} ended (node stopped?)");
+            return ExitCodes.Failed;
         }));
         return command;
     }

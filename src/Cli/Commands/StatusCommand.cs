@@ -14,6 +14,8 @@ public static class StatusCommand
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {
             var manifest = parse.GetValue(name);
+            if (manifest is not null && (await ctx.Client.ManifestsAsync(cancel)).All(m => m.Revision.Manifest != manifest))
+                throw new CliException(ExitCodes.NotFound, $"no manifest named '{manifest}' (see mesh list)");
             if (!parse.GetValue(watch)) return Print(ctx, await ctx.Client.StatusAsync(manifest, cancel));
 
             var events = await ctx.Client.EventsAsync(cancel);

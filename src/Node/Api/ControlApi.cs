@@ -52,8 +52,15 @@ public static class ControlApi
 
         v1.MapGet("/manifests/{name}", async (string name) =>
         {
-            var detail = await node.GetAsync(name);
-            return detail is null ? Error(404, $"no manifest named '{name}'") : Json(detail);
+            try
+            {
+                var detail = await node.GetAsync(name);
+                return detail is null ? Error(404, $"no manifest named '{name}'") : Json(detail);
+            }
+            catch (Content.BlobUnavailableException e)
+            {
+                return Error(503, e.Message);
+            }
         });
 
         v1.MapPost("/push", (HttpRequest request) => WithPush(request, async push => Json(await node.PushAsync(push))));

@@ -46,6 +46,7 @@ public static class NodeConfig
         var derived = $$"""
             akka.remote.dot-netty.tcp.hostname = {{Hocon(settings.Host)}}
             akka.remote.dot-netty.tcp.port = {{settings.Port}}
+            akka.remote.dot-netty.tcp.public-hostname = {{Hocon(settings.PublicHost.Length > 0 ? settings.PublicHost : settings.Host)}}
             akka.cluster.roles = [{{string.Join(", ", roles.Select(Hocon))}}]
             akka.cluster.distributed-data.durable.mesh.dir = {{Hocon(Path.Combine(settings.DataDir, "ddata"))}}
             """;

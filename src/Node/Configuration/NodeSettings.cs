@@ -10,6 +10,7 @@ namespace Mesh.Node.Configuration;
 public sealed record NodeSettings(
     string Name,
     string Host,
+    string PublicHost,
     int Port,
     string[] Seeds,
     string[] Roles,
@@ -52,6 +53,7 @@ public sealed record NodeSettings(
         return new NodeSettings(
             Name: name,
             Host: mesh.GetString("host", "127.0.0.1"),
+            PublicHost: mesh.GetString("public-host", ""),
             Port: mesh.GetInt("port", 4710),
             Seeds: mesh.GetStringList("seeds").Select(SeedAddress).ToArray(),
             Roles: mesh.GetStringList("roles").ToArray(),

@@ -55,6 +55,11 @@ public sealed class ApplyEngine(IEnumerable<IResourceProvider> providers)
             {
                 result = new ResourceResult(resource.Id, resource.Kind, ResourceAction.Failed, e.Message, clock.ElapsedMilliseconds);
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A provider bug must cost one resource, not the node's ability to converge.
+                result = new ResourceResult(resource.Id, resource.Kind, ResourceAction.Failed, $"internal error in the {resource.Kind} provider: {e.Message}", clock.ElapsedMilliseconds);
+            }
             if (result.Action == ResourceAction.Failed) failed.Add(resource.Id);
             results.Add(result);
         }

@@ -124,7 +124,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
         {
             _busy = true;
             var peers = Peers(next);
-            Task.Run(() => Converge(setup, next, peers)).PipeTo(Self);
+            Task.Run(() => Converge(setup, next, peers)).PipeTo(Self,
+                failure: e => new Applied(next, null, ApplyEngine.Failure(setup.Identity.Name, next, $"internal error: {e.GetBaseException().Message}", 0), Retry: true));
             return;
         }
 
@@ -135,7 +136,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _recheck.Clear();
         if (due.Length == 0) return;
         _busy = true;
-        Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, setup.Context)).ToArray())).PipeTo(Self);
+        Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, setup.Context)).ToArray())).PipeTo(Self,
+            failure: e => new Rechecked(due.Select(x => ApplyEngine.Failure(setup.Identity.Name, x.Revision, $"internal error: {e.GetBaseException().Message}", 0)).ToArray()));
     }
 
     private static async Task<Applied> Converge(ConvergerSetup setup, RevisionRecord revision, IReadOnlyList<Address> peers)
