@@ -22,6 +22,19 @@ var command = new RootCommand("mesh-node: a member of a Mesh configuration clust
     configFile, name, host, publicHost, port, seeds, roles, labels, dataDir, root, api,
 };
 
+var applyFiles = new Argument<string[]>("file") { Description = "manifest files (YAML)", Arity = ArgumentArity.OneOrMore };
+var applyRoot = new Option<string>("--root") { Description = "directory manifest paths resolve under (default /)", DefaultValueFactory = _ => "/" };
+var applyData = new Option<string>("--data-dir") { Description = "where sources and backups are kept (default ./.mesh/local)", DefaultValueFactory = _ => Path.Combine(".mesh", "local") };
+var applyDryRun = new Option<bool>("--dry-run") { Description = "show what would change; change nothing" };
+var applyRepeat = new Option<int>("--repeat") { Description = "run the manifests this many times in one process (measures warm re-checks)", DefaultValueFactory = _ => 1 };
+var apply = new Command("apply", "apply manifests to this host directly, without a cluster (like puppet apply)")
+{
+    applyFiles, applyRoot, applyData, applyDryRun, applyRepeat,
+};
+apply.SetAction(parse => LocalApply.Run(parse.GetValue(applyFiles)!, parse.GetValue(applyRoot)!, parse.GetValue(applyData)!,
+    parse.GetValue(applyDryRun), parse.GetValue(applyRepeat), Console.Out));
+command.Subcommands.Add(apply);
+
 command.SetAction(async (parse, _) =>
 {
     MeshNode node;

@@ -7,10 +7,10 @@ namespace Mesh.EndToEnd.Tests;
 [Collection(EndToEndCollection.Name)]
 public sealed class ResourceEngineTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeMesh>
 {
-    private static string App(string port) => $$"""
+    private static string App(string port) => $$$"""
         manifest: app
         vars:
-          port: "{{port}}"
+          port: "{{{port}}}"
         resources:
           - { id: srv, type: directory, path: /srv }
           - { id: app-dir, type: directory, path: /srv/app, requires: [srv] }
