@@ -82,8 +82,8 @@ echo "-- warm: the engine inside one process (what a running node does on each r
 tgt="$WORK/warm"; mkdir -p "$tgt"
 dotnet "$NODE" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/dw" >/dev/null
 dotnet "$NODE" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/dw" --repeat 11 >"$WORK/warm.out"
-XX
-echo "no-op re-check of $COUNT files, runs 2-11: median $(cut -d' ' -f1 "$WORK/warm" | median) ms, $(cut -d' ' -f2 "$WORK/warm" | median) resources/s"
+tail -n 10 "$WORK/warm.out" | sed -nE 's/.* in ([0-9.]+) ms \(([0-9]+) resources\/s\).*/\1 \2/p' >"$WORK/warm.rates"
+echo "no-op re-check of $COUNT files, runs 2-11: median $(cut -d' ' -f1 "$WORK/warm.rates" | median) ms, $(cut -d' ' -f2 "$WORK/warm.rates" | median) resources/s"
 # Drift repair in a warm process: damage, then one re-check (repeat 2 = a no-op, then the repair run is timed separately).
 drift "$tgt"
 dotnet "$NODE" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/dw" --repeat 2 >"$WORK/warm-drift.out"
