@@ -124,6 +124,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         {
             _busy = true;
             var peers = Peers(next);
+            setup = setup with { Context = setup.Context with { ManagedElsewhere = ManagedPathsExcept(next.Manifest) } };
             Task.Run(() => Converge(setup, next, peers)).PipeTo(Self,
                 failure: e => new Applied(next, null, ApplyEngine.Failure(setup.Identity.Name, next, $"internal error: {e.GetBaseException().Message}", 0), Retry: true));
             return;
@@ -136,7 +137,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _recheck.Clear();
         if (due.Length == 0) return;
         _busy = true;
-        Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, setup.Context)).ToArray())).PipeTo(Self,
+        var contexts = due.ToDictionary(e => e.Revision.Manifest, e => setup.Context with { ManagedElsewhere = ManagedPathsExcept(e.Revision.Manifest) });
+        Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, contexts[e.Revision.Manifest])).ToArray())).PipeTo(Self,
             failure: e => new Rechecked(due.Select(x => ApplyEngine.Failure(setup.Identity.Name, x.Revision, $"internal error: {e.GetBaseException().Message}", 0)).ToArray()));
     }
 
@@ -230,6 +232,12 @@ public sealed class Converger : ReceiveActor, IWithTimers
             d => d.SetItem(_cluster.SelfUniqueAddress, report.Manifest, report, Replicated.ReportClock)));
         _mediator.Tell(new PubSub.Publish(Replicated.ReportTopic, report));
     }
+
+    /// <summary>The manifest paths every other enforced manifest manages (so a purge spares them).</summary>
+    private HashSet<string> ManagedPathsExcept(string manifest) =>
+        _enforced.Where(e => e.Key != manifest)
+            .SelectMany(e => e.Value.Manifest.Resources.Select(r => r.ManagedPath).OfType<string>())
+            .ToHashSet(StringComparer.Ordinal);
 
     private void WatchManagedPaths()
     {

@@ -46,9 +46,34 @@ public sealed class DirectoryProvider : IResourceProvider
             return new ProviderResult(ResourceAction.Created, $"created {spec.Path}");
         }
 
+        var changes = new List<string>();
         var current = new UnixMode((int)info.UnixFileMode);
-        if (spec.Mode is null || current == mode) return ProviderResult.Unchanged;
-        if (apply) File.SetUnixFileMode(path, mode.ToFileMode());
-        return new ProviderResult(ResourceAction.Changed, $"mode {current} -> {mode}");
+        if (spec.Mode is not null && current != mode)
+        {
+            if (apply) File.SetUnixFileMode(path, mode.ToFileMode());
+            changes.Add($"mode {current} -> {mode}");
+        }
+        if (spec.Purge) changes.AddRange(Purge(spec, info, context, apply));
+        return changes.Count == 0 ? ProviderResult.Unchanged : new ProviderResult(ResourceAction.Changed, string.Join(", ", changes));
+    }
+
+    /// <summary>Removes the entries no manifest on this node manages; a directory only with force.</summary>
+    private static IEnumerable<string> Purge(DirectoryResource spec, DirectoryInfo info, ApplyContext context, bool apply)
+    {
+        var prefix = spec.Path == "/" ? "/" : spec.Path + "/";
+        var purged = new List<string>();
+        foreach (var entry in info.EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
+        {
+            if (context.Managed.Contains(prefix + entry.Name)) continue;
+            var isDirectory = entry is DirectoryInfo && entry.LinkTarget is null;
+            if (isDirectory && !spec.Force) continue;
+            if (apply)
+            {
+                if (isDirectory) ((DirectoryInfo)entry).Delete(recursive: true);
+                else entry.Delete();
+            }
+            purged.Add(prefix + entry.Name);
+        }
+        return purged.Count == 0 ? [] : [$"purged {string.Join(", ", purged)}"];
     }
 }

@@ -52,13 +52,25 @@ public sealed record ApplyContext(string Root)
     /// <summary>How many replaced versions of one file are kept.</summary>
     public int BackupCount { get; init; } = 5;
 
+    /// <summary>Paths the node's other manifests manage: a purge leaves them alone.</summary>
+    public IReadOnlySet<string> ManagedElsewhere { get; init; } = new HashSet<string>();
+
+    /// <summary>Every path managed on this node, this manifest's included (set by <see cref="For"/>).</summary>
+    public IReadOnlySet<string> Managed { get; private init; } = new HashSet<string>();
+
     private RootedPath? _paths;
 
     /// <summary>The host path of a manifest path, confined to the root (see <see cref="RootedPath"/>).</summary>
     public string Resolve(string manifestPath) => (_paths ??= new RootedPath(Root)).Resolve(manifestPath);
 
     /// <summary>The context for one run of one manifest (fresh path checks: the host may have changed since the last run).</summary>
-    public ApplyContext For(Manifest manifest) => this with { Manifest = manifest.Name, Vars = manifest.Vars, _paths = null };
+    public ApplyContext For(Manifest manifest) => this with
+    {
+        Manifest = manifest.Name,
+        Vars = manifest.Vars,
+        Managed = manifest.Resources.Select(r => r.ManagedPath).OfType<string>().Concat(ManagedElsewhere).ToHashSet(StringComparer.Ordinal),
+        _paths = null,
+    };
 }
 
 /// <summary>A resource could not be brought to its desired state; the message says why.</summary>

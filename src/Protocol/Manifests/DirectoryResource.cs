@@ -4,7 +4,8 @@ namespace Mesh.Protocol.Manifests;
 
 /// <summary>
 /// A directory. <c>ensure: absent</c> removes an empty directory; a non-empty one is removed
-/// only with <c>force: true</c>, so a typo cannot wipe a tree.
+/// only with <c>force: true</c>, so a typo cannot wipe a tree. <c>purge: true</c> removes the
+/// entries in it that no manifest on the node manages (subdirectories only with force).
 /// </summary>
 public sealed record DirectoryResource(string Id, string[] Requires, string Path, Ensure Ensure, UnixMode? Mode, bool Force)
     : ResourceSpec(Id, Requires)
@@ -13,15 +14,22 @@ public sealed record DirectoryResource(string Id, string[] Requires, string Path
     public override string Kind => KindName;
     public override string? ManagedPath => Path;
 
+    public bool Purge { get; init; }
+
     internal static ResourceSpec Parse(FieldReader f, string id, string[] requires)
     {
         var path = ResourceFields.Path(f);
         var ensure = f.EnsureState();
         var mode = ResourceFields.Mode(f);
         var force = f.Bool("force") ?? false;
+        var purge = f.Bool("purge") ?? false;
         if (path == "/" && ensure == Ensure.Absent)
             f.Context.Error(f.Raw("path")!, f.Field("path"), "the root itself cannot be removed");
-        return new DirectoryResource(id, requires, path, ensure, mode, force);
+        if (path == "/" && purge)
+            f.Context.Error(f.Raw("purge")!, f.Field("purge"), "the root itself cannot be purged");
+        if (purge && ensure == Ensure.Absent)
+            f.Context.Error(f.Raw("purge")!, f.Field("purge"), "an absent directory cannot be purged");
+        return new DirectoryResource(id, requires, path, ensure, mode, force) { Purge = purge };
     }
 
     internal override void WriteFields(JsonObject into)
@@ -30,5 +38,6 @@ public sealed record DirectoryResource(string Id, string[] Requires, string Path
         into["ensure"] = Ensure == Ensure.Present ? "present" : "absent";
         if (Mode is { } m) into["mode"] = m.ToString();
         if (Force) into["force"] = "true";
+        if (Purge) into["purge"] = "true";
     }
 }

@@ -66,6 +66,35 @@ public sealed class DirectoryProviderTests : ProviderTestBase
     }
 
     [Fact]
+    public void Purge_removes_unmanaged_entries_and_spares_managed_ones_and_subdirectories_without_force()
+    {
+        Directory.CreateDirectory(Root["conf.d/keep-dir"]);
+        File.WriteAllText(Root["conf.d/managed.conf"], "x");
+        File.WriteAllText(Root["conf.d/other-manifest.conf"], "x");
+        File.WriteAllText(Root["conf.d/stray.conf"], "x");
+        var spec = DirSpec("/conf.d") with { Purge = true };
+        var manifest = new Manifest("m", TargetSpec.All, new(), [spec, FileSpec("/conf.d/managed.conf")]);
+        var context = (Context with { ManagedElsewhere = new HashSet<string> { "/conf.d/other-manifest.conf" } }).For(manifest);
+
+        var plan = _provider.CheckApply(spec, context, apply: false);
+        Assert.Equal("purged /conf.d/stray.conf", plan.Message);
+        Assert.True(File.Exists(Root["conf.d/stray.conf"]));
+
+        var result = _provider.CheckApply(spec, context, apply: true);
+
+        Assert.Equal(ResourceAction.Changed, result.Action);
+        Assert.False(File.Exists(Root["conf.d/stray.conf"]));
+        Assert.True(File.Exists(Root["conf.d/managed.conf"]));
+        Assert.True(File.Exists(Root["conf.d/other-manifest.conf"]));
+        Assert.True(Directory.Exists(Root["conf.d/keep-dir"]));
+        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(spec, context, apply: true).Action);
+
+        var forced = spec with { Force = true };
+        Assert.Equal("purged /conf.d/keep-dir", _provider.CheckApply(forced, context, apply: true).Message);
+        Assert.False(Directory.Exists(Root["conf.d/keep-dir"]));
+    }
+
+    [Fact]
     public void A_file_in_the_directorys_place_is_a_clear_failure()
     {
         File.WriteAllText(Root["srv"], "x");
