@@ -104,7 +104,8 @@ public sealed class MeshClient(string api) : IDisposable
         {
             // Not one of ours: fall through to the status line.
         }
-        var code = response.StatusCode is HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge
+        var code = response.StatusCode == HttpStatusCode.Conflict ? ExitCodes.Conflict
+            : response.StatusCode is HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge
             ? ExitCodes.Invalid
             : response.StatusCode == HttpStatusCode.NotFound ? ExitCodes.NotFound : ExitCodes.Failed;
         throw new CliException(code, error?.Error ?? $"{(int)response.StatusCode} {response.ReasonPhrase}", error?.Details);
@@ -125,6 +126,8 @@ public static class ExitCodes
     public const int Unreachable = 3;
     /// <summary>What was asked for does not exist.</summary>
     public const int NotFound = 4;
+    /// <summary>The push was refused: the manifest changed since the pusher looked (use --force to override).</summary>
+    public const int Conflict = 5;
 }
 
 public sealed class CliException(int exitCode, string message, IReadOnlyList<Mesh.Protocol.Manifests.ManifestError>? details = null)

@@ -24,6 +24,9 @@ namespace Mesh.Node;
 /// parse and validate, canonical bytes and hash, store the body, record the revision in the
 /// replicated index, announce it.
 /// </summary>
+public sealed class PushConflictException(IReadOnlyList<string> conflicts)
+    : Exception("refused: the manifest changed since you looked; review it (mesh get), then push again, or push --force:\n  " + string.Join("\n  ", conflicts));
+
 public sealed class MeshNode : IAsyncDisposable
 {
     private static readonly TimeSpan LocalTimeout = TimeSpan.FromSeconds(5);
@@ -92,6 +95,7 @@ public sealed class MeshNode : IAsyncDisposable
     {
         var parsed = ParseAll(request.Manifests);
         var index = await IndexAsync();
+        if (!request.Force) RefuseStaleParents(request, parsed.Select(p => p.Manifest.Name), index);
         var pushed = new List<PushedRevision>();
         foreach (var (manifest, bytes, attachments) in parsed)
         {
@@ -125,6 +129,25 @@ public sealed class MeshNode : IAsyncDisposable
             pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(Cluster, record.Target)));
         }
         return new PushResponse(pushed.ToArray());
+    }
+
+    /// <summary>Compare-and-set: every manifest the pusher named a parent for must still have that head.</summary>
+    private static void RefuseStaleParents(PushRequest request, IEnumerable<string> names, IReadOnlyDictionary<string, RevisionRecord> index)
+    {
+        var conflicts = new List<string>();
+        foreach (var name in names)
+        {
+            if (request.Parents is null || !request.Parents.TryGetValue(name, out var seen)) continue;
+            index.TryGetValue(name, out var head);
+            var current = head?.Version.ToString() ?? "";
+            if (current == seen) continue;
+            conflicts.Add(head is null
+                ? $"{name}: you pushed over {seen}, but the manifest no longer exists"
+                : $"{name}: the head is now {head.Version} by {head.Author} via {head.Origin} at {head.Time:u}" +
+                  (head.Message.Length > 0 ? $" (\"{head.Message}\")" : "") +
+                  $", not {(seen.Length == 0 ? "absent" : seen)} as you saw");
+        }
+        if (conflicts.Count > 0) throw new PushConflictException(conflicts);
     }
 
     /// <summary>

@@ -161,6 +161,28 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
     }
 
     [Fact]
+    public async Task A_push_over_a_head_that_moved_on_is_refused_unless_forced()
+    {
+        var v1 = mesh.Manifest("cas.yaml", "manifest: cas\nresources:\n  - { id: f, type: file, path: /cas, content: \"one\\n\" }\n");
+        Assert.Equal(0, (await mesh.Cli(mesh.A, "push", v1, "--wait")).ExitCode);
+        var seen = Json<ManifestDetail>(await mesh.Cli(mesh.B, "get", "cas", "--json")).Revision.Version.ToString();
+        var v2 = mesh.Manifest("cas.yaml", "manifest: cas\nresources:\n  - { id: f, type: file, path: /cas, content: \"two\\n\" }\n");
+        Assert.Equal(0, (await mesh.Cli(mesh.C, "push", v2, "-m", "someone else's change", "--wait")).ExitCode);
+
+        var v3 = mesh.Manifest("cas.yaml", "manifest: cas\nresources:\n  - { id: f, type: file, path: /cas, content: \"three\\n\" }\n");
+        var stale = await mesh.Cli(mesh.B, "push", v3, "--parent", seen);
+
+        Assert.Equal(5, stale.ExitCode);
+        Assert.Contains("someone else's change", stale.Err);
+        Assert.Contains("--force", stale.Err);
+        Assert.All(mesh.All, n => Assert.Equal("two\n", File.ReadAllText(n.RootPath("/cas"))));
+
+        var forced = await mesh.Cli(mesh.B, "push", v3, "--parent", seen, "--force", "--wait");
+        Assert.True(forced.ExitCode == 0, forced.ToString());
+        Assert.All(mesh.All, n => Assert.Equal("three\n", File.ReadAllText(n.RootPath("/cas"))));
+    }
+
+    [Fact]
     public async Task Asking_for_a_manifest_that_does_not_exist_exits_4()
     {
         var status = await mesh.Cli(mesh.A, "status", "no-such-manifest");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mesh.Protocol.Api;
+using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Wire;
 
 namespace Mesh.Cli.Commands;
@@ -18,12 +19,15 @@ public static class PushCommand
         var wait = new Option<bool>("--wait") { Description = "wait for every targeted node's report; fail if one fails or stays silent" };
         var timeout = new Option<string>("--timeout") { Description = "how long --wait (or --dry-run) waits, e.g. 30s, 2m (default 60s)", DefaultValueFactory = _ => "60s" };
         var dryRun = new Option<bool>("--dry-run") { Description = "push nothing: show what every targeted node would change (as mesh diff)" };
-        var command = new Command("push", "push manifests to the mesh") { files, message, wait, timeout, dryRun };
+        var force = new Option<bool>("--force") { Description = "push even if the manifest changed since you last looked (the other revision stays in history)" };
+        var parent = new Option<string?>("--parent") { Description = "the version your edit is based on (from mesh get/list); refused if the head moved on since" };
+        var command = new Command("push", "push manifests to the mesh") { files, message, wait, timeout, dryRun, force, parent };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {
             var waitFor = Durations.Parse(parse.GetValue(timeout)!, "--timeout");
             var request = DiffCommand.Request(parse.GetValue(files)!, parse.GetValue(message));
             if (parse.GetValue(dryRun)) return PlanOutput.Print(ctx, await ctx.Client.PlanAsync(request, waitFor, cancel));
+            request = parse.GetValue(force) ? request with { Force = true } : request with { Parents = await SeenHeads(ctx, request, parse.GetValue(parent), cancel) };
 
             if (!parse.GetValue(wait))
             {
@@ -80,6 +84,31 @@ public static class PushCommand
             return outcome.Ok ? ExitCodes.Ok : ExitCodes.Failed;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The version each pushed manifest builds on: the one given with --parent, else the head
+    /// the node shows now (which still catches a push that raced this one).
+    /// </summary>
+    private static async Task<Dictionary<string, string>> SeenHeads(CliContext ctx, PushRequest request, string? parent, CancellationToken cancel)
+    {
+        if (parent is not null && request.Manifests.Length != 1)
+            throw new CliException(ExitCodes.Invalid, "--parent names the base of one manifest: push one file with it");
+        var heads = (await ctx.Client.ManifestsAsync(cancel)).ToDictionary(m => m.Revision.Manifest, m => m.Revision.Version.ToString());
+        var parents = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in request.Manifests)
+        {
+            // A file that does not parse is reported by the node, with all its errors.
+            try
+            {
+                var name = ManifestParser.Parse(file.Text, file.File, _ => new string('0', 64)).Name;
+                parents[name] = parent ?? heads.GetValueOrDefault(name, "");
+            }
+            catch (ManifestException)
+            {
+            }
+        }
+        return parents;
     }
 
     private static string Describe(PushedRevision p)

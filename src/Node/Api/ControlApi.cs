@@ -138,6 +138,10 @@ public static class ControlApi
             return Results.Json(new ApiError($"{e.Errors.Count} error(s) in the manifests; nothing was pushed", e.Errors.ToArray()),
                 ApiJson.Options, statusCode: 422);
         }
+        catch (PushConflictException e)
+        {
+            return Error(409, e.Message);
+        }
     }
 
     private static IResult Json<T>(T value) => Results.Json(value, ApiJson.Options);

@@ -12,7 +12,13 @@ namespace Mesh.Protocol.Api;
 /// </summary>
 public sealed record ManifestFile(string File, string Text, Dictionary<string, byte[]>? Attachments = null);
 
-public sealed record PushRequest(ManifestFile[] Manifests, string? Message, string? Author);
+/// <summary>
+/// A push. <see cref="Parents"/> names, per manifest, the head version the pusher saw ("" for
+/// a manifest it believes new): a push over a head that has moved on is refused unless
+/// <see cref="Force"/> (compare-and-set), so nobody overwrites a change they never saw.
+/// </summary>
+public sealed record PushRequest(ManifestFile[] Manifests, string? Message, string? Author,
+    Dictionary<string, string>? Parents = null, bool Force = false);
 
 /// <summary>One accepted manifest: the revision that now heads it, and the nodes expected to apply it.</summary>
 public sealed record PushedRevision(RevisionRecord Revision, bool Unchanged, string[] Targets);
