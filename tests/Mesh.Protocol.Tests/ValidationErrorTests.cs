@@ -66,9 +66,16 @@ public class ValidationErrorTests
         AssertResourceError(flow, field, "{", "is required");
 
     [Fact]
-    public void An_unknown_resource_type_is_reported_with_the_types_that_exist() =>
-        AssertResourceError("{id: svc, type: service, path: /a}", "resources[0] (svc).type", "service",
-            "unknown resource type 'service' (known: directory, file)");
+    public void An_unknown_resource_type_is_reported_with_the_types_that_exist()
+    {
+        const string Flow = "{id: conf, type: flie, path: /a}";
+        var error = OnlyErrorIn(OneResource(Flow));
+
+        error.AssertAt(3, 5 + Flow.IndexOf("flie", StringComparison.Ordinal), "resources[0] (conf).type", "unknown resource type 'flie' (known: ");
+        var known = error.Message.Split("(known: ")[1].TrimEnd(')').Split(", ");
+        Assert.Subset(known.ToHashSet(), new HashSet<string> { "directory", "exec", "file", "symlink" });
+        Assert.Equal(known.Order(StringComparer.Ordinal), known);
+    }
 
     [Fact]
     public void An_id_with_spaces_is_not_valid() =>
@@ -281,7 +288,7 @@ public class ValidationErrorTests
                 mode: "999"
                 mdoe: "0644"
               - id: svc
-                type: service
+                type: daemon
             """);
 
         Assert.Equal(
