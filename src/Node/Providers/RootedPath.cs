@@ -49,6 +49,9 @@ public sealed class RootedPath
         return full;
     }
 
+    /// <summary>Whether a node's root is the host itself (<c>/</c>) rather than a sandbox directory.</summary>
+    public static bool IsHostRoot(string root) => Path.GetFullPath(root) == "/";
+
     public static bool IsUnder(string path, string root) =>
         path == root || path.StartsWith(root.EndsWith('/') ? root : root + "/", StringComparison.Ordinal);
 

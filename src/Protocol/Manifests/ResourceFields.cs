@@ -1,3 +1,5 @@
+using YamlDotNet.RepresentationModel;
+
 namespace Mesh.Protocol.Manifests;
 
 /// <summary>Fields several resource kinds share, validated the same way for all of them.</summary>
@@ -44,6 +46,66 @@ internal static class ResourceFields
             return null;
         }
         return text;
+    }
+
+    /// <summary>The longest account name the shadow tools accept.</summary>
+    public const int MaxAccountName = 32;
+
+    /// <summary>
+    /// The name of a user or group to manage: lowercase letters, digits, <c>_</c>, <c>.</c> and
+    /// <c>-</c>, starting with a letter or <c>_</c> (so it is never a number and never read as an
+    /// option), at most 32 characters. This is what useradd and groupadd accept everywhere;
+    /// an existing account with a name outside it can still be named by <c>owner</c>/<c>group</c>.
+    /// </summary>
+    public static bool IsAccountName(string name) =>
+        name.Length is > 0 and <= MaxAccountName
+        && (char.IsAsciiLetterLower(name[0]) || name[0] == '_')
+        && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '.' or '-');
+
+    public const string AccountNameRule = "lowercase letters, digits, _ . -, starting with a letter or _, at most 32";
+
+    /// <summary>The required <c>name</c> of a user or group.</summary>
+    public static string AccountName(FieldReader f, string what)
+    {
+        var name = f.String("name", required: true);
+        if (name is null) return "";
+        if (!IsAccountName(name)) f.Context.Error(f.Raw("name")!, f.Field("name"), $"'{name}' is not a {what} name ({AccountNameRule})");
+        return name;
+    }
+
+    /// <summary>
+    /// A list of account names that, when given, is enforced exactly (<c>[]</c> means none);
+    /// null when the field is left out (or left empty), which leaves the list as it is. Sorted,
+    /// so the order it is written in does not change the manifest.
+    /// </summary>
+    public static string[]? AccountNames(FieldReader f, string key, string what)
+    {
+        var node = f.Raw(key);
+        if (node is null || node is YamlScalarNode s && FieldReader.IsNull(s)) return null;
+        var names = f.StringList(key); // reports items that are not strings
+        var entries = node is YamlSequenceNode list
+            ? list.Children.Select((item, i) => (Node: item, Field: $"{f.Field(key)}[{i}]")).Where(e => e.Node is YamlScalarNode item && !FieldReader.IsNull(item)).ToArray()
+            : names.Select(_ => (Node: node, Field: f.Field(key))).ToArray();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var ((at, field), name) in entries.Zip(names))
+        {
+            if (!IsAccountName(name)) f.Context.Error(at, field, $"'{name}' is not a {what} name ({AccountNameRule})");
+            else if (!seen.Add(name)) f.Context.Error(at, field, $"'{name}' is listed twice");
+        }
+        return seen.Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The largest user or group id: (uid_t)-1 itself means "no id" to the kernel.</summary>
+    public const long MaxAccountId = 4294967294;
+
+    /// <summary>A numeric user or group id (<c>uid</c>, <c>gid</c>), written in decimal.</summary>
+    public static long? AccountId(FieldReader f, string key, string? what = null)
+    {
+        var text = f.String(key);
+        if (text is null) return null;
+        if (text.Length is > 0 and <= 10 && text.All(char.IsAsciiDigit) && long.Parse(text) is var id and <= MaxAccountId) return id;
+        f.Context.Error(f.Raw(key)!, f.Field(key), $"'{text}' is not a {what ?? key} (a whole number from 0 to {MaxAccountId})");
+        return null;
     }
 
     public static UnixMode? Mode(FieldReader f)
