@@ -91,13 +91,6 @@ public sealed class ExecResourceTests
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds),
             OnlyExec($"manifest: m\nresources:\n  - {{id: x, type: exec, command: 'true', timeout: '{text}'}}\n").Timeout);
 
-    // Errors: one resource in flow style on line 3; a value's column is its offset in the flow plus the 4 characters of "  - ".
-    private static void AssertResourceError(string flow, string field, string at, string says)
-    {
-        var column = 5 + flow.IndexOf(at, StringComparison.Ordinal);
-        OnlyErrorIn($"manifest: m\nresources:\n  - {flow}\n").AssertAt(3, column, field, says);
-    }
-
     [Fact]
     public void A_missing_command_is_reported_at_the_resource() =>
         AssertResourceError("{id: run, type: exec, cwd: /srv}", "resources[0] (run).command", "{", "is required");

@@ -9,11 +9,8 @@ public sealed class GroupResourceTests
 {
     private static GroupResource OnlyGroup(string yaml) => (GroupResource)Assert.Single(Parse(yaml).Resources);
 
-    // One group written in flow style on line 3: a value's column is its offset plus the four characters of "  - ".
-    private static string OneGroup(string flow) => $"manifest: web\nresources:\n  - {flow}\n";
-
     private static void AssertGroupError(string flow, string field, string at, string says) =>
-        OnlyErrorIn(OneGroup(flow)).AssertAt(3, 5 + flow.IndexOf(at, StringComparison.Ordinal), $"resources[0] (grp).{field}", says);
+        AssertResourceError(flow, $"resources[0] (grp).{field}", at, says);
 
     private const string Full = """
         manifest: web
@@ -37,7 +34,7 @@ public sealed class GroupResourceTests
     [Fact]
     public void Without_gid_or_members_the_group_keeps_its_own()
     {
-        var g = OnlyGroup(OneGroup("{id: grp, type: group, name: deploy}"));
+        var g = OnlyGroup(OneResource("{id: grp, type: group, name: deploy}"));
 
         Assert.Null(g.Gid);
         Assert.Null(g.Members);
@@ -45,7 +42,7 @@ public sealed class GroupResourceTests
 
     [Fact]
     public void An_empty_member_list_means_no_members_not_unmanaged() =>
-        Assert.Equal([], OnlyGroup(OneGroup("{id: grp, type: group, name: deploy, members: []}")).Members!);
+        Assert.Equal([], OnlyGroup(OneResource("{id: grp, type: group, name: deploy, members: []}")).Members!);
 
     [Fact]
     public void A_group_without_a_name_is_reported_at_the_resource() =>
@@ -95,7 +92,7 @@ public sealed class GroupResourceTests
     {
         const string Flow = "{id: grp, type: group, name: deploy, users: [alice]}";
         AssertGroupError(Flow, "users", "users", "unknown field");
-        Assert.Contains("ensure, gid, id, members, name, notify, requires, subscribe, type", OnlyErrorIn(OneGroup(Flow)).Message);
+        Assert.Contains("ensure, gid, id, members, name, notify, requires, subscribe, type", OnlyErrorIn(OneResource(Flow)).Message);
     }
 
     [Theory]
@@ -117,6 +114,6 @@ public sealed class GroupResourceTests
     [Fact]
     public void Spellings_that_mean_the_same_group_have_the_same_canonical_bytes() =>
         Assert.Equal(
-            CanonicalForm.ToBytes(Parse(OneGroup("{id: grp, type: group, name: deploy, gid: 42, members: [b, a]}"))),
-            CanonicalForm.ToBytes(Parse(OneGroup("{id: grp, type: group, name: deploy, ensure: present, gid: '0042', members: [a, b]}"))));
+            CanonicalForm.ToBytes(Parse(OneResource("{id: grp, type: group, name: deploy, gid: 42, members: [b, a]}"))),
+            CanonicalForm.ToBytes(Parse(OneResource("{id: grp, type: group, name: deploy, ensure: present, gid: '0042', members: [a, b]}"))));
 }

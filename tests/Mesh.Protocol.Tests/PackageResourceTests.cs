@@ -9,11 +9,8 @@ public sealed class PackageResourceTests
 {
     private static PackageResource OnlyPackage(string yaml) => (PackageResource)Assert.Single(Parse(yaml).Resources);
 
-    // One package written in flow style on line 3: a value's column is its offset plus the four characters of "  - ".
-    private static string OnePackage(string flow) => $"manifest: web\nresources:\n  - {flow}\n";
-
     private static void AssertPackageError(string flow, string field, string at, string says) =>
-        OnlyErrorIn(OnePackage(flow)).AssertAt(3, 5 + flow.IndexOf(at, StringComparison.Ordinal), $"resources[0] (pkg).{field}", says);
+        AssertResourceError(flow, $"resources[0] (pkg).{field}", at, says);
 
     private const string Full = """
         manifest: web
@@ -38,7 +35,7 @@ public sealed class PackageResourceTests
     [Fact]
     public void A_package_is_present_in_any_version_from_the_apt_sources_by_default()
     {
-        var p = OnlyPackage(OnePackage("{id: pkg, type: package, name: nginx}"));
+        var p = OnlyPackage(OneResource("{id: pkg, type: package, name: nginx}"));
 
         Assert.Equal((Ensure.Present, (string?)null, (string?)null), (p.Ensure, p.Version, p.Deb));
     }
@@ -63,7 +60,7 @@ public sealed class PackageResourceTests
     [InlineData("python3.11")]
     [InlineData("libc6:amd64")]
     public void Debian_package_names_are_accepted(string name) =>
-        Assert.Equal(name, OnlyPackage(OnePackage($"{{id: pkg, type: package, name: '{name}'}}")).Name);
+        Assert.Equal(name, OnlyPackage(OneResource($"{{id: pkg, type: package, name: '{name}'}}")).Name);
 
     [Theory]
     [InlineData("latest")]
@@ -79,7 +76,7 @@ public sealed class PackageResourceTests
     [InlineData("2:1.0~rc1+dfsg-1")]
     [InlineData("1:2.36-9+deb12u4")]
     public void Debian_versions_are_accepted(string version) =>
-        Assert.Equal(version, OnlyPackage(OnePackage($"{{id: pkg, type: package, name: nginx, version: '{version}'}}")).Version);
+        Assert.Equal(version, OnlyPackage(OneResource($"{{id: pkg, type: package, name: nginx, version: '{version}'}}")).Version);
 
     [Theory]
     [InlineData("debs/a.deb", "must be absolute")]
@@ -103,7 +100,7 @@ public sealed class PackageResourceTests
     {
         const string Flow = "{id: pkg, type: package, name: nginx, source: a.deb}";
         AssertPackageError(Flow, "source", "source", "unknown field");
-        Assert.Contains("deb, ensure, id, name, notify, requires, subscribe, type, version", OnlyErrorIn(OnePackage(Flow)).Message);
+        Assert.Contains("deb, ensure, id, name, notify, requires, subscribe, type, version", OnlyErrorIn(OneResource(Flow)).Message);
     }
 
     [Fact]
@@ -143,5 +140,5 @@ public sealed class PackageResourceTests
     [Fact]
     public void The_canonical_form_leaves_defaults_out() =>
         Assert.Contains("""{"id":"pkg","name":"nginx","type":"package"}""",
-            Encoding.UTF8.GetString(CanonicalForm.ToBytes(Parse(OnePackage("{id: pkg, type: package, name: nginx, ensure: present}")))));
+            Encoding.UTF8.GetString(CanonicalForm.ToBytes(Parse(OneResource("{id: pkg, type: package, name: nginx, ensure: present}")))));
 }

@@ -14,6 +14,16 @@ internal static class Parsing
 
     public static ManifestError OnlyErrorIn(string yaml) => Assert.Single(ErrorsIn(yaml));
 
+    /// <summary>
+    /// A manifest of one resource written in flow style on line 3, so the column of any of its
+    /// values is its offset in the flow text plus the four characters of "  - ".
+    /// </summary>
+    public static string OneResource(string flow) => $"manifest: web\nresources:\n  - {flow}\n";
+
+    /// <summary>Asserts the only error of a one-resource manifest: its field, and that it points at <paramref name="at"/>.</summary>
+    public static void AssertResourceError(string flow, string field, string at, string says) =>
+        OnlyErrorIn(OneResource(flow)).AssertAt(3, 5 + flow.IndexOf(at, StringComparison.Ordinal), field, says);
+
     /// <summary>Asserts where an error points (1-based line and column, as YamlDotNet counts) and what it says.</summary>
     public static void AssertAt(this ManifestError error, int line, int column, string field, string says)
     {

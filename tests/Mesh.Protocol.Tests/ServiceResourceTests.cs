@@ -9,11 +9,8 @@ public sealed class ServiceResourceTests
 {
     private static ServiceResource OnlyService(string yaml) => (ServiceResource)Assert.Single(Parse(yaml).Resources);
 
-    // One service written in flow style on line 3: a value's column is its offset plus the four characters of "  - ".
-    private static string OneService(string flow) => $"manifest: web\nresources:\n  - {flow}\n";
-
     private static void AssertServiceError(string flow, string field, string at, string says) =>
-        OnlyErrorIn(OneService(flow)).AssertAt(3, 5 + flow.IndexOf(at, StringComparison.Ordinal), $"resources[0] (web).{field}", says);
+        AssertResourceError(flow, $"resources[0] (web).{field}", at, says);
 
     private const string Full = """
         manifest: web
@@ -40,7 +37,7 @@ public sealed class ServiceResourceTests
     [Fact]
     public void A_service_runs_by_default_and_leaves_boot_and_its_definition_alone()
     {
-        var s = OnlyService(OneService("{id: web, type: service, name: nginx}"));
+        var s = OnlyService(OneResource("{id: web, type: service, name: nginx}"));
 
         Assert.Equal(ServiceState.Running, s.Ensure);
         Assert.Null(s.Enabled);
@@ -50,7 +47,7 @@ public sealed class ServiceResourceTests
 
     [Fact]
     public void Enabled_false_is_kept_apart_from_enabled_not_given() =>
-        Assert.False(OnlyService(OneService("{id: web, type: service, name: nginx, enabled: no}")).Enabled);
+        Assert.False(OnlyService(OneResource("{id: web, type: service, name: nginx, enabled: no}")).Enabled);
 
     [Fact]
     public void A_service_without_a_name_is_reported_at_the_resource() =>
@@ -72,7 +69,7 @@ public sealed class ServiceResourceTests
     [InlineData("getty@tty1.service")]
     [InlineData("my_app-2")]
     public void Unit_and_service_directory_names_are_accepted(string name) =>
-        Assert.Equal(name, OnlyService(OneService($"{{id: web, type: service, name: '{name}'}}")).Name);
+        Assert.Equal(name, OnlyService(OneResource($"{{id: web, type: service, name: '{name}'}}")).Name);
 
     [Fact]
     public void Ensure_is_running_or_stopped() =>
@@ -91,7 +88,7 @@ public sealed class ServiceResourceTests
     {
         const string Flow = "{id: web, type: service, name: nginx, path: /x}";
         AssertServiceError(Flow, "path", "path", "unknown field");
-        Assert.Contains("enabled, ensure, id, name, notify, requires, run, subscribe, type", OnlyErrorIn(OneService(Flow)).Message);
+        Assert.Contains("enabled, ensure, id, name, notify, requires, run, subscribe, type", OnlyErrorIn(OneResource(Flow)).Message);
     }
 
     [Fact]
@@ -143,7 +140,7 @@ public sealed class ServiceResourceTests
     [Fact]
     public void The_canonical_form_leaves_defaults_out()
     {
-        var json = Encoding.UTF8.GetString(CanonicalForm.ToBytes(Parse(OneService("{id: web, type: service, name: nginx, ensure: running}"))));
+        var json = Encoding.UTF8.GetString(CanonicalForm.ToBytes(Parse(OneResource("{id: web, type: service, name: nginx, ensure: running}"))));
 
         Assert.Contains("""{"id":"web","name":"nginx","type":"service"}""", json);
     }
@@ -151,6 +148,6 @@ public sealed class ServiceResourceTests
     [Fact]
     public void Writing_a_default_out_or_leaving_it_implied_means_the_same_manifest() =>
         Assert.Equal(
-            CanonicalForm.ToBytes(Parse(OneService("{id: web, type: service, name: nginx}"))),
-            CanonicalForm.ToBytes(Parse(OneService("{id: web, type: service, name: nginx, ensure: running}"))));
+            CanonicalForm.ToBytes(Parse(OneResource("{id: web, type: service, name: nginx}"))),
+            CanonicalForm.ToBytes(Parse(OneResource("{id: web, type: service, name: nginx, ensure: running}"))));
 }

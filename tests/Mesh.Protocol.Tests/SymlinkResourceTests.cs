@@ -39,12 +39,6 @@ public sealed class SymlinkResourceTests
         Assert.Null(link.Target);
     }
 
-    private static void AssertResourceError(string flow, string field, string at, string says)
-    {
-        var column = 5 + flow.IndexOf(at, StringComparison.Ordinal);
-        OnlyErrorIn($"manifest: m\nresources:\n  - {flow}\n").AssertAt(3, column, field, says);
-    }
-
     [Fact]
     public void A_present_link_without_a_target_is_reported_at_the_resource() =>
         AssertResourceError("{id: l, type: symlink, path: /etc/foo}", "resources[0] (l).target", "{", "is required");

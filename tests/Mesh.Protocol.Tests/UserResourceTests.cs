@@ -9,11 +9,8 @@ public sealed class UserResourceTests
 {
     private static UserResource OnlyUser(string yaml) => (UserResource)Assert.Single(Parse(yaml).Resources);
 
-    // One user written in flow style on line 3: a value's column is its offset plus the four characters of "  - ".
-    private static string OneUser(string flow) => $"manifest: web\nresources:\n  - {flow}\n";
-
     private static void AssertUserError(string flow, string field, string at, string says) =>
-        OnlyErrorIn(OneUser(flow)).AssertAt(3, 5 + flow.IndexOf(at, StringComparison.Ordinal), $"resources[0] (usr).{field}", says);
+        AssertResourceError(flow, $"resources[0] (usr).{field}", at, says);
 
     private const string Full = """
         manifest: web
@@ -43,7 +40,7 @@ public sealed class UserResourceTests
     [Fact]
     public void A_user_with_only_a_name_leaves_every_other_field_alone()
     {
-        var u = OnlyUser(OneUser("{id: usr, type: user, name: deploy}"));
+        var u = OnlyUser(OneResource("{id: usr, type: user, name: deploy}"));
 
         Assert.Equal((Ensure.Present, (long?)null, (string?)null, (string[]?)null, (string?)null, (string?)null, (string?)null, false),
             (u.Ensure, u.Uid, u.Group, u.Groups, u.Home, u.Shell, u.Comment, u.System));
@@ -52,8 +49,8 @@ public sealed class UserResourceTests
     [Fact]
     public void The_primary_group_can_be_given_as_a_gid_and_means_the_same_as_that_number_as_group()
     {
-        var byGid = Parse(OneUser("{id: usr, type: user, name: deploy, gid: 100}"));
-        var byGroup = Parse(OneUser("{id: usr, type: user, name: deploy, group: '0100'}"));
+        var byGid = Parse(OneResource("{id: usr, type: user, name: deploy, gid: 100}"));
+        var byGroup = Parse(OneResource("{id: usr, type: user, name: deploy, group: '0100'}"));
 
         Assert.Equal("100", ((UserResource)byGid.Resources[0]).Group);
         Assert.Equal(CanonicalForm.ToBytes(byGid), CanonicalForm.ToBytes(byGroup));
@@ -65,7 +62,7 @@ public sealed class UserResourceTests
 
     [Fact]
     public void An_empty_group_list_means_no_supplementary_groups() =>
-        Assert.Equal([], OnlyUser(OneUser("{id: usr, type: user, name: deploy, groups: []}")).Groups!);
+        Assert.Equal([], OnlyUser(OneResource("{id: usr, type: user, name: deploy, groups: []}")).Groups!);
 
     [Fact]
     public void A_user_without_a_name_is_reported_at_the_resource() =>
@@ -133,7 +130,7 @@ public sealed class UserResourceTests
         const string Flow = "{id: usr, type: user, name: deploy, password: x}";
         AssertUserError(Flow, "password", "password", "unknown field");
         Assert.Contains("comment, ensure, gid, group, groups, home, id, name, notify, requires, shell, subscribe, system, type, uid",
-            OnlyErrorIn(OneUser(Flow)).Message);
+            OnlyErrorIn(OneResource(Flow)).Message);
     }
 
     [Fact]
@@ -175,5 +172,5 @@ public sealed class UserResourceTests
     [Fact]
     public void The_canonical_form_leaves_defaults_out() =>
         Assert.Contains("""{"id":"usr","name":"deploy","type":"user"}""",
-            Encoding.UTF8.GetString(CanonicalForm.ToBytes(Parse(OneUser("{id: usr, type: user, name: deploy, ensure: present, system: false}")))));
+            Encoding.UTF8.GetString(CanonicalForm.ToBytes(Parse(OneResource("{id: usr, type: user, name: deploy, ensure: present, system: false}")))));
 }

@@ -9,16 +9,6 @@ namespace Mesh.Protocol.Tests;
 /// </summary>
 public class ValidationErrorTests
 {
-    // Most cases need just one resource: written in flow style on line 3, so the column of any
-    // of its values is its offset in the flow text plus the four characters of "  - ".
-    private static string OneResource(string flow) => $"manifest: web\nresources:\n  - {flow}\n";
-
-    private static void AssertResourceError(string flow, string field, string at, string says)
-    {
-        var column = 5 + flow.IndexOf(at, StringComparison.Ordinal);
-        OnlyErrorIn(OneResource(flow)).AssertAt(3, column, field, says);
-    }
-
     [Fact]
     public void A_misspelt_field_is_reported_at_its_key_and_the_known_fields_are_listed()
     {
