@@ -51,7 +51,8 @@ public sealed class ContentTransferTests : IAsyncLifetime
 
         Assert.Equal(hash, CanonicalForm.Hash(fetched));
         Assert.True(served.Count >= 8, "the dying peer served part of the body before it died");
-        Assert.True(dying.System.WhenTerminated.IsCompleted, "the first peer really died");
+        // Terminate() was called mid-transfer; shutting down completes on its own time.
+        await dying.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
