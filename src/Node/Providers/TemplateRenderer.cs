@@ -40,8 +40,16 @@ public static class TemplateRenderer
             throw new ResourceException($"{where}: template failed: {e.Message}");
         }
         if (missing.Count > 0)
-            throw new ResourceException($"{where}: template uses {string.Join(", ", missing.Distinct().Select(m => $"'{m}'"))}, not defined (declare it in vars)");
+            throw new ResourceException($"{where}: template uses {string.Join(", ", missing.Distinct().Select(m => $"'{m}'{LineOf(source, m)}"))}, not defined (declare it in vars)");
         return text;
+    }
+
+    /// <summary>" (template line N)" for the first line that names the value, when one does.</summary>
+    private static string LineOf(string source, string name)
+    {
+        var lines = source.Split('\n');
+        var index = Array.FindIndex(lines, l => l.Contains(name, StringComparison.Ordinal));
+        return index < 0 ? "" : $" (template line {index + 1})";
     }
 
     /// <summary>JSON as Fluid values; objects report the names asked of them that they do not have.</summary>

@@ -39,10 +39,10 @@ public sealed class FileContentTests : ProviderTestBase
     [Fact]
     public void A_template_naming_an_undefined_value_fails_and_names_manifest_resource_and_value()
     {
-        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(Templated("port = {{ vars.prot }}"), Node(), apply: true));
+        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(Templated("# header\nport = {{ vars.prot }}\n"), Node(), apply: true));
 
         Assert.Contains("app/conf", e.Message);
-        Assert.Contains("prot", e.Message);
+        Assert.Contains("'vars.prot' (template line 2)", e.Message);
         Assert.False(File.Exists(Root["app.conf"]));
     }
 
