@@ -20,8 +20,18 @@ public sealed class MeshClient(string api) : IDisposable
 
     public Task<ManifestSummary[]> ManifestsAsync(CancellationToken cancel) => GetAsync<ManifestSummary[]>("v1/manifests", cancel);
 
-    public Task<ManifestDetail> ManifestAsync(string name, CancellationToken cancel) =>
-        GetAsync<ManifestDetail>($"v1/manifests/{Uri.EscapeDataString(name)}", cancel);
+    public Task<ManifestDetail> ManifestAsync(string name, string? revision, CancellationToken cancel) =>
+        GetAsync<ManifestDetail>($"v1/manifests/{Uri.EscapeDataString(name)}" + (revision is null ? "" : $"?revision={Uri.EscapeDataString(revision)}"), cancel);
+
+    public Task<HistoryEntry[]> HistoryAsync(string name, CancellationToken cancel) =>
+        GetAsync<HistoryEntry[]>($"v1/manifests/{Uri.EscapeDataString(name)}/history", cancel);
+
+    public async Task<PushResponse> RollbackAsync(string name, string to, string author, CancellationToken cancel)
+    {
+        using var response = await Send(() => _http.PostAsync(
+            $"v1/manifests/{Uri.EscapeDataString(name)}/rollback?to={Uri.EscapeDataString(to)}&author={Uri.EscapeDataString(author)}", null, cancel));
+        return await Read<PushResponse>(response, cancel);
+    }
 
     public Task<NodeStatus[]> StatusAsync(string? manifest, CancellationToken cancel) =>
         GetAsync<NodeStatus[]>(manifest is null ? "v1/status" : $"v1/status?manifest={Uri.EscapeDataString(manifest)}", cancel);

@@ -23,6 +23,8 @@ namespace Mesh.Cli
                 EventsCommand.Create(run),
                 ConvergeCommand.Create(run),
                 DiffCommand.Create(run),
+                HistoryCommand.Create(run),
+                RollbackCommand.Create(run),
             };
             root.Options.Add(globals.Api);
             root.Options.Add(globals.Json);

@@ -125,11 +125,72 @@ public sealed class MeshNode : IAsyncDisposable
                 Parent: head?.Version.ToString());
             await _replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.IndexOf(record.Manifest), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
                 d => d.SetItem(Cluster.SelfUniqueAddress, record.Manifest, record, Replicated.RevisionClock)), LocalTimeout);
+            await RecordHistoryAsync(record);
             if (Settings.Announce) _mediator.Tell(new PubSub.Publish(Replicated.ChangeTopic, record));
             pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(Cluster, record.Target)));
         }
         return new PushResponse(pushed.ToArray());
     }
+
+    /// <summary>Adds a revision to its manifest's history and drops the oldest beyond the retention count.</summary>
+    private async Task RecordHistoryAsync(RevisionRecord record)
+    {
+        var keep = Settings.HistoryKeep;
+        await _replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.HistoryOf(record.Manifest), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
+            history =>
+            {
+                history = history.SetItem(Cluster.SelfUniqueAddress, Replicated.HistoryEntry(record), record, Replicated.RevisionClock);
+                foreach (var old in history.Entries.Where(e => e.Value.Manifest == record.Manifest)
+                             .OrderByDescending(e => e.Value.Version).Skip(keep).Select(e => e.Key).ToArray())
+                    history = history.Remove(Cluster.SelfUniqueAddress, old);
+                return history;
+            }), LocalTimeout);
+    }
+
+    /// <summary>Every retained revision of a manifest, newest first.</summary>
+    public async Task<IReadOnlyList<RevisionRecord>> HistoryAsync(string name)
+    {
+        var shard = await ReadLocalAsync(Replicated.HistoryOf(name));
+        return shard.Values.Where(r => r.Manifest == name).OrderByDescending(r => r.Version).ToArray();
+    }
+
+    /// <summary>
+    /// A retained revision named by its full version, a prefix of its version, or a prefix of
+    /// its hash (at least 6 characters); null when none matches. Two matches are an error.
+    /// </summary>
+    public async Task<RevisionRecord?> FindRevisionAsync(string name, string revision)
+    {
+        var history = await HistoryAsync(name);
+        var exact = history.FirstOrDefault(r => r.Version.ToString() == revision);
+        if (exact is not null) return exact;
+        var matches = history.Where(r => r.Version.ToString().StartsWith(revision, StringComparison.Ordinal)
+            || (revision.Length >= 6 && r.Hash.StartsWith(revision, StringComparison.Ordinal))).ToArray();
+        return matches.Length switch
+        {
+            0 => null,
+            1 => matches[0],
+            _ => throw new ArgumentException($"'{revision}' matches {matches.Length} revisions of {name}: {string.Join(", ", matches.Select(m => m.Version))}"),
+        };
+    }
+
+    /// <summary>
+    /// Makes an old revision's content the head again, as a new revision pushed from this node
+    /// (history only grows: the rollback itself can be rolled back).
+    /// </summary>
+    public async Task<PushResponse?> RollbackAsync(string name, string revision, string? author)
+    {
+        var target = await FindRevisionAsync(name, revision);
+        if (target is null) return null;
+        var body = await Fetcher.FetchAsync(target.Hash, PeersFor(target));
+        var text = global::System.Text.Encoding.UTF8.GetString(body);
+        return await PushAsync(new PushRequest([new ManifestFile($"{name}@{target.Version}", text)],
+            $"rollback to {target.Version}", author, Force: true));
+    }
+
+    /// <summary>Peers to pull a body from: the revision's origin first, then every other member.</summary>
+    private Address[] PeersFor(RevisionRecord revision) =>
+        Members.Active(Cluster).Select(m => m.Address).Where(a => !a.Equals(Cluster.SelfAddress))
+            .OrderBy(a => a.ToString() == revision.OriginAddress ? 0 : 1).ToArray();
 
     /// <summary>Compare-and-set: every manifest the pusher named a parent for must still have that head.</summary>
     private static void RefuseStaleParents(PushRequest request, IEnumerable<string> names, IReadOnlyDictionary<string, RevisionRecord> index)
@@ -240,14 +301,15 @@ public sealed class MeshNode : IAsyncDisposable
 
     public string[] Targets(TargetSpec target) => Members.Targeted(Cluster, target);
 
-    /// <summary>The head revision of a manifest with its canonical body (pulled from a peer if this node lacks it).</summary>
-    public async Task<ManifestDetail?> GetAsync(string name)
+    /// <summary>A revision of a manifest (the head by default) with its canonical body, pulled from a peer if this node lacks it.</summary>
+    public async Task<ManifestDetail?> GetAsync(string name, string? revision = null)
     {
-        var index = await IndexAsync();
-        if (!index.TryGetValue(name, out var head)) return null;
-        var peers = Members.Active(Cluster).Select(m => m.Address).Where(a => !a.Equals(Cluster.SelfAddress)).ToArray();
-        var body = await Fetcher.FetchAsync(head.Hash, peers);
-        return new ManifestDetail(head, global::System.Text.Encoding.UTF8.GetString(body));
+        RevisionRecord? record;
+        if (revision is null) (await IndexAsync()).TryGetValue(name, out record);
+        else record = await FindRevisionAsync(name, revision);
+        if (record is null) return null;
+        var body = await Fetcher.FetchAsync(record.Hash, PeersFor(record));
+        return new ManifestDetail(record, global::System.Text.Encoding.UTF8.GetString(body));
     }
 
     /// <summary>

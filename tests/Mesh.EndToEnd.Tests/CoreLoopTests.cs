@@ -183,6 +183,33 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
     }
 
     [Fact]
+    public async Task History_shows_every_revision_and_rollback_from_any_node_restores_it_everywhere()
+    {
+        var good = mesh.Manifest("hist.yaml", "manifest: hist\nresources:\n  - { id: f, type: file, path: /hist, content: \"good\\n\" }\n");
+        Assert.Equal(0, (await mesh.Cli(mesh.A, "push", good, "-m", "known good", "--wait")).ExitCode);
+        var bad = mesh.Manifest("hist.yaml", "manifest: hist\nresources:\n  - { id: f, type: file, path: /hist, content: \"bad\\n\" }\n");
+        Assert.Equal(0, (await mesh.Cli(mesh.B, "push", bad, "-m", "oops", "--wait")).ExitCode);
+
+        var history = Json<HistoryEntry[]>(await mesh.Cli(mesh.C, "history", "hist", "--json"));
+        Assert.Equal(["oops", "known good"], history.Select(h => h.Revision.Message));
+        Assert.True(history[0].Head);
+        Assert.Equal(["a", "b", "c"], history[0].AppliedBy);
+        var goodVersion = history[1].Revision.Version.ToString();
+        var old = await mesh.Cli(mesh.C, "get", "hist", "--revision", goodVersion);
+        Assert.Contains("good", old.Out);
+        Assert.DoesNotContain("bad", old.Out);
+
+        var rollback = await mesh.Cli(mesh.C, "rollback", "hist", "--to", history[1].Revision.Hash[..10], "--wait");
+
+        Assert.True(rollback.ExitCode == 0, rollback.ToString());
+        Assert.All(mesh.All, n => Assert.Equal("good\n", File.ReadAllText(n.RootPath("/hist"))));
+        var after = Json<HistoryEntry[]>(await mesh.Cli(mesh.A, "history", "hist", "--json"));
+        Assert.Equal($"rollback to {goodVersion}", after[0].Revision.Message);
+        Assert.Equal("c", after[0].Revision.Origin);
+        Assert.Equal(4, (await mesh.Cli(mesh.A, "rollback", "hist", "--to", "0.0@nowhere")).ExitCode);
+    }
+
+    [Fact]
     public async Task Asking_for_a_manifest_that_does_not_exist_exits_4()
     {
         var status = await mesh.Cli(mesh.A, "status", "no-such-manifest");

@@ -8,10 +8,11 @@ public static class GetCommand
     public static Command Create(CliRunner run)
     {
         var name = new Argument<string>("name") { Description = "manifest name" };
-        var command = new Command("get", "show a manifest: its current revision and its content") { name };
+        var revision = new Option<string?>("--revision", "-r") { Description = "an older revision: its version, a prefix of it, or a hash prefix (see mesh history)" };
+        var command = new Command("get", "show a manifest: its current (or an older) revision and its content") { name, revision };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {
-            var detail = await ctx.Client.ManifestAsync(parse.GetValue(name)!, cancel);
+            var detail = await ctx.Client.ManifestAsync(parse.GetValue(name)!, parse.GetValue(revision), cancel);
             if (ctx.Json)
             {
                 ctx.WriteJson(detail);

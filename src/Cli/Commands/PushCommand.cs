@@ -37,51 +37,7 @@ public static class PushCommand
                 return ExitCodes.Ok;
             }
 
-            // Subscribe before pushing, so no report can slip by between the two.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            var events = await ctx.Client.EventsAsync(stop.Token);
-            var response = await ctx.Client.PushAsync(request, cancel);
-            var tracker = new ReportTracker(response);
-            if (!ctx.Json)
-            {
-                foreach (var p in response.Revisions) ctx.Out.WriteLine(Describe(p));
-                ctx.Out.WriteLine($"waiting for {tracker.Expected} report(s), up to {waitFor.TotalSeconds:0}s");
-            }
-
-            void Take(ApplyReport report)
-            {
-                if (tracker.Take(report) && !ctx.Json) ctx.Out.WriteLine("  " + Format.Report(report));
-            }
-
-            // Reports that arrived before the stream opened (an unchanged push) are in the status.
-            foreach (var s in await ctx.Client.StatusAsync(null, cancel))
-                if (s.Report is { } r) Take(r);
-
-            stop.CancelAfter(waitFor);
-            try
-            {
-                await foreach (var e in events.WithCancellation(stop.Token))
-                {
-                    if (e.Report is { } r) Take(r);
-                    if (tracker.Complete) break;
-                }
-            }
-            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
-            {
-                // Timed out: the silent nodes are named below.
-            }
-
-            var outcome = tracker.Outcome(response);
-            if (ctx.Json) ctx.WriteJson(outcome);
-            else
-            {
-                foreach (var f in outcome.Failed) ctx.Out.WriteLine($"failed: {f}");
-                foreach (var s in outcome.Silent) ctx.Out.WriteLine($"silent: {s} (no report within {waitFor.TotalSeconds:0}s)");
-                ctx.Out.WriteLine(outcome.Ok
-                    ? $"all {tracker.Expected} report(s) ok"
-                    : $"{outcome.Failed.Length} failed, {outcome.Silent.Length} silent, {outcome.Reports.Count(r => r.Succeeded)} ok");
-            }
-            return outcome.Ok ? ExitCodes.Ok : ExitCodes.Failed;
+            return await PushAndWait(ctx, token => ctx.Client.PushAsync(request, token), waitFor, cancel);
         }));
         return command;
     }
@@ -111,7 +67,60 @@ public static class PushCommand
         return parents;
     }
 
-    private static string Describe(PushedRevision p)
+    /// <summary>
+    /// Makes a change (push, rollback) and follows it: prints each targeted node's report as it
+    /// arrives; ok only when every targeted node applied the new revision in time.
+    /// </summary>
+    public static async Task<int> PushAndWait(CliContext ctx, Func<CancellationToken, Task<PushResponse>> change, TimeSpan waitFor, CancellationToken cancel)
+    {
+        // Subscribe before the change, so no report can slip by between the two.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var events = await ctx.Client.EventsAsync(stop.Token);
+        var response = await change(cancel);
+        var tracker = new ReportTracker(response);
+        if (!ctx.Json)
+        {
+            foreach (var p in response.Revisions) ctx.Out.WriteLine(Describe(p));
+            ctx.Out.WriteLine($"waiting for {tracker.Expected} report(s), up to {waitFor.TotalSeconds:0}s");
+        }
+
+        void Take(ApplyReport report)
+        {
+            if (tracker.Take(report) && !ctx.Json) ctx.Out.WriteLine("  " + Format.Report(report));
+        }
+
+        // Reports that arrived before the stream opened (an unchanged push) are in the status.
+        foreach (var s in await ctx.Client.StatusAsync(null, cancel))
+            if (s.Report is { } r) Take(r);
+
+        stop.CancelAfter(waitFor);
+        try
+        {
+            await foreach (var e in events.WithCancellation(stop.Token))
+            {
+                if (e.Report is { } r) Take(r);
+                if (tracker.Complete) break;
+            }
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            // Timed out: the silent nodes are named below.
+        }
+
+        var outcome = tracker.Outcome(response);
+        if (ctx.Json) ctx.WriteJson(outcome);
+        else
+        {
+            foreach (var f in outcome.Failed) ctx.Out.WriteLine($"failed: {f}");
+            foreach (var s in outcome.Silent) ctx.Out.WriteLine($"silent: {s} (no report within {waitFor.TotalSeconds:0}s)");
+            ctx.Out.WriteLine(outcome.Ok
+                ? $"all {tracker.Expected} report(s) ok"
+                : $"{outcome.Failed.Length} failed, {outcome.Silent.Length} silent, {outcome.Reports.Count(r => r.Succeeded)} ok");
+        }
+        return outcome.Ok ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    public static string Describe(PushedRevision p)
     {
         var r = p.Revision;
         var nodes = p.Targets.Length == 0 ? "no node is targeted" : $"{p.Targets.Length} node(s): {string.Join(", ", p.Targets)}";

@@ -50,18 +50,31 @@ public static class ControlApi
                 .Select(r => new ManifestSummary(r, node.Targets(r.Target))).ToArray());
         });
 
-        v1.MapGet("/manifests/{name}", async (string name) =>
+        v1.MapGet("/manifests/{name}", (string name, string? revision) => Guarded(async () =>
         {
-            try
-            {
-                var detail = await node.GetAsync(name);
-                return detail is null ? Error(404, $"no manifest named '{name}'") : Json(detail);
-            }
-            catch (Content.BlobUnavailableException e)
-            {
-                return Error(503, e.Message);
-            }
+            var detail = await node.GetAsync(name, revision);
+            return detail is null ? Error(404, revision is null ? $"no manifest named '{name}'" : $"{name} has no revision '{revision}' (see mesh history {name})")
+                : Json(detail);
+        }));
+
+        v1.MapGet("/manifests/{name}/history", async (string name) =>
+        {
+            var history = await node.HistoryAsync(name);
+            if (history.Count == 0) return Error(404, $"no manifest named '{name}'");
+            var index = await node.IndexAsync();
+            var applied = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var member in node.MemberList())
+                if ((await node.ReportsOfAsync(member.Name)).TryGetValue(name, out var report) && report.Succeeded)
+                    (applied.TryGetValue(report.Version.ToString(), out var nodes) ? nodes : applied[report.Version.ToString()] = []).Add(member.Name);
+            return Json(history.Select(r => new HistoryEntry(r, index.TryGetValue(name, out var head) && head.Version.Equals(r.Version),
+                applied.GetValueOrDefault(r.Version.ToString())?.Order(StringComparer.Ordinal).ToArray() ?? [])).ToArray());
         });
+
+        v1.MapPost("/manifests/{name}/rollback", (string name, string to, string? author) => Guarded(async () =>
+        {
+            var pushed = await node.RollbackAsync(name, to, author);
+            return pushed is null ? Error(404, $"{name} has no revision '{to}' (see mesh history {name})") : Json(pushed);
+        }));
 
         v1.MapPost("/push", (HttpRequest request) => WithPush(request, async push => Json(await node.PushAsync(push))));
 
@@ -110,6 +123,23 @@ public static class ControlApi
         });
 
         app.MapFallback(() => Error(404, "no such endpoint; the API lives under /v1/"));
+    }
+
+    /// <summary>Turns the failures a read of the mesh can meet into answers that say what happened.</summary>
+    private static async Task<IResult> Guarded(Func<Task<IResult>> handle)
+    {
+        try
+        {
+            return await handle();
+        }
+        catch (Content.BlobUnavailableException e)
+        {
+            return Error(503, e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            return Error(400, e.Message);
+        }
     }
 
     /// <summary>Reads a push body and runs <paramref name="handle"/> on it; malformed bodies and manifests become 4xx answers.</summary>

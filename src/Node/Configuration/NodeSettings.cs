@@ -25,7 +25,8 @@ public sealed record NodeSettings(
     TimeSpan RecheckInterval,
     double RecheckJitter,
     bool WatchPaths,
-    int Backups)
+    int Backups,
+    int HistoryKeep)
 {
     public const string ActorSystemName = "mesh";
 
@@ -68,7 +69,8 @@ public sealed record NodeSettings(
             RecheckInterval: Positive(mesh.GetTimeSpan("converge.interval", TimeSpan.FromMinutes(5)), "mesh.converge.interval"),
             RecheckJitter: Math.Clamp(mesh.GetDouble("converge.jitter", 0.1), 0, 0.5),
             WatchPaths: mesh.GetBoolean("converge.watch", true),
-            Backups: Math.Max(0, mesh.GetInt("converge.backups", 5)));
+            Backups: Math.Max(0, mesh.GetInt("converge.backups", 5)),
+            HistoryKeep: Math.Max(1, mesh.GetInt("history.keep", 50)));
     }
 
     private static TimeSpan Positive(TimeSpan value, string key) =>

@@ -27,6 +27,17 @@ public static class Replicated
     /// <summary>The index shard that holds a manifest.</summary>
     public static LWWDictionaryKey<string, RevisionRecord> IndexOf(string manifest) => IndexKeys[Shard(manifest)];
 
+    private static readonly LWWDictionaryKey<string, RevisionRecord>[] HistoryKeys =
+        Enumerable.Range(0, IndexShards).Select(i => new LWWDictionaryKey<string, RevisionRecord>($"mesh-history-{i}")).ToArray();
+
+    /// <summary>
+    /// The history shard of a manifest: "manifest@version" → every retained revision record,
+    /// each its own entry, so concurrent pushes never overwrite each other's history.
+    /// </summary>
+    public static LWWDictionaryKey<string, RevisionRecord> HistoryOf(string manifest) => HistoryKeys[Shard(manifest)];
+
+    public static string HistoryEntry(RevisionRecord revision) => $"{revision.Manifest}@{revision.Version}";
+
     /// <summary>One node's reports: manifest → that node's latest apply report. Only that node writes it.</summary>
     public static LWWDictionaryKey<string, ApplyReport> StatusOf(string node) => new($"mesh-status-{node}");
 

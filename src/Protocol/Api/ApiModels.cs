@@ -37,6 +37,9 @@ public sealed record ManifestDetail(RevisionRecord Revision, string Canonical);
 /// <summary>Where one targeted node stands with the head revision of one manifest.</summary>
 public sealed record NodeStatus(string Node, string Manifest, string State, ApplyReport? Report, RevisionRecord Head);
 
+/// <summary>One retained revision of a manifest, with the nodes whose latest report is for it.</summary>
+public sealed record HistoryEntry(RevisionRecord Revision, bool Head, string[] AppliedBy);
+
 /// <summary>What every targeted node would do with one manifest: the dry run of a push.</summary>
 public sealed record PlannedManifest(string Manifest, string Hash, string[] Targets, ApplyReport[] Plans, string[] Silent);
 
