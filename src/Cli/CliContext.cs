@@ -24,13 +24,21 @@ public sealed class GlobalOptions
 public sealed class CliContext(ParseResult parse, GlobalOptions globals, TextWriter output, TextWriter error) : IDisposable
 {
     private readonly Lazy<MeshClient> _client = new(() => new MeshClient(parse.GetValue(globals.Api)!));
-    private readonly Lazy<IAnsiConsole> _console = new(() => AnsiConsole.Create(new AnsiConsoleSettings
+    private readonly Lazy<IAnsiConsole> _console = new(() => CreateConsole(output));
+
+    private static IAnsiConsole CreateConsole(TextWriter output)
     {
-        Out = new AnsiConsoleOutput(output),
-        // Escape codes only for a person at a terminal: never into pipes, files or NO_COLOR shells.
-        Ansi = Plain(output) ? AnsiSupport.No : AnsiSupport.Detect,
-        ColorSystem = Plain(output) ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-    }));
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            // Escape codes only for a person at a terminal: never into pipes, files or NO_COLOR shells.
+            Ansi = Plain(output) ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = Plain(output) ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        });
+        // Into a pipe or a file, rows are never wrapped or cut to a terminal's width.
+        if (Plain(output)) console.Profile.Width = 4096;
+        return console;
+    }
 
     private static bool Plain(TextWriter output) =>
         output != System.Console.Out || System.Console.IsOutputRedirected || Environment.GetEnvironmentVariable("NO_COLOR") is not null;

@@ -138,6 +138,14 @@ public sealed class NodeProcess : IAsyncDisposable
     public async Task<NodeStatus[]> StatusAsync() =>
         (await _http.GetFromJsonAsync<NodeStatus[]>("v1/status", ApiJson.Options))!;
 
+    /// <summary>Kills the process at once (SIGKILL), as a crash or a power cut would.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     /// <summary>Sends SIGTERM and waits for a graceful exit; returns the exit code.</summary>
     public async Task<int> StopAsync()
     {

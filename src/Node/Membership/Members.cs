@@ -27,5 +27,7 @@ public static class Members
 
     /// <summary>Names of the active members a target selects, sorted.</summary>
     public static string[] Targeted(Cluster cluster, TargetSpec target) =>
-        Active(cluster).Select(NodeRoles.Decode).Where(target.Matches).Select(n => n.Name).Order(StringComparer.Ordinal).ToArray();
+        Active(cluster).Select(NodeRoles.Decode).Where(target.Matches).Select(n => n.Name)
+            // A node restarted under its old name shows twice until the cluster removes its old incarnation.
+            .Distinct().Order(StringComparer.Ordinal).ToArray();
 }
