@@ -23,6 +23,14 @@ public sealed class MeshClient(string api) : IDisposable
     public Task<ManifestDetail> ManifestAsync(string name, string? revision, CancellationToken cancel) =>
         GetAsync<ManifestDetail>($"v1/manifests/{Uri.EscapeDataString(name)}" + (revision is null ? "" : $"?revision={Uri.EscapeDataString(revision)}"), cancel);
 
+    public Task<Mesh.Protocol.Wire.AuditEntry[]> AuditAsync(string? node, DateTimeOffset? since, int limit, CancellationToken cancel)
+    {
+        var query = new List<string> { $"limit={limit}" };
+        if (node is not null) query.Add($"node={Uri.EscapeDataString(node)}");
+        if (since is { } t) query.Add($"since={Uri.EscapeDataString(t.ToString("O"))}");
+        return GetAsync<Mesh.Protocol.Wire.AuditEntry[]>("v1/audit?" + string.Join("&", query), cancel);
+    }
+
     public Task<HistoryEntry[]> HistoryAsync(string name, CancellationToken cancel) =>
         GetAsync<HistoryEntry[]>($"v1/manifests/{Uri.EscapeDataString(name)}/history", cancel);
 

@@ -25,6 +25,7 @@ namespace Mesh.Cli
                 DiffCommand.Create(run),
                 HistoryCommand.Create(run),
                 RollbackCommand.Create(run),
+                AuditCommand.Create(run),
             };
             root.Options.Add(globals.Api);
             root.Options.Add(globals.Json);

@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Akka.Configuration;
 using Akka.DistributedData;
 using Mesh.Node.Api;
+using Mesh.Node.Audit;
 using Mesh.Node.Configuration;
 using Mesh.Node.Content;
 using Mesh.Node.Converge;
@@ -42,6 +43,7 @@ public sealed class MeshNode : IAsyncDisposable
     public ContentFetcher Fetcher { get; }
     public HybridClock Clock { get; }
     public NodeIdentity Identity { get; }
+    public AuditLog Audit { get; }
 
     private MeshNode(NodeSettings settings, ActorSystem system)
     {
@@ -52,6 +54,7 @@ public sealed class MeshNode : IAsyncDisposable
         Clock = new HybridClock(settings.Name);
         Directory.CreateDirectory(settings.Root);
         Content = new ContentStore(settings.DataDir);
+        Audit = new AuditLog(settings.DataDir, settings.Name);
         Fetcher = new ContentFetcher(system, Content, settings.ChunkSize, settings.FetchTimeout, settings.MaxBlobSize);
 
         _replicator = DistributedData.Get(system).Replicator;
@@ -66,9 +69,10 @@ public sealed class MeshNode : IAsyncDisposable
             BackupCount = settings.Backups,
         };
         var setup = new ConvergerSetup(
-            Identity, context, Fetcher, ApplyEngine.Default(), Clock, settings.Announce,
+            Identity, context, Fetcher, Audit, ApplyEngine.Default(), Clock, settings.Announce,
             RetryInterval: settings.FetchTimeout, settings.RecheckInterval, settings.RecheckJitter, settings.WatchPaths);
         system.ActorOf(Converger.Props(setup), Converger.Name);
+        system.ActorOf(Akka.Actor.Props.Create(() => new AuditServer(Audit, settings.Name)), AuditServer.Name);
         system.ActorOf(Planner.Props(setup), Planner.Name);
     }
 
@@ -126,6 +130,7 @@ public sealed class MeshNode : IAsyncDisposable
             await _replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.IndexOf(record.Manifest), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
                 d => d.SetItem(Cluster.SelfUniqueAddress, record.Manifest, record, Replicated.RevisionClock)), LocalTimeout);
             await RecordHistoryAsync(record);
+            Audit.Write("pushed", record.Manifest, record.Version.ToString(), record.Author, record.Message);
             if (Settings.Announce) _mediator.Tell(new PubSub.Publish(Replicated.ChangeTopic, record));
             pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(Cluster, record.Target)));
         }
@@ -346,6 +351,27 @@ public sealed class MeshNode : IAsyncDisposable
         if (members.Length == 0) throw new KeyNotFoundException($"no active member named '{node}'");
         return await Task.WhenAll(members.Select(m =>
             System.ActorSelection(new RootActorPath(m.Address) / "user" / Converger.Name).Ask<ConvergeAccepted>(new ConvergeNow(), LocalTimeout)));
+    }
+
+    /// <summary>The audit trails of the named node (every active member when none is named), merged by time.</summary>
+    public async Task<AuditEntry[]> AuditAsync(string? node, DateTimeOffset? since, int limit)
+    {
+        var members = Members.Active(Cluster).Where(m => node is null || NodeRoles.Decode(m).Name == node).ToArray();
+        if (members.Length == 0) throw new KeyNotFoundException($"no active member named '{node}'");
+        var answers = await Task.WhenAll(members.Select(async m =>
+        {
+            try
+            {
+                return await System.ActorSelection(new RootActorPath(m.Address) / "user" / AuditServer.Name)
+                    .Ask<AuditEntries>(new AuditQuery(since, limit), LocalTimeout);
+            }
+            catch (AskTimeoutException)
+            {
+                return new AuditEntries(NodeRoles.Decode(m).Name,
+                    [new AuditEntry(DateTimeOffset.UtcNow, NodeRoles.Decode(m).Name, "unreachable", "", "", "", "the node did not answer")]);
+            }
+        }));
+        return answers.SelectMany(a => a.Entries).OrderBy(e => e.Time).TakeLast(limit).ToArray();
     }
 
     /// <summary>A live feed of events until <paramref name="cancel"/> fires.</summary>

@@ -210,6 +210,25 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
     }
 
     [Fact]
+    public async Task The_audit_trail_of_every_node_says_who_pushed_what_and_what_each_node_did()
+    {
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("O");
+        var file = mesh.Manifest("audited.yaml", "manifest: audited\ntarget: { roles: [web] }\nresources:\n  - { id: f, type: file, path: /audited }\n");
+        Assert.Equal(0, (await mesh.Cli(mesh.C, "push", file, "-m", "for the record", "--wait")).ExitCode);
+
+        var audit = Json<Mesh.Protocol.Wire.AuditEntry[]>(await mesh.Cli(mesh.A, "audit", "--since", since, "--json"))
+            .Where(e => e.Manifest == "audited").ToArray();
+
+        Assert.Contains(audit, e => e is { Node: "c", Kind: "pushed", Detail: "for the record" } && e.Who.Contains('@'));
+        Assert.Contains(audit, e => e is { Node: "b", Kind: "received" });
+        Assert.Contains(audit, e => e is { Node: "b", Kind: "applied" });
+        Assert.DoesNotContain(audit, e => e.Node == "a" && e.Kind is "received" or "applied");
+        var onlyB = Json<Mesh.Protocol.Wire.AuditEntry[]>(await mesh.Cli(mesh.A, "audit", "--node", "b", "--since", "10m", "--json"));
+        Assert.All(onlyB, e => Assert.Equal("b", e.Node));
+        Assert.Contains(onlyB, e => e.Manifest == "audited");
+    }
+
+    [Fact]
     public async Task Asking_for_a_manifest_that_does_not_exist_exits_4()
     {
         var status = await mesh.Cli(mesh.A, "status", "no-such-manifest");

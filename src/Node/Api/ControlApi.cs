@@ -97,6 +97,18 @@ public static class ControlApi
             }
         });
 
+        v1.MapGet("/audit", async ([FromQuery(Name = "node")] string? name, DateTimeOffset? since, int? limit) =>
+        {
+            try
+            {
+                return Json(await node.AuditAsync(name, since, Math.Clamp(limit ?? 1000, 1, 5000)));
+            }
+            catch (KeyNotFoundException e)
+            {
+                return Error(404, e.Message);
+            }
+        });
+
         v1.MapGet("/status", async (string? manifest) => Json(await node.StatusAsync(manifest)));
 
         v1.MapGet("/events", async (HttpContext context) =>

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 using Akka.Event;
+using Mesh.Node.Audit;
 using Mesh.Node.Content;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
@@ -106,6 +107,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _setup.Clock.Observe(record.Version);
         if (_heads.TryGetValue(record.Manifest, out var known) && known.Version.CompareTo(record.Version) >= 0) return;
         _heads[record.Manifest] = record;
+        if (record.Target.Matches(_setup.Identity))
+            _setup.Audit.Write("received", record.Manifest, record.Version.ToString(), record.Author, $"from {record.Origin}: {record.Message}");
         Kick();
     }
 
@@ -228,6 +231,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
         else
             _log.Warning("{0} {1}: failed: {2}", report.Manifest, report.Version, report.Error);
 
+        _setup.Audit.Write(report.Drift ? "drift" : report.Succeeded ? "applied" : "failed", report.Manifest, report.Version.ToString(), report.Node,
+            report.Succeeded ? $"{report.Changed} changed in {report.DurationMs} ms" : report.Error ?? "");
         _replicator.Tell(Dsl.Update(Replicated.StatusOf(report.Node), LWWDictionary<string, ApplyReport>.Empty, WriteLocal.Instance,
             d => d.SetItem(_cluster.SelfUniqueAddress, report.Manifest, report, Replicated.ReportClock)));
         _mediator.Tell(new PubSub.Publish(Replicated.ReportTopic, report));
@@ -302,6 +307,7 @@ public sealed record ConvergerSetup(
     NodeIdentity Identity,
     ApplyContext Context,
     ContentFetcher Fetcher,
+    AuditLog Audit,
     ApplyEngine Engine,
     HybridClock Clock,
     bool Announce,
