@@ -42,6 +42,8 @@ public sealed class DirectoryProvider : IResourceProvider
             {
                 Directory.CreateDirectory(path);
                 File.SetUnixFileMode(path, mode.ToFileMode());
+                var (newOwner, newGroup) = Ownership(spec, context);
+                if (newOwner >= 0 || newGroup >= 0) Posix.Chown(path, newOwner, newGroup);
             }
             return new ProviderResult(ResourceAction.Created, $"created {spec.Path}");
         }
@@ -53,9 +55,21 @@ public sealed class DirectoryProvider : IResourceProvider
             if (apply) File.SetUnixFileMode(path, mode.ToFileMode());
             changes.Add($"mode {current} -> {mode}");
         }
+        var (owner, group) = Ownership(spec, context);
+        if (owner >= 0 || group >= 0)
+        {
+            var (uid, gid) = Posix.OwnerOf(path);
+            if (owner >= 0 && owner != uid) changes.Add($"owner {uid} -> {spec.Owner}");
+            if (group >= 0 && group != gid) changes.Add($"group {gid} -> {spec.Group}");
+            if (apply && ((owner >= 0 && owner != uid) || (group >= 0 && group != gid))) Posix.Chown(path, owner, group);
+        }
         if (spec.Purge) changes.AddRange(Purge(spec, info, context, apply));
         return changes.Count == 0 ? ProviderResult.Unchanged : new ProviderResult(ResourceAction.Changed, string.Join(", ", changes));
     }
+
+    /// <summary>The uid and gid the directory must have; -1 where the manifest does not say.</summary>
+    private static (int Owner, int Group) Ownership(DirectoryResource spec, ApplyContext context) =>
+        (spec.Owner is null ? -1 : UnixAccounts.UserId(context.Root, spec.Owner), spec.Group is null ? -1 : UnixAccounts.GroupId(context.Root, spec.Group));
 
     /// <summary>Removes the entries no manifest on this node manages; a directory only with force.</summary>
     private static IEnumerable<string> Purge(DirectoryResource spec, DirectoryInfo info, ApplyContext context, bool apply)

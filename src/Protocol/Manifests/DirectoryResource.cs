@@ -15,6 +15,8 @@ public sealed record DirectoryResource(string Id, string[] Requires, string Path
     public override string? ManagedPath => Path;
 
     public bool Purge { get; init; }
+    public string? Owner { get; init; }
+    public string? Group { get; init; }
 
     internal static ResourceSpec Parse(FieldReader f, string id, string[] requires)
     {
@@ -23,13 +25,17 @@ public sealed record DirectoryResource(string Id, string[] Requires, string Path
         var mode = ResourceFields.Mode(f);
         var force = f.Bool("force") ?? false;
         var purge = f.Bool("purge") ?? false;
+        var owner = ResourceFields.Account(f, "owner");
+        var group = ResourceFields.Account(f, "group");
+        if (ensure == Ensure.Absent && (mode is not null || owner is not null || group is not null))
+            f.Context.Error(f.Raw("ensure")!, f.Field("ensure"), "an absent directory takes no mode, owner or group");
         if (path == "/" && ensure == Ensure.Absent)
             f.Context.Error(f.Raw("path")!, f.Field("path"), "the root itself cannot be removed");
         if (path == "/" && purge)
             f.Context.Error(f.Raw("purge")!, f.Field("purge"), "the root itself cannot be purged");
         if (purge && ensure == Ensure.Absent)
             f.Context.Error(f.Raw("purge")!, f.Field("purge"), "an absent directory cannot be purged");
-        return new DirectoryResource(id, requires, path, ensure, mode, force) { Purge = purge };
+        return new DirectoryResource(id, requires, path, ensure, mode, force) { Purge = purge, Owner = owner, Group = group };
     }
 
     internal override void WriteFields(JsonObject into)
@@ -39,5 +45,7 @@ public sealed record DirectoryResource(string Id, string[] Requires, string Path
         if (Mode is { } m) into["mode"] = m.ToString();
         if (Force) into["force"] = "true";
         if (Purge) into["purge"] = "true";
+        if (Owner is not null) into["owner"] = Owner;
+        if (Group is not null) into["group"] = Group;
     }
 }

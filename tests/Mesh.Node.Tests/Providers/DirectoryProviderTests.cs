@@ -95,6 +95,24 @@ public sealed class DirectoryProviderTests : ProviderTestBase
     }
 
     [Fact]
+    public void Owner_and_group_are_set_at_creation_and_repaired_by_name()
+    {
+        Directory.CreateDirectory(Root["etc"]);
+        File.WriteAllText(Root["etc/passwd"], "root:x:0:0::/root:/bin/sh\nweb:x:4501:4502::/srv:/bin/false\n");
+        File.WriteAllText(Root["etc/group"], "root:x:0:\nweb:x:4502:\n");
+        var spec = DirSpec("/srv") with { Owner = "web", Group = "web" };
+
+        Assert.Equal(ResourceAction.Created, _provider.CheckApply(spec, Context, apply: true).Action);
+        Assert.Equal((4501, 4502), Posix.OwnerOf(Root["srv"]));
+        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(spec, Context, apply: true).Action);
+
+        Posix.Chown(Root["srv"], 0, -1);
+        var repaired = _provider.CheckApply(spec, Context, apply: true);
+        Assert.Equal("owner 0 -> web", repaired.Message);
+        Assert.Equal((4501, 4502), Posix.OwnerOf(Root["srv"]));
+    }
+
+    [Fact]
     public void A_file_in_the_directorys_place_is_a_clear_failure()
     {
         File.WriteAllText(Root["srv"], "x");
