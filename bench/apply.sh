@@ -89,6 +89,35 @@ drift "$tgt"
 dotnet "$NODE" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/dw" --repeat 2 >"$WORK/warm-drift.out"
 echo "drift repair of 10 files (warm, first run after the damage): $(sed -nE '1s/.*ok, ([0-9]+) changed of [0-9]+ in ([0-9.]+) ms.*/\2 ms, \1 changed/p' "$WORK/warm-drift.out"); tree $(verify "$tgt")"
 
+echo "-- running node: the manifest pushed to a live mesh-node (first apply), then 10 files damaged (drift repair by the node's watcher)"
+api="127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+printf 'mesh.converge { interval = 10m, watch = on }\n' >"$WORK/node.hocon"
+dotnet "$NODE" --name bench --port 0 --api "$api" --data-dir "$WORK/node" --config "$WORK/node.hocon" >"$WORK/node.log" 2>&1 &
+NODE_PID=$!
+trap 'kill $NODE_PID 2>/dev/null; wait $NODE_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+MESH="dotnet $REPO/src/Cli/bin/Release/net10.0/mesh.dll --api $api"
+dotnet build "$REPO/src/Cli" -c Release -nologo -v quiet >/dev/null
+for ((i = 0; i < 200; i++)); do $MESH members >/dev/null 2>&1 && break; sleep 0.1; done
+: >"$WORK/node.rows"
+for ((rep = 1; rep <= REPEAT; rep++)); do
+  # The same files under /r<rep>, after a directory resource that comes first in the manifest.
+  sed -e "s/^manifest: bench/manifest: bench-$rep/" -e "s| path: /f| path: /r$rep/f|" \
+      -e "s|^resources:|resources:\n  - { id: dir, type: directory, path: /r$rep }|" "$WORK/bench.yaml" >"$WORK/bench-$rep.yaml"
+  $MESH push "$WORK/bench-$rep.yaml" --wait --json >"$WORK/push.json" || { echo "push failed"; cat "$WORK/push.json"; }
+  first=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reports"][0]["durationMs"])' "$WORK/push.json")
+  tgt="$WORK/node/root/r$rep"
+  drift "$tgt"
+  for ((i = 0; i < 300; i++)); do
+    $MESH status "bench-$rep" --json >"$WORK/status.json" 2>/dev/null
+    repaired=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[0].get("report",{}); print(r.get("durationMs","") if r.get("drift") and r.get("changed",0) > 0 else "")' "$WORK/status.json")
+    [[ -n $repaired ]] && [[ $(verify "$tgt") == ok ]] && break
+    sleep 0.1
+  done
+  printf 'first %s ms, drift repair %s ms, tree %s\n' "$first" "${repaired:-?}" "$(verify "$tgt")" | tee -a "$WORK/node.rows"
+done
+echo "running node medians: first apply $(awk '{print $2}' "$WORK/node.rows" | median) ms, drift repair $(awk '{print $6}' "$WORK/node.rows" | median) ms"
+kill $NODE_PID 2>/dev/null; wait $NODE_PID 2>/dev/null
+
 for tool in cfengine puppet; do
   script="$ANCHORS/$tool-apply.sh"
   if [[ -x $script || -f $script ]] && command -v "$([[ $tool == cfengine ]] && echo cf-agent || echo puppet)" >/dev/null; then
