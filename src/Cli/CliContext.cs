@@ -18,12 +18,32 @@ public sealed class GlobalOptions
     };
 
     public Option<bool> Json { get; } = new("--json") { Description = "print JSON instead of tables", Recursive = true };
+
+    public Option<string?> TokenFile { get; } = new("--token-file")
+    {
+        Description = "file holding the node's API token, needed when its API is not on loopback (default $MESH_TOKEN_FILE)",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESH_TOKEN_FILE") is { Length: > 0 } env ? env : null,
+    };
 }
 
 /// <summary>What one command invocation works with.</summary>
 public sealed class CliContext(ParseResult parse, GlobalOptions globals, TextWriter output, TextWriter error) : IDisposable
 {
-    private readonly Lazy<MeshClient> _client = new(() => new MeshClient(parse.GetValue(globals.Api)!));
+    private readonly Lazy<MeshClient> _client = new(() => new MeshClient(parse.GetValue(globals.Api)!, ReadToken(parse.GetValue(globals.TokenFile))));
+
+    private static string? ReadToken(string? file)
+    {
+        if (file is null) return null;
+        try
+        {
+            return File.ReadAllText(file).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.Invalid, $"--token-file {file}: {e.Message}");
+        }
+    }
     private readonly Lazy<IAnsiConsole> _console = new(() => CreateConsole(output));
 
     private static IAnsiConsole CreateConsole(TextWriter output)

@@ -10,11 +10,19 @@ namespace Mesh.Cli;
 /// The CLI's only way into the mesh: the node's versioned control API. Turns transport and
 /// API failures into <see cref="CliException"/>s that say what went wrong and where.
 /// </summary>
-public sealed class MeshClient(string api) : IDisposable
+public sealed class MeshClient : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = new Uri($"http://{api}/"), Timeout = Timeout.InfiniteTimeSpan };
+    private readonly HttpClient _http;
+    private readonly string _api;
 
-    public string Api => api;
+    public MeshClient(string api, string? token = null)
+    {
+        _api = api;
+        _http = new HttpClient { BaseAddress = new Uri($"http://{api}/"), Timeout = Timeout.InfiniteTimeSpan };
+        if (token is not null) _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public string Api => _api;
 
     public Task<MemberInfo[]> MembersAsync(CancellationToken cancel) => GetAsync<MemberInfo[]>("v1/members", cancel);
 
@@ -103,7 +111,7 @@ public sealed class MeshClient(string api) : IDisposable
         catch (HttpRequestException e)
         {
             throw new CliException(ExitCodes.Unreachable,
-                $"cannot reach the control API at {api}: {e.Message} (is mesh-node running there? see --api)");
+                $"cannot reach the control API at {_api}: {e.Message} (is mesh-node running there? see --api)");
         }
     }
 
@@ -122,7 +130,8 @@ public sealed class MeshClient(string api) : IDisposable
         {
             // Not one of ours: fall through to the status line.
         }
-        var code = response.StatusCode == HttpStatusCode.Conflict ? ExitCodes.Conflict
+        var code = response.StatusCode == HttpStatusCode.Unauthorized ? ExitCodes.Denied
+            : response.StatusCode == HttpStatusCode.Conflict ? ExitCodes.Conflict
             : response.StatusCode is HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge
             ? ExitCodes.Invalid
             : response.StatusCode == HttpStatusCode.NotFound ? ExitCodes.NotFound : ExitCodes.Failed;
@@ -146,6 +155,8 @@ public static class ExitCodes
     public const int NotFound = 4;
     /// <summary>The push was refused: the manifest changed since the pusher looked (use --force to override).</summary>
     public const int Conflict = 5;
+    /// <summary>The node refused the request: its API needs a token (--token-file) and none or a wrong one was given.</summary>
+    public const int Denied = 6;
 }
 
 public sealed class CliException(int exitCode, string message, IReadOnlyList<Mesh.Protocol.Manifests.ManifestError>? details = null)

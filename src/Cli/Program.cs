@@ -29,6 +29,7 @@ namespace Mesh.Cli
             };
             root.Options.Add(globals.Api);
             root.Options.Add(globals.Json);
+            root.Options.Add(globals.TokenFile);
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {

@@ -57,6 +57,15 @@ public sealed class CliInputTests
     }
 
     [Fact]
+    public async Task An_unreadable_token_file_is_named_and_exits_2()
+    {
+        var (code, _, err) = await Run("--api", DeadApi(), "--token-file", "/no/such/token", "members");
+
+        Assert.Equal(ExitCodes.Invalid, code);
+        Assert.Contains("--token-file /no/such/token", err);
+    }
+
+    [Fact]
     public async Task An_unknown_command_or_flag_exits_2()
     {
         Assert.Equal(ExitCodes.Invalid, (await Run("frobnicate")).Code);

@@ -32,6 +32,20 @@ public static class ControlApi
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
         var app = builder.Build();
+        var token = ApiToken.For(node.Settings.Api, node.Settings.DataDir);
+        if (token is not null)
+            app.Use(async (context, next) =>
+            {
+                if (ApiToken.Accepts(token, context.Request.Headers.Authorization))
+                {
+                    await next(context);
+                    return;
+                }
+                context.Response.StatusCode = 401;
+                await context.Response.WriteAsJsonAsync(new ApiError(
+                    $"this node's control API is not on loopback and requires its token (in {Path.Combine(node.Settings.DataDir, ApiToken.FileName)}; mesh --token-file)"),
+                    ApiJson.Options);
+            });
         Map(app, node);
         await app.StartAsync();
         return app;

@@ -1,0 +1,43 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Mesh.Node.Api;
+
+/// <summary>
+/// The control API's bearer token. On loopback the API trusts the host's users, as a local
+/// daemon does; bound to any other address it requires <c>Authorization: Bearer &lt;token&gt;</c>,
+/// with the token generated once into <c>&lt;data-dir&gt;/api-token</c> (mode 0600, readable by the
+/// node's user only) for the CLI to read (<c>mesh --token-file</c>).
+/// </summary>
+public static class ApiToken
+{
+    public const string FileName = "api-token";
+
+    /// <summary>The token to require, or null when the endpoint is loopback and needs none.</summary>
+    public static string? For(IPEndPoint endpoint, string dataDir)
+    {
+        if (IPAddress.IsLoopback(endpoint.Address)) return null;
+        var path = Path.Combine(dataDir, FileName);
+        if (File.Exists(path)) return File.ReadAllText(path).Trim();
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        using (var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        {
+            file.Write(Encoding.ASCII.GetBytes(token + "\n"));
+        }
+        return token;
+    }
+
+    /// <summary>Constant-time comparison of the presented header with the token.</summary>
+    public static bool Accepts(string token, string? authorization)
+    {
+        const string prefix = "Bearer ";
+        if (authorization is null || !authorization.StartsWith(prefix, StringComparison.Ordinal)) return false;
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(authorization[prefix.Length..].Trim()), Encoding.ASCII.GetBytes(token));
+    }
+}
