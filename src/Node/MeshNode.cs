@@ -25,9 +25,6 @@ namespace Mesh.Node;
 /// parse and validate, canonical bytes and hash, store the body, record the revision in the
 /// replicated index, announce it.
 /// </summary>
-public sealed class PushConflictException(IReadOnlyList<string> conflicts)
-    : Exception("refused: the manifest changed since you looked; review it (mesh get), then push again, or push --force:\n  " + string.Join("\n  ", conflicts));
-
 public sealed class MeshNode : IAsyncDisposable
 {
     private static readonly TimeSpan LocalTimeout = TimeSpan.FromSeconds(5);
