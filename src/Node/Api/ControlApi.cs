@@ -198,6 +198,10 @@ public static class ControlApi
         {
             return Error(409, e.Message);
         }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return Error(503, "the node's replicated store did not answer in time (node overloaded?); nothing was announced, retry the push");
+        }
     }
 
     private static IResult Json<T>(T value) => Results.Json(value, ApiJson.Options);

@@ -10,8 +10,9 @@ namespace Mesh.Node.Replication;
 /// <summary>
 /// Keeps the replicated index and status on disk, so a node that restarts (or the whole
 /// cluster) starts from what it knew, and a node with no peer enforces its last known state.
-/// One file per DData key under <c>&lt;data-dir&gt;/ddata/</c>, each written to a temporary file,
-/// flushed and renamed: a crash leaves the old value or the new one. (Akka's LMDB store is
+/// One file per DData key under <c>&lt;data-dir&gt;/ddata/</c>, each written to a temporary file and
+/// renamed, then one file-system flush for the batch before the writes are acknowledged: a
+/// crash leaves the old value or the new one. (Akka's LMDB store is
 /// not usable on this platform; the protocol is the replicator's durable-store protocol.)
 /// </summary>
 public sealed class DurableStore : ReceiveActor
@@ -19,6 +20,9 @@ public sealed class DurableStore : ReceiveActor
     private readonly string _dir;
     private readonly Serializer _serializer;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, DurableDataEnvelope> _pending = new(StringComparer.Ordinal);
+    private readonly List<StoreReply> _replies = [];
+    private bool _flushQueued;
 
     public DurableStore(Config config)
     {
@@ -29,6 +33,7 @@ public sealed class DurableStore : ReceiveActor
 
         Receive<LoadAll>(_ => LoadAll());
         Receive<Store>(Store);
+        Receive<FlushPending>(_ => Flush());
     }
 
     private void LoadAll()
@@ -58,28 +63,62 @@ public sealed class DurableStore : ReceiveActor
         Sender.Tell(LoadAllCompleted.Instance);
     }
 
+    /// <summary>
+    /// Queues a write; the flush after the queued messages writes each key once and flushes the
+    /// file system once for all of them. A burst of updates (a push touches the index, the
+    /// history and the status) costs one disk flush, not one per key, and adds no delay.
+    /// </summary>
     private void Store(Store store)
     {
+        _pending[store.Key] = store.Data;
+        if (store.Reply is not null) _replies.Add(store.Reply);
+        if (_flushQueued) return;
+        _flushQueued = true;
+        Self.Tell(FlushPending.Instance);
+    }
+
+    private void Flush()
+    {
+        _flushQueued = false;
+        var ok = true;
+        foreach (var (key, data) in _pending)
+        {
+            try
+            {
+                var manifest = System.Text.Encoding.UTF8.GetBytes(Akka.Serialization.Serialization.ManifestFor(_serializer, data));
+                var payload = _serializer.ToBinary(data);
+                var path = Path.Combine(_dir, Uri.EscapeDataString(key));
+                var temp = Path.Combine(_dir, $".{Uri.EscapeDataString(key)}.{Guid.NewGuid():N}");
+                using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                {
+                    file.Write(BitConverter.GetBytes(manifest.Length));
+                    file.Write(manifest);
+                    file.Write(payload);
+                }
+                File.Move(temp, path, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Error(e, "durable store: cannot write {0}", key);
+                ok = false;
+            }
+        }
         try
         {
-            var manifest = System.Text.Encoding.UTF8.GetBytes(Akka.Serialization.Serialization.ManifestFor(_serializer, store.Data));
-            var payload = _serializer.ToBinary(store.Data);
-            var path = Path.Combine(_dir, Uri.EscapeDataString(store.Key));
-            var temp = Path.Combine(_dir, $".{Uri.EscapeDataString(store.Key)}.{Guid.NewGuid():N}");
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                file.Write(BitConverter.GetBytes(manifest.Length));
-                file.Write(manifest);
-                file.Write(payload);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-            store.Reply?.ReplyTo.Tell(store.Reply.SuccessMessage);
+            if (_pending.Count > 0) Providers.Posix.SyncFileSystem(_dir);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            _log.Error(e, "durable store: cannot write {0}", store.Key);
-            store.Reply?.ReplyTo.Tell(store.Reply.FailureMessage);
+            _log.Error(e, "durable store: cannot flush {0}", _dir);
+            ok = false;
         }
+        foreach (var reply in _replies) reply.ReplyTo.Tell(ok ? reply.SuccessMessage : reply.FailureMessage);
+        _pending.Clear();
+        _replies.Clear();
+    }
+
+    private sealed class FlushPending
+    {
+        public static readonly FlushPending Instance = new();
     }
 }
