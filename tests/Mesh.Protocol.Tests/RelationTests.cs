@@ -75,6 +75,25 @@ public sealed class RelationTests
     }
 
     [Fact]
+    public void A_cycle_closed_by_before_is_reported_on_the_resource_that_says_before()
+    {
+        var error = OnlyErrorIn("""
+            manifest: m
+            resources:
+              - { id: conf, type: file, path: /conf }
+              - id: svc
+                type: file
+                path: /svc
+                before: [conf]
+                requires: [conf]
+            """);
+
+        Assert.Contains("dependency cycle:", error.Message);
+        Assert.Equal("resources[1] (svc).before", error.Field);
+        Assert.Equal(7, error.Line);
+    }
+
+    [Fact]
     public void Relations_survive_the_canonical_round_trip()
     {
         var m = Parse("""

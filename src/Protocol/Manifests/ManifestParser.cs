@@ -223,9 +223,8 @@ public static partial class ManifestParser
         var cycle = ResourceGraph.FindCycle(folded.Select(r => r.Spec).ToArray());
         if (cycle is not null)
         {
-            var first = byId[cycle[0]];
-            var (relation, entry) = FindLink(first, byId[cycle[1]]);
-            context.Error(entry, $"{first.Field}.{relation}", $"dependency cycle: {string.Join(" -> ", cycle)}");
+            var (field, entry) = FindLink(byId[cycle[0]], byId[cycle[1]]);
+            context.Error(entry, field, $"dependency cycle: {string.Join(" -> ", cycle)}");
         }
         return folded;
     }
@@ -238,14 +237,17 @@ public static partial class ManifestParser
         null => r.Node,
     };
 
-    /// <summary>Where <paramref name="r"/> comes to depend on <paramref name="dependency"/>: its own requires/subscribe, or the other's before/notify.</summary>
-    private static (string Relation, YamlNode Entry) FindLink(ParsedResource r, ParsedResource dependency)
+    /// <summary>
+    /// Where <paramref name="r"/> comes to depend on <paramref name="dependency"/> (its own
+    /// requires/subscribe, or the other's before/notify): the field and the entry that say so.
+    /// </summary>
+    private static (string Field, YamlNode Entry) FindLink(ParsedResource r, ParsedResource dependency)
     {
         foreach (var relation in new[] { "requires", "subscribe" })
-            if (r.Links.Of(relation).Contains(dependency.Spec.Id)) return (relation, LinkEntry(r, relation, dependency.Spec.Id));
+            if (r.Links.Of(relation).Contains(dependency.Spec.Id)) return ($"{r.Field}.{relation}", LinkEntry(r, relation, dependency.Spec.Id));
         foreach (var relation in new[] { "before", "notify" })
-            if (dependency.Links.Of(relation).Contains(r.Spec.Id)) return (relation, LinkEntry(dependency, relation, r.Spec.Id));
-        return ("requires", r.Node);
+            if (dependency.Links.Of(relation).Contains(r.Spec.Id)) return ($"{dependency.Field}.{relation}", LinkEntry(dependency, relation, r.Spec.Id));
+        return ($"{r.Field}.requires", r.Node);
     }
 
     /// <summary>A resource's relations as written.</summary>
