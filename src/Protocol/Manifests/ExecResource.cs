@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
 namespace Mesh.Protocol.Manifests;
@@ -20,7 +18,7 @@ namespace Mesh.Protocol.Manifests;
 /// runs in a dry run.
 /// </para>
 /// </summary>
-public sealed partial record ExecResource(string Id, string[] Requires, ExecCommand Command)
+public sealed record ExecResource(string Id, string[] Requires, ExecCommand Command)
     : ResourceSpec(Id, Requires)
 {
     public const string KindName = "exec";
@@ -52,9 +50,6 @@ public sealed partial record ExecResource(string Id, string[] Requires, ExecComm
     /// <summary>Runs only when a resource that notifies it changed, never on its own.</summary>
     public bool RefreshOnly { get; init; }
 
-    [GeneratedRegex(@"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$")]
-    private static partial Regex DurationPattern();
-
     internal static ResourceSpec Parse(FieldReader f, string id, string[] requires)
     {
         var command = ReadCommand(f, "command", required: true);
@@ -84,7 +79,7 @@ public sealed partial record ExecResource(string Id, string[] Requires, ExecComm
         if (Cwd is not null) into["cwd"] = Cwd;
         if (Env.Count > 0) into["env"] = new JsonObject(Env.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)e.Value)));
         // Spelt out even when it is the default: a stored revision keeps its meaning if the default ever changes.
-        into["timeout"] = FormatDuration(Timeout);
+        into["timeout"] = Durations.Format(Timeout);
         if (Creates is not null) into["creates"] = Creates;
         if (Unless is not null) into["unless"] = Unless.ToJson();
         if (OnlyIf is not null) into["only_if"] = OnlyIf.ToJson();
@@ -167,34 +162,10 @@ public sealed partial record ExecResource(string Id, string[] Requires, ExecComm
     {
         var text = f.String("timeout");
         if (text is null) return DefaultTimeout;
-        var timeout = ParseDuration(text);
-        if (timeout is { } t && t >= TimeSpan.FromMilliseconds(1) && t <= MaxTimeout) return t;
+        if (Durations.TryParse(text, out var t) && t >= TimeSpan.FromMilliseconds(1) && t <= MaxTimeout) return t;
         f.Context.Error(f.Raw("timeout")!, f.Field("timeout"),
             $"'{text}' is not a timeout between 1ms and 24h (e.g. 500ms, 30s, 5m, 1h; a plain number is seconds)");
         return DefaultTimeout;
-    }
-
-    /// <summary>500ms, 30s, 2m, 1h, or plain seconds; whole milliseconds.</summary>
-    private static TimeSpan? ParseDuration(string text)
-    {
-        var match = DurationPattern().Match(text);
-        if (!match.Success) return null;
-        var number = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-        var milliseconds = match.Groups[2].Value switch
-        {
-            "ms" => number,
-            "m" => number * 60_000,
-            "h" => number * 3_600_000,
-            _ => number * 1000,
-        };
-        return milliseconds > MaxTimeout.TotalMilliseconds ? MaxTimeout + TimeSpan.FromMilliseconds(1) : TimeSpan.FromMilliseconds(Math.Round(milliseconds));
-    }
-
-    /// <summary>One spelling per duration, so "1m" and "60s" give the same canonical bytes.</summary>
-    private static string FormatDuration(TimeSpan t)
-    {
-        var ms = (long)t.TotalMilliseconds;
-        return ms % 1000 == 0 ? $"{ms / 1000}s" : $"{ms}ms";
     }
 }
 
