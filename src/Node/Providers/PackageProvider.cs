@@ -32,7 +32,7 @@ public sealed class PackageProvider : IResourceProvider
         ["-y", "-q", "-o", "DPkg::Lock::Timeout=300", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"];
 
     /// <summary>Whether this node has dpkg (dpkg-query on PATH).</summary>
-    public PackageProvider() : this(ServiceManagers.OnPath("dpkg-query")) { }
+    public PackageProvider() : this(HostTools.OnPath("dpkg-query")) { }
 
     public PackageProvider(bool dpkgAvailable) => DpkgAvailable = dpkgAvailable;
 
@@ -104,7 +104,7 @@ public sealed class PackageProvider : IResourceProvider
     private static Installed? Query(string name, string? adminDir)
     {
         string[] args = ["-W", "-f=${Status}\t${Version}\n", name];
-        var result = ServiceManagers.Run("dpkg-query", adminDir is null ? args : [$"--admindir={adminDir}", .. args], QueryTimeout);
+        var result = HostTools.Run("dpkg-query", adminDir is null ? args : [$"--admindir={adminDir}", .. args], QueryTimeout);
         if (result.ExitCode == 1 && result.Error.Contains("no packages found", StringComparison.Ordinal)) return null;
         result.OrFail();
         // One line per architecture the package is known for: "install ok installed\t1.0-1".
@@ -130,7 +130,7 @@ public sealed class PackageProvider : IResourceProvider
             if (apply) throw new ResourceException($"{spec.Deb} does not exist (declare it and require it)");
             return (file, spec.Version, $" ({spec.Deb} does not exist yet)");
         }
-        var fields = ServiceManagers.Run("dpkg-deb", ["--field", file, "Package", "Version"], QueryTimeout).OrFail().Output
+        var fields = HostTools.Run("dpkg-deb", ["--field", file, "Package", "Version"], QueryTimeout).OrFail().Output
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(':', 2))
             .Where(f => f.Length == 2)
@@ -146,7 +146,7 @@ public sealed class PackageProvider : IResourceProvider
 
     /// <summary>Versions compared as dpkg does, so 1.0 and 0:1.0 are the same.</summary>
     private static bool SameVersion(string a, string b) =>
-        a == b || ServiceManagers.Run("dpkg", ["--compare-versions", a, "eq", b], QueryTimeout).Succeeded;
+        a == b || HostTools.Run("dpkg", ["--compare-versions", a, "eq", b], QueryTimeout).Succeeded;
 
     /// <summary>
     /// apt-get install of the name (at the pinned version, which may be a downgrade) or of the
@@ -173,7 +173,7 @@ public sealed class PackageProvider : IResourceProvider
     // env sets apt's front end for this one command, so no maintainer script ever waits for an answer.
     private static ToolOutput Apt(string[] args, bool failOnError = true)
     {
-        var result = ServiceManagers.Run("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", .. args], AptTimeout);
+        var result = HostTools.Run("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", .. args], AptTimeout);
         return failOnError ? result.OrFail() : result;
     }
 
@@ -185,7 +185,7 @@ public sealed class PackageProvider : IResourceProvider
     {
         var logDir = context.Resolve("/var/log");
         var log = Directory.Exists(logDir) ? Path.Combine(logDir, "dpkg.log") : "/dev/null";
-        ServiceManagers.Run("dpkg", [$"--root={Path.GetFullPath(context.Root)}", $"--log={log}", "--force-confdef", "--force-confold", action, target], DpkgTimeout)
+        HostTools.Run("dpkg", [$"--root={Path.GetFullPath(context.Root)}", $"--log={log}", "--force-confdef", "--force-confold", action, target], DpkgTimeout)
             .OrFail();
     }
 }

@@ -236,6 +236,6 @@ public sealed partial class RunitServices : IServiceManager
     {
         var seconds = ((int)Math.Ceiling(_stateTimeout.TotalSeconds)).ToString();
         string[] args = wait ? ["-v", "-w", seconds, command, dir] : [command, dir];
-        return ServiceManagers.Run("sv", args, _stateTimeout + TimeSpan.FromSeconds(10));
+        return HostTools.Run("sv", args, _stateTimeout + TimeSpan.FromSeconds(10));
     }
 }

@@ -56,7 +56,7 @@ public sealed class SystemdServices(string systemctl = "systemctl") : IServiceMa
         Systemctl(verb, "--", name).OrFail();
     }
 
-    private ToolOutput Systemctl(params string[] args) => ServiceManagers.Run(systemctl, args, Timeout);
+    private ToolOutput Systemctl(params string[] args) => HostTools.Run(systemctl, args, Timeout);
 
     private static void RequireHostRoot(ApplyContext context)
     {

@@ -72,7 +72,7 @@ public static class UnixAccounts
         var program = Tool(tool)
             ?? throw new ResourceException($"{tool} is not available on this node (the passwd package provides it)");
         var rooted = RootedPath.IsHostRoot(root) ? [] : new[] { "--root", Path.GetFullPath(root) };
-        ServiceManagers.Run(program, [.. rooted, .. args], ToolTimeout).OrFail();
+        HostTools.Run(program, [.. rooted, .. args], ToolTimeout).OrFail();
     }
 
     /// <summary>"+alice -bob": the names to add and to take away (members, groups); null when both hold the same names.</summary>

@@ -53,7 +53,7 @@ public sealed class PackageProviderTests : ProviderTestBase
     /// <summary>"install ok installed 1.0" as the root's dpkg database says it; null when it knows nothing of the package.</summary>
     private string? InRoot()
     {
-        var query = ServiceManagers.Run("dpkg-query", [$"--admindir={Root["var/lib/dpkg"]}", "-W", "-f=${Status} ${Version}", Package], ToolTimeout);
+        var query = HostTools.Run("dpkg-query", [$"--admindir={Root["var/lib/dpkg"]}", "-W", "-f=${Status} ${Version}", Package], ToolTimeout);
         return query.Succeeded ? query.Output : null;
     }
 
@@ -250,12 +250,12 @@ public sealed class PackageProviderTests : ProviderTestBase
 
             """);
         File.WriteAllText(Path.Combine(tree, "usr/share/mesh-test/version"), version + "\n");
-        ServiceManagers.Run("dpkg-deb", ["--root-owner-group", "--build", tree, into], ToolTimeout).OrFail();
+        HostTools.Run("dpkg-deb", ["--root-owner-group", "--build", tree, into], ToolTimeout).OrFail();
     }
 
     private static void AssertHostDoesNotKnowTheTestPackage()
     {
-        Assert.False(ServiceManagers.Run("dpkg-query", ["-W", Package], ToolTimeout).Succeeded, $"the host's dpkg knows {Package}");
+        Assert.False(HostTools.Run("dpkg-query", ["-W", Package], ToolTimeout).Succeeded, $"the host's dpkg knows {Package}");
         const string HostLog = "/var/log/dpkg.log";
         if (File.Exists(HostLog)) Assert.DoesNotContain(Package, File.ReadAllText(HostLog));
     }

@@ -63,7 +63,7 @@ public sealed partial class ServiceProviderTests : IDisposable
 
     private string Status()
     {
-        var status = ServiceManagers.Run("sv", ["status", ServiceDir], TimeSpan.FromSeconds(10));
+        var status = HostTools.Run("sv", ["status", ServiceDir], TimeSpan.FromSeconds(10));
         return status.Output.Trim() + status.Error.Trim();
     }
 
@@ -151,7 +151,7 @@ public sealed partial class ServiceProviderTests : IDisposable
     public async Task A_refresh_starts_a_service_that_should_run_and_leaves_a_stopped_one_alone()
     {
         Apply(Service());
-        ServiceManagers.Run("sv", ["-w", "10", "-v", "down", ServiceDir], TimeSpan.FromSeconds(20)).OrFail();
+        HostTools.Run("sv", ["-w", "10", "-v", "down", ServiceDir], TimeSpan.FromSeconds(20)).OrFail();
 
         Assert.Equal(ResourceAction.Unchanged, _provider.Refresh(Service(ServiceState.Stopped), Context, apply: true).Action);
         Assert.StartsWith("down:", Status());
@@ -290,7 +290,7 @@ public sealed class ServiceManagerChoiceTests : IDisposable
             Assert.IsType<SystemdServices>(provider.Manager);
             return;
         }
-        if (ServiceManagers.OnPath("sv") && ServiceManagers.OnPath("runsvdir"))
+        if (HostTools.OnPath("sv") && HostTools.OnPath("runsvdir"))
         {
             Assert.IsType<RunitServices>(provider.Manager);
             return;

@@ -73,7 +73,7 @@ public sealed class Runsvdir : IDisposable
     public static void RequireRunit()
     {
         foreach (var tool in new[] { "sv", "runsvdir", "runsv", "setsid" })
-            if (!ServiceManagers.OnPath(tool))
+            if (!HostTools.OnPath(tool))
                 throw new InvalidOperationException(
                     $"'{tool}' is not installed (not on PATH): the service tests drive a real runit. " +
                     "test.sh installs the Debian packages of tests/apt-packages.txt when run as root; or: apt-get install runit");
@@ -106,7 +106,7 @@ public sealed class Runsvdir : IDisposable
             try
             {
                 if (entry.LinkTarget is not null) entry.Delete();
-                ServiceManagers.Run("sv", ["-v", "-w", "5", "exit", dir], TimeSpan.FromSeconds(10));
+                HostTools.Run("sv", ["-v", "-w", "5", "exit", dir], TimeSpan.FromSeconds(10));
             }
             catch (Exception e) when (e is IOException or ResourceException)
             {

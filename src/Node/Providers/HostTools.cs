@@ -1,0 +1,69 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace Mesh.Node.Providers;
+
+/// <summary>
+/// The host's own tools (sv, systemctl, dpkg, apt-get, useradd, ...) as providers run them:
+/// arguments as a list, never a shell string, stdin closed, a time limit after which the
+/// tool is killed, and what it printed kept for the report.
+/// </summary>
+public static class HostTools
+{
+    /// <summary>Whether an executable of that name is in a directory of PATH.</summary>
+    public static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Any(dir => File.Exists(Path.Combine(dir, tool)));
+
+    /// <summary>Runs a tool to its end; a tool that does not finish in time is killed and reported.</summary>
+    internal static ToolOutput Run(string tool, IReadOnlyList<string> args, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo(tool)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        var line = $"{tool} {string.Join(' ', args)}";
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new ResourceException($"{line}: could not be started");
+        }
+        catch (Win32Exception e)
+        {
+            throw new ResourceException($"{line}: {tool} cannot be run ({e.Message})");
+        }
+        using (process)
+        {
+            process.StandardInput.Close();
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new ResourceException($"{line}: did not finish within {timeout.TotalSeconds:0} s");
+            }
+            process.WaitForExit();
+            return new ToolOutput(line, process.ExitCode, output.Result, error.Result);
+        }
+    }
+}
+
+/// <summary>What a tool printed and how it ended.</summary>
+internal sealed record ToolOutput(string CommandLine, int ExitCode, string Output, string Error)
+{
+    public bool Succeeded => ExitCode == 0;
+
+    public string Text => string.Join(' ', new[] { Output.Trim(), Error.Trim() }.Where(t => t.Length > 0));
+
+    /// <summary>Fails the resource with what the tool said when it did not succeed.</summary>
+    public ToolOutput OrFail()
+    {
+        if (!Succeeded)
+            throw new ResourceException($"{CommandLine} failed (exit {ExitCode}){(Text.Length > 0 ? ": " + Text : "")}");
+        return this;
+    }
+}
