@@ -19,6 +19,13 @@ public sealed class GlobalOptions
 
     public Option<bool> Json { get; } = new("--json") { Description = "print JSON instead of tables", Recursive = true };
 
+    public Option<string?> Key { get; } = new("--key")
+    {
+        Description = $"private key that signs pushes and deletions (default $MESH_KEY, else {SigningKeys.DefaultPathForHelp} when it exists)",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESH_KEY") is { Length: > 0 } env ? env : null,
+    };
+
     public Option<string?> TokenFile { get; } = new("--token-file")
     {
         Description = "file holding the node's API token, needed when its API is not on loopback (default $MESH_TOKEN_FILE)",
@@ -64,6 +71,11 @@ public sealed class CliContext(ParseResult parse, GlobalOptions globals, TextWri
         output != System.Console.Out || System.Console.IsOutputRedirected || Environment.GetEnvironmentVariable("NO_COLOR") is not null;
 
     public MeshClient Client => _client.Value;
+
+    /// <summary>The signing key (loaded once), or null when none is given and the default file is absent.</summary>
+    public Mesh.Protocol.Signing.SigningKey? SigningKey => _key.Value;
+
+    private readonly Lazy<Mesh.Protocol.Signing.SigningKey?> _key = new(() => SigningKeys.Load(parse.GetValue(globals.Key)));
     public bool Json => parse.GetValue(globals.Json);
     public ParseResult Parse => parse;
     public TextWriter Out => output;
@@ -84,5 +96,6 @@ public sealed class CliContext(ParseResult parse, GlobalOptions globals, TextWri
     public void Dispose()
     {
         if (_client.IsValueCreated) _client.Value.Dispose();
+        if (_key.IsValueCreated) _key.Value?.Dispose();
     }
 }

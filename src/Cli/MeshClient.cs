@@ -49,6 +49,16 @@ public sealed class MeshClient : IDisposable
         return await Read<PushResponse>(response, cancel);
     }
 
+    public async Task<PushResponse> DeleteAsync(string name, DeleteRequest request, CancellationToken cancel)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Delete, $"v1/manifests/{Uri.EscapeDataString(name)}")
+        {
+            Content = JsonContent.Create(request, options: ApiJson.Options),
+        };
+        using var response = await Send(() => _http.SendAsync(message, cancel));
+        return await Read<PushResponse>(response, cancel);
+    }
+
     public Task<NodeStatus[]> StatusAsync(string? manifest, CancellationToken cancel) =>
         GetAsync<NodeStatus[]>(manifest is null ? "v1/status" : $"v1/status?manifest={Uri.EscapeDataString(manifest)}", cancel);
 
@@ -130,7 +140,7 @@ public sealed class MeshClient : IDisposable
         {
             // Not one of ours: fall through to the status line.
         }
-        var code = response.StatusCode == HttpStatusCode.Unauthorized ? ExitCodes.Denied
+        var code = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? ExitCodes.Denied
             : response.StatusCode == HttpStatusCode.Conflict ? ExitCodes.Conflict
             : response.StatusCode is HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge
             ? ExitCodes.Invalid

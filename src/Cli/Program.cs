@@ -26,10 +26,13 @@ namespace Mesh.Cli
                 HistoryCommand.Create(run),
                 RollbackCommand.Create(run),
                 AuditCommand.Create(run),
+                DeleteCommand.Create(run),
+                KeygenCommand.Create(run),
             };
             root.Options.Add(globals.Api);
             root.Options.Add(globals.Json);
             root.Options.Add(globals.TokenFile);
+            root.Options.Add(globals.Key);
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {

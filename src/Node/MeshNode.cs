@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
 using Akka.DistributedData;
+using Akka.Event;
 using Mesh.Node.Api;
 using Mesh.Node.Audit;
 using Mesh.Node.Configuration;
@@ -13,6 +14,7 @@ using Mesh.Node.Providers;
 using Mesh.Node.Replication;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Signing;
 using Mesh.Protocol.Versioning;
 using Mesh.Protocol.Wire;
 using PubSub = Akka.Cluster.Tools.PublishSubscribe;
@@ -67,10 +69,13 @@ public sealed class MeshNode : IAsyncDisposable
         };
         var setup = new ConvergerSetup(
             Identity, context, Fetcher, Audit, ApplyEngine.Default(), Clock, settings.Announce,
-            RetryInterval: settings.FetchTimeout, settings.RecheckInterval, settings.RecheckJitter, settings.WatchPaths);
+            RetryInterval: settings.FetchTimeout, settings.RecheckInterval, settings.RecheckJitter, settings.WatchPaths, settings.Trust);
         system.ActorOf(Converger.Props(setup), Converger.Name);
         system.ActorOf(Akka.Actor.Props.Create(() => new AuditServer(Audit, settings.Name)), AuditServer.Name);
         system.ActorOf(Planner.Props(setup), Planner.Name);
+        system.Scheduler.Advanced.ScheduleRepeatedly(settings.GcInterval, settings.GcInterval,
+            () => CollectGarbageAsync(settings.GcGrace).ContinueWith(t => system.Log.Warning("blob collection failed: {0}", t.Exception?.GetBaseException().Message),
+                TaskContinuationOptions.OnlyOnFaulted));
     }
 
     /// <summary>Starts a node from a full configuration (the <c>mesh</c> section and Akka's).</summary>
@@ -90,11 +95,14 @@ public sealed class MeshNode : IAsyncDisposable
 
     /// <summary>
     /// Validates every file first: one bad file refuses the whole push and nothing is stored.
-    /// A manifest whose canonical bytes equal its head's is not a new revision.
+    /// Then the signatures: with a trust list every manifest must be signed by a trusted key,
+    /// and any signature given must match the content whatever the policy. A manifest whose
+    /// canonical bytes equal its head's is not a new revision.
     /// </summary>
     public async Task<PushResponse> PushAsync(PushRequest request)
     {
         var parsed = ParseAll(request.Manifests);
+        RefuseUntrusted(parsed.Select(p => (p.Manifest.Name, RevisionSignature.ContentStatement(p.Manifest.Name, CanonicalForm.Hash(p.Bytes)))), request.Signatures);
         var index = await IndexAsync();
         if (!request.Force) RefuseStaleParents(request, parsed.Select(p => p.Manifest.Name), index);
         var pushed = new List<PushedRevision>();
@@ -102,7 +110,7 @@ public sealed class MeshNode : IAsyncDisposable
         {
             var hash = CanonicalForm.Hash(bytes);
             index.TryGetValue(manifest.Name, out var head);
-            if (head is not null && head.Hash == hash)
+            if (head is { Deleted: false } && head.Hash == hash)
             {
                 pushed.Add(new PushedRevision(head, Unchanged: true, Members.Targeted(Cluster, head.Target)));
                 continue;
@@ -123,15 +131,65 @@ public sealed class MeshNode : IAsyncDisposable
                 Time: DateTimeOffset.UtcNow,
                 Message: request.Message ?? "",
                 Target: manifest.Target,
-                Parent: head?.Version.ToString());
-            await _replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.IndexOf(record.Manifest), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
-                d => d.SetItem(Cluster.SelfUniqueAddress, record.Manifest, record, Replicated.RevisionClock)), LocalTimeout);
-            await RecordHistoryAsync(record);
-            Audit.Write("pushed", record.Manifest, record.Version.ToString(), record.Author, record.Message);
-            if (Settings.Announce) _mediator.Tell(new PubSub.Publish(Replicated.ChangeTopic, record));
+                Parent: head?.Version.ToString(),
+                Signature: request.Signatures?.GetValueOrDefault(manifest.Name));
+            await RecordAsync(record, "pushed");
             pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(Cluster, record.Target)));
         }
         return new PushResponse(pushed.ToArray());
+    }
+
+    /// <summary>A new head in the replicated index and history, in this node's audit trail, and announced.</summary>
+    private async Task RecordAsync(RevisionRecord record, string action)
+    {
+        await _replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.IndexOf(record.Manifest), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
+            d => d.SetItem(Cluster.SelfUniqueAddress, record.Manifest, record, Replicated.RevisionClock)), LocalTimeout);
+        await RecordHistoryAsync(record);
+        var signer = record.Signature is { } sig ? $" (signed by {Settings.Trust.NameOf(sig.KeyId) ?? "key " + sig.KeyId})" : " (unsigned)";
+        Audit.Write(action, record.Manifest, record.Version.ToString(), record.Author, record.Message + signer);
+        if (Settings.Announce) _mediator.Tell(new PubSub.Publish(Replicated.ChangeTopic, record));
+    }
+
+    /// <summary>Refuses the whole change when one of its manifests fails this node's trust list.</summary>
+    private void RefuseUntrusted(IEnumerable<(string Manifest, byte[] Statement)> changes, IReadOnlyDictionary<string, RevisionSignature>? signatures)
+    {
+        var refusals = new List<string>();
+        foreach (var (name, statement) in changes)
+            if (Settings.Trust.Refusal(signatures?.GetValueOrDefault(name), statement) is { } why)
+                refusals.Add($"{name}: {why}");
+        if (refusals.Count > 0) throw new PushDeniedException(refusals);
+    }
+
+    /// <summary>
+    /// Ends a manifest with a tombstone revision: nodes stop enforcing it; what it applied stays
+    /// on the hosts. Compare-and-set like a push: the deleter names the head they saw. Null when
+    /// there is no such manifest (or it is already deleted).
+    /// </summary>
+    public async Task<PushedRevision?> DeleteAsync(string name, DeleteRequest request)
+    {
+        var index = await IndexAsync();
+        if (!index.TryGetValue(name, out var head) || head.Deleted) return null;
+        if (!request.Force && request.Parent != head.Version.ToString())
+            throw new PushConflictException([$"{name}: the head is now {head.Version} by {head.Author} via {head.Origin} at {head.Time:u}, not {request.Parent} as you saw"]);
+        RefuseUntrusted([(name, RevisionSignature.DeletionStatement(name, head.Version.ToString()))],
+            request.Signature is null ? null : new Dictionary<string, RevisionSignature> { [name] = request.Signature });
+        Clock.Observe(head.Version);
+        var tombstone = new RevisionRecord(
+            Manifest: name,
+            Version: Clock.Now(),
+            Hash: "",
+            Size: 0,
+            Author: string.IsNullOrWhiteSpace(request.Author) ? "unknown" : request.Author,
+            Origin: Settings.Name,
+            OriginAddress: Cluster.SelfAddress.ToString(),
+            Time: DateTimeOffset.UtcNow,
+            Message: request.Message ?? "",
+            Target: head.Target,
+            Parent: head.Version.ToString(),
+            Signature: request.Signature,
+            Deleted: true);
+        await RecordAsync(tombstone, "deleted");
+        return new PushedRevision(tombstone, Unchanged: false, Members.Targeted(Cluster, tombstone.Target));
     }
 
     /// <summary>Adds a revision to its manifest's history and drops the oldest beyond the retention count.</summary>
@@ -183,10 +241,13 @@ public sealed class MeshNode : IAsyncDisposable
     {
         var target = await FindRevisionAsync(name, revision);
         if (target is null) return null;
+        if (target.Deleted) throw new ArgumentException($"{target.Version} is the deletion of {name}: roll back to a revision with content");
         var body = await Fetcher.FetchAsync(target.Hash, PeersFor(target));
         var text = global::System.Text.Encoding.UTF8.GetString(body);
         return await PushAsync(new PushRequest([new ManifestFile($"{name}@{target.Version}", text)],
-            $"rollback to {target.Version}", author, Force: true));
+            $"rollback to {target.Version}", author, Force: true,
+            // The old revision's signature covers the same name and content hash, so it still holds.
+            Signatures: target.Signature is null ? null : new() { [name] = target.Signature }));
     }
 
     /// <summary>Peers to pull a body from: the revision's origin first, then every other member.</summary>
@@ -202,6 +263,7 @@ public sealed class MeshNode : IAsyncDisposable
         {
             if (request.Parents is null || !request.Parents.TryGetValue(name, out var seen)) continue;
             index.TryGetValue(name, out var head);
+            if (head is { Deleted: true }) head = null;
             var current = head?.Version.ToString() ?? "";
             if (current == seen) continue;
             conflicts.Add(head is null
@@ -278,6 +340,49 @@ public sealed class MeshNode : IAsyncDisposable
         return parsed;
     }
 
+    // ---- blob collection -----------------------------------------------------------------------
+
+    /// <summary>Blob → the source blobs its manifest names; bodies never change, so this is never stale.</summary>
+    private readonly global::System.Collections.Concurrent.ConcurrentDictionary<string, string[]> _sourcesOf = new();
+
+    /// <summary>
+    /// Deletes the blobs no retained revision references: bodies of revisions that fell out of
+    /// history, their file sources, dry-run bodies. What a revision still in history, a head, or
+    /// this node's last report names is kept, so history, get --revision and rollback keep working.
+    /// </summary>
+    public async Task<(int Blobs, long Bytes)> CollectGarbageAsync(TimeSpan grace)
+    {
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        var histories = await Task.WhenAll(Enumerable.Range(0, Replicated.IndexShards).Select(i => ReadLocalAsync(Replicated.HistoryShard(i))));
+        var revisions = histories.SelectMany(h => h.Values).Concat((await IndexAsync()).Values).Where(r => !r.Deleted).Select(r => r.Hash);
+        var reported = (await ReportsOfAsync(Settings.Name)).Values.Select(r => r.Hash);
+        foreach (var hash in revisions.Concat(reported).Where(ContentStore.IsHash))
+        {
+            keep.Add(hash);
+            keep.UnionWith(_sourcesOf.GetOrAdd(hash, SourcesOf));
+        }
+        var (blobs, bytes) = Content.Collect(keep, grace);
+        if (blobs > 0)
+        {
+            System.Log.Info("collected {0} unreferenced blob(s), {1} bytes", blobs, bytes);
+            Audit.Write("collected", "", "", Settings.Name, $"{blobs} unreferenced blob(s), {bytes} bytes");
+        }
+        return (blobs, bytes);
+    }
+
+    private string[] SourcesOf(string hash)
+    {
+        if (Content.Get(hash) is not { } body) return [];
+        try
+        {
+            return CanonicalForm.FromBytes(body, hash).Resources.OfType<FileResource>().Select(f => f.SourceHash).OfType<string>().ToArray();
+        }
+        catch (ManifestException)
+        {
+            return []; // a source blob, not a manifest
+        }
+    }
+
     // ---- queries ----------------------------------------------------------------------------
 
     /// <summary>Manifest name → head revision, as this node knows it (all shards).</summary>
@@ -309,7 +414,7 @@ public sealed class MeshNode : IAsyncDisposable
         RevisionRecord? record;
         if (revision is null) (await IndexAsync()).TryGetValue(name, out record);
         else record = await FindRevisionAsync(name, revision);
-        if (record is null) return null;
+        if (record is null || record.Deleted) return null;
         var body = await Fetcher.FetchAsync(record.Hash, PeersFor(record));
         return new ManifestDetail(record, global::System.Text.Encoding.UTF8.GetString(body));
     }
@@ -323,7 +428,7 @@ public sealed class MeshNode : IAsyncDisposable
         var index = await IndexAsync();
         var reports = new Dictionary<string, IReadOnlyDictionary<string, ApplyReport>>(StringComparer.Ordinal);
         var result = new List<NodeStatus>();
-        foreach (var head in index.Values.Where(h => manifest is null || h.Manifest == manifest).OrderBy(h => h.Manifest, StringComparer.Ordinal))
+        foreach (var head in index.Values.Where(h => !h.Deleted && (manifest is null || h.Manifest == manifest)).OrderBy(h => h.Manifest, StringComparer.Ordinal))
         {
             foreach (var node in Targets(head.Target))
             {
@@ -331,7 +436,7 @@ public sealed class MeshNode : IAsyncDisposable
                 ofNode.TryGetValue(head.Manifest, out var report);
                 var state = report is null || report.Version.CompareTo(head.Version) != 0
                     ? "pending"
-                    : report.Succeeded ? "ok" : "failed";
+                    : report.Outcome switch { ApplyOutcome.Ok => "ok", ApplyOutcome.Rejected => "rejected", _ => "failed" };
                 result.Add(new NodeStatus(node, head.Manifest, state, report, head));
             }
         }

@@ -16,10 +16,11 @@ var labels = new Option<string[]>("--label") { Description = "a label k=v of thi
 var dataDir = new Option<string?>("--data-dir") { Description = "where the node keeps its state (default ./.mesh/<name>)" };
 var root = new Option<string?>("--root") { Description = "directory manifest paths resolve under (default <data-dir>/root; / on a real host)" };
 var api = new Option<string?>("--api") { Description = "control API HOST:PORT (default 127.0.0.1:4711)" };
+var trust = new Option<string[]>("--trust") { Description = "a signer whose changes this node applies, NAME=KEY (KEY: base64 public key or a .pub file; repeatable; adds to mesh.trusted-keys)" };
 
 var command = new RootCommand("mesh-node: a member of a Mesh configuration cluster")
 {
-    configFile, name, host, publicHost, port, seeds, roles, labels, dataDir, root, api,
+    configFile, name, host, publicHost, port, seeds, roles, labels, dataDir, root, api, trust,
 };
 
 var applyFiles = new Argument<string[]>("file") { Description = "manifest files (YAML)", Arity = ArgumentArity.OneOrMore };
@@ -52,6 +53,8 @@ command.SetAction(async (parse, _) =>
         if (parse.GetValue(seeds) is { Length: > 0 } s) overrides["seeds"] = s;
         if (parse.GetValue(roles) is { Length: > 0 } r) overrides["roles"] = r;
         if (parse.GetValue(labels) is { Length: > 0 } l) overrides["labels"] = ParseLabels(l);
+        if (parse.GetValue(trust) is { Length: > 0 } t)
+            foreach (var (signer, key) in ParsePairs(t, "--trust", "NAME=KEY")) overrides[$"trusted-keys.\"{signer}\""] = key;
 
         var config = NodeConfig.Override(NodeConfig.Load(parse.GetValue(configFile)), overrides);
         node = MeshNode.Start(config);
@@ -81,6 +84,10 @@ command.SetAction(async (parse, _) =>
     var settings = node.Settings;
     Console.WriteLine($"mesh-node {settings.Name}: cluster {node.Cluster.SelfAddress}, api {string.Join(" ", app.Urls)}, root {settings.Root}, data {settings.DataDir}");
     if (settings.Seeds.Length == 0) Console.WriteLine($"mesh-node {settings.Name}: no seeds given, this node seeds its own mesh");
+    if (settings.Trust.Enforced)
+        Console.WriteLine($"mesh-node {settings.Name}: applies only changes signed by: {string.Join(", ", settings.Trust.Keys.Select(k => $"{k.Name} ({k.Key.Id})"))}");
+    else
+        Console.Error.WriteLine($"mesh-node {settings.Name}: WARNING: no trusted signing keys (mesh.trusted-keys / --trust): this node accepts and applies UNSIGNED changes from anyone who can reach a control API of the mesh");
 
     await Task.WhenAny(stop.Task, node.System.WhenTerminated);
     var removed = !stop.Task.IsCompleted;
@@ -94,14 +101,16 @@ command.SetAction(async (parse, _) =>
 
 return await command.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
-static Dictionary<string, string> ParseLabels(IEnumerable<string> pairs)
+static Dictionary<string, string> ParseLabels(IEnumerable<string> pairs) => ParsePairs(pairs, "--label", "KEY=VALUE");
+
+static Dictionary<string, string> ParsePairs(IEnumerable<string> pairs, string flag, string form)
 {
-    var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+    var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
     foreach (var pair in pairs)
     {
         var eq = pair.IndexOf('=');
-        if (eq <= 0) throw new ArgumentException($"--label '{pair}': expected KEY=VALUE");
-        labels[pair[..eq]] = pair[(eq + 1)..];
+        if (eq <= 0) throw new ArgumentException($"{flag} '{pair}': expected {form}");
+        parsed[pair[..eq]] = pair[(eq + 1)..];
     }
-    return labels;
+    return parsed;
 }

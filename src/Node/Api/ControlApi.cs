@@ -60,7 +60,7 @@ public static class ControlApi
         v1.MapGet("/manifests", async () =>
         {
             var index = await node.IndexAsync();
-            return Json(index.Values.OrderBy(r => r.Manifest, StringComparer.Ordinal)
+            return Json(index.Values.Where(r => !r.Deleted).OrderBy(r => r.Manifest, StringComparer.Ordinal)
                 .Select(r => new ManifestSummary(r, node.Targets(r.Target))).ToArray());
         });
 
@@ -88,6 +88,22 @@ public static class ControlApi
         {
             var pushed = await node.RollbackAsync(name, to, author);
             return pushed is null ? Error(404, $"{name} has no revision '{to}' (see mesh history {name})") : Json(pushed);
+        }));
+
+        v1.MapDelete("/manifests/{name}", (string name, HttpRequest request) => Guarded(async () =>
+        {
+            DeleteRequest? delete;
+            try
+            {
+                delete = await JsonSerializer.DeserializeAsync<DeleteRequest>(request.Body, ApiJson.Options);
+            }
+            catch (JsonException e)
+            {
+                return Error(400, $"request body is not a deletion: {e.Message}");
+            }
+            if (delete?.Parent is null) return Error(400, "request body is not a deletion: 'parent' (the head you saw) is missing");
+            var deleted = await node.DeleteAsync(name, delete);
+            return deleted is null ? Error(404, $"no manifest named '{name}'") : Json(new PushResponse([deleted]));
         }));
 
         v1.MapPost("/push", (HttpRequest request) => WithPush(request, async push => Json(await node.PushAsync(push))));
@@ -166,6 +182,22 @@ public static class ControlApi
         {
             return Error(400, e.Message);
         }
+        catch (PushConflictException e)
+        {
+            return Error(409, e.Message);
+        }
+        catch (PushDeniedException e)
+        {
+            return Error(403, e.Message);
+        }
+        catch (BadHttpRequestException e)
+        {
+            return Error(e.StatusCode, e.Message);
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return Error(503, "the node's replicated store did not answer in time (node overloaded?); nothing was announced, retry");
+        }
     }
 
     /// <summary>Reads a push body and runs <paramref name="handle"/> on it; malformed bodies and manifests become 4xx answers.</summary>
@@ -197,6 +229,10 @@ public static class ControlApi
         catch (PushConflictException e)
         {
             return Error(409, e.Message);
+        }
+        catch (PushDeniedException e)
+        {
+            return Error(403, e.Message);
         }
         catch (Akka.Actor.AskTimeoutException)
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using Akka.Configuration;
+using Mesh.Protocol.Signing;
 
 namespace Mesh.Node.Configuration;
 
@@ -26,7 +27,10 @@ public sealed record NodeSettings(
     double RecheckJitter,
     bool WatchPaths,
     int Backups,
-    int HistoryKeep)
+    int HistoryKeep,
+    TrustList Trust,
+    TimeSpan GcInterval,
+    TimeSpan GcGrace)
 {
     public const string ActorSystemName = "mesh";
 
@@ -70,7 +74,29 @@ public sealed record NodeSettings(
             RecheckJitter: Math.Clamp(mesh.GetDouble("converge.jitter", 0.1), 0, 0.5),
             WatchPaths: mesh.GetBoolean("converge.watch", true),
             Backups: Math.Max(0, mesh.GetInt("converge.backups", 5)),
-            HistoryKeep: Math.Max(1, mesh.GetInt("history.keep", 50)));
+            HistoryKeep: Math.Max(1, mesh.GetInt("history.keep", 50)),
+            Trust: ReadTrust(mesh.GetConfig("trusted-keys")),
+            GcInterval: Positive(mesh.GetTimeSpan("content.gc-interval", TimeSpan.FromHours(1)), "mesh.content.gc-interval"),
+            GcGrace: mesh.GetTimeSpan("content.gc-grace", TimeSpan.FromHours(1)));
+    }
+
+    /// <summary><c>mesh.trusted-keys { NAME = KEY }</c>, each key PEM, base64 SubjectPublicKeyInfo, or a path to a .pub file.</summary>
+    private static TrustList ReadTrust(Config? keys)
+    {
+        if (keys is null || keys.IsEmpty) return TrustList.Empty;
+        var list = new List<(string, PublicKey)>();
+        foreach (var (name, value) in keys.AsEnumerable())
+        {
+            try
+            {
+                list.Add((name, PublicKey.Parse(value.GetString(), $"mesh.trusted-keys.{name}")));
+            }
+            catch (SigningException e)
+            {
+                throw new ConfigurationException(e.Message);
+            }
+        }
+        return new TrustList(list);
     }
 
     private static TimeSpan Positive(TimeSpan value, string key) =>

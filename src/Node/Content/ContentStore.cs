@@ -60,6 +60,32 @@ public sealed class ContentStore
         return (buffer, total);
     }
 
+    /// <summary>Every blob's hash.</summary>
+    public IEnumerable<string> Hashes() =>
+        Directory.EnumerateFiles(_dir).Select(Path.GetFileName).OfType<string>().Where(IsHash);
+
+    /// <summary>
+    /// Deletes every blob not in <paramref name="keep"/> that is older than <paramref name="grace"/>
+    /// (so a body stored by a push or a dry run still in flight survives); returns how many and their bytes.
+    /// </summary>
+    public (int Blobs, long Bytes) Collect(IReadOnlySet<string> keep, TimeSpan grace)
+    {
+        var cutoff = DateTime.UtcNow - grace;
+        var (count, bytes) = (0, 0L);
+        foreach (var hash in Hashes().Where(h => !keep.Contains(h)).ToArray())
+        {
+            var file = new FileInfo(PathOf(hash));
+            if (!file.Exists || file.LastWriteTimeUtc > cutoff) continue;
+            var length = file.Length;
+            file.Delete();
+            (count, bytes) = (count + 1, bytes + length);
+        }
+        // Temporaries a crash left behind.
+        foreach (var temp in Directory.EnumerateFiles(_dir, ".*.tmp").Where(t => File.GetLastWriteTimeUtc(t) <= cutoff).ToArray())
+            File.Delete(temp);
+        return (count, bytes);
+    }
+
     private string PathOf(string hash) => Path.Combine(_dir, hash);
 
     /// <summary>A hash is 64 lower-case hex digits; anything else never touches the file system.</summary>

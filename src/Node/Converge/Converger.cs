@@ -8,6 +8,7 @@ using Mesh.Node.Content;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
 using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Signing;
 using Mesh.Protocol.Versioning;
 using Mesh.Protocol.Wire;
 using PubSub = Akka.Cluster.Tools.PublishSubscribe;
@@ -123,6 +124,22 @@ public sealed class Converger : ReceiveActor, IWithTimers
             .OrderBy(r => r.Version)
             .FirstOrDefault();
         var setup = _setup;
+        if (next is not null && Refusal(next) is { } refusal)
+        {
+            // Never applied: the host stays as the last accepted revision left it, and keeps being enforced.
+            _done[next.Manifest] = next.Version;
+            _log.Warning("{0} {1}: rejected: {2}", next.Manifest, next.Version, refusal);
+            Publish(new ApplyReport(_setup.Identity.Name, next.Manifest, next.Version, next.Hash, ApplyOutcome.Rejected, 0, [],
+                $"rejected: {refusal}", 0, DateTimeOffset.UtcNow));
+            Kick();
+            return;
+        }
+        if (next is { Deleted: true })
+        {
+            Stop(next);
+            Kick();
+            return;
+        }
         if (next is not null)
         {
             _busy = true;
@@ -143,6 +160,21 @@ public sealed class Converger : ReceiveActor, IWithTimers
         var contexts = due.ToDictionary(e => e.Revision.Manifest, e => setup.Context with { ManagedElsewhere = ManagedPathsExcept(e.Revision.Manifest) });
         Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, contexts[e.Revision.Manifest])).ToArray())).PipeTo(Self,
             failure: e => new Rechecked(due.Select(x => ApplyEngine.Failure(setup.Identity.Name, x.Revision, $"internal error: {e.GetBaseException().Message}", 0)).ToArray()));
+    }
+
+    /// <summary>Why this node must not apply a revision (its trust list), or null.</summary>
+    private string? Refusal(RevisionRecord revision) => _setup.Trust.Refusal(revision.Signature, revision.SignedStatement());
+
+    /// <summary>A tombstone: the manifest is no longer enforced here; what it applied stays on the host.</summary>
+    private void Stop(RevisionRecord tombstone)
+    {
+        _done[tombstone.Manifest] = tombstone.Version;
+        if (!_enforced.Remove(tombstone.Manifest)) return;
+        _log.Info("{0} {1}: deleted by {2}; no longer enforced here", tombstone.Manifest, tombstone.Version, tombstone.Author);
+        _setup.Audit.Write("deleted", tombstone.Manifest, tombstone.Version.ToString(), tombstone.Author, "no longer enforced; what it applied stays");
+        _replicator.Tell(Dsl.Update(Replicated.StatusOf(_setup.Identity.Name), LWWDictionary<string, ApplyReport>.Empty, WriteLocal.Instance,
+            d => d.Remove(_cluster.SelfUniqueAddress, tombstone.Manifest)));
+        WatchManagedPaths();
     }
 
     private static async Task<Applied> Converge(ConvergerSetup setup, RevisionRecord revision, IReadOnlyList<Address> peers)
@@ -226,12 +258,16 @@ public sealed class Converger : ReceiveActor, IWithTimers
         var report = full.Compact();
         if (report.Drift)
             _log.Warning("{0} {1}: drift repaired, {2} changed", report.Manifest, report.Version, report.Changed);
+        else if (report.Outcome == ApplyOutcome.Rejected)
+        {
+            // Logged where it was decided.
+        }
         else if (report.Succeeded)
             _log.Info("{0} {1}: ok, {2} changed in {3} ms", report.Manifest, report.Version, report.Changed, report.DurationMs);
         else
             _log.Warning("{0} {1}: failed: {2}", report.Manifest, report.Version, report.Error);
 
-        _setup.Audit.Write(report.Drift ? "drift" : report.Succeeded ? "applied" : "failed", report.Manifest, report.Version.ToString(), report.Node,
+        _setup.Audit.Write(report.Drift ? "drift" : report.Outcome switch { ApplyOutcome.Ok => "applied", ApplyOutcome.Rejected => "rejected", _ => "failed" }, report.Manifest, report.Version.ToString(), report.Node,
             report.Succeeded ? $"{report.Changed} changed in {report.DurationMs} ms" : report.Error ?? "");
         _replicator.Tell(Dsl.Update(Replicated.StatusOf(report.Node), LWWDictionary<string, ApplyReport>.Empty, WriteLocal.Instance,
             d => d.SetItem(_cluster.SelfUniqueAddress, report.Manifest, report, Replicated.ReportClock)));
@@ -314,4 +350,5 @@ public sealed record ConvergerSetup(
     TimeSpan RetryInterval,
     TimeSpan RecheckInterval,
     double RecheckJitter,
-    bool WatchPaths);
+    bool WatchPaths,
+    TrustList Trust);

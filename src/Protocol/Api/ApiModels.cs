@@ -1,4 +1,5 @@
 using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Signing;
 using Mesh.Protocol.Wire;
 
 
@@ -17,8 +18,17 @@ public sealed record ManifestFile(string File, string Text, Dictionary<string, b
 /// a manifest it believes new): a push over a head that has moved on is refused unless
 /// <see cref="Force"/> (compare-and-set), so nobody overwrites a change they never saw.
 /// </summary>
+/// <see cref="Signatures"/> holds, per manifest, the pusher's signature over its name and
+/// canonical hash (<see cref="RevisionSignature.ContentStatement"/>).
 public sealed record PushRequest(ManifestFile[] Manifests, string? Message, string? Author,
-    Dictionary<string, string>? Parents = null, bool Force = false);
+    Dictionary<string, string>? Parents = null, bool Force = false,
+    Dictionary<string, RevisionSignature>? Signatures = null);
+
+/// <summary>
+/// A deletion: a tombstone revision over <see cref="Parent"/>, the head the deleter saw (a
+/// deletion of a head that moved on is refused unless forced), signed over that head.
+/// </summary>
+public sealed record DeleteRequest(string Parent, string? Message, string? Author, RevisionSignature? Signature = null, bool Force = false);
 
 /// <summary>One accepted manifest: the revision that now heads it, and the nodes expected to apply it.</summary>
 public sealed record PushedRevision(RevisionRecord Revision, bool Unchanged, string[] Targets);

@@ -53,7 +53,8 @@ public sealed record ApplyReport(
         text is null || text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
 }
 
-public enum ApplyOutcome { Ok, Failed }
+/// <summary>How an apply ended. <see cref="Rejected"/>: the node refused the revision (its signature) and applied nothing of it.</summary>
+public enum ApplyOutcome { Ok, Failed, Rejected }
 
 /// <summary>
 /// One resource's part of an apply or a plan. <see cref="Detail"/> holds what a person wants to

@@ -1,0 +1,140 @@
+using Akka.Actor;
+using Akka.DistributedData;
+using Mesh.Node.Replication;
+using Mesh.Node.Tests.Support;
+using Mesh.Protocol.Api;
+using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Signing;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Tests.Cluster;
+
+/// <summary>Only signed changes are applied where a trust list is configured; the rest are reported rejected.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class SigningTests : IAsyncLifetime
+{
+    private readonly TestMesh _mesh = new();
+    private readonly SigningKey _alice = SigningKey.Generate();
+    private readonly SigningKey _mallory = SigningKey.Generate();
+
+    private string TrustAlice => $"mesh.trusted-keys {{ alice = \"{_alice.Public.Spki}\" }}";
+
+    private static PushRequest Motd(string text) =>
+        new([new ManifestFile("motd.yaml", $"manifest: motd\nresources:\n  - {{ id: motd, type: file, path: /motd, content: \"{text}\" }}\n")], text, "tester");
+
+    private static PushRequest Signed(PushRequest request, SigningKey key)
+    {
+        var manifest = ManifestParser.Parse(request.Manifests[0].Text, "motd.yaml");
+        var hash = CanonicalForm.Hash(CanonicalForm.ToBytes(manifest));
+        return request with { Signatures = new() { [manifest.Name] = RevisionSignature.Make(key, RevisionSignature.ContentStatement(manifest.Name, hash)) } };
+    }
+
+    private async Task<ApplyReport> ReportOf(MeshNode node, RevisionRecord revision) =>
+        await Eventually.Value(async () => (await node.ReportsOfAsync(node.Settings.Name)).TryGetValue("motd", out var r) && r.Version.Equals(revision.Version) ? r : null,
+            $"{node.Settings.Name} reports on {revision.Version}");
+
+    [Fact]
+    public async Task Unsigned_and_untrusted_changes_are_rejected_where_a_trust_list_is_set_and_the_host_keeps_the_trusted_state()
+    {
+        var open = _mesh.Start("open");
+        var strict = _mesh.Start("strict", extraHocon: TrustAlice);
+        await _mesh.Converged();
+
+        var good = (await open.PushAsync(Signed(Motd("from alice"), _alice))).Revisions[0].Revision;
+        Assert.Equal(ApplyOutcome.Ok, (await ReportOf(strict, good)).Outcome);
+        Assert.Equal(_alice.Public.Id, good.Signature!.KeyId);
+
+        var unsigned = (await open.PushAsync(Motd("unsigned"))).Revisions[0].Revision;
+        var rejected = await ReportOf(strict, unsigned);
+        Assert.Equal(ApplyOutcome.Rejected, rejected.Outcome);
+        Assert.Contains("unsigned", rejected.Error);
+        Assert.Equal(ApplyOutcome.Ok, (await ReportOf(open, unsigned)).Outcome);
+        Assert.Equal("from alice", File.ReadAllText(_mesh.RootOf(strict, "/motd")));
+
+        var foreign = (await open.PushAsync(Signed(Motd("from mallory"), _mallory))).Revisions[0].Revision;
+        var refused = await ReportOf(strict, foreign);
+        Assert.Equal(ApplyOutcome.Rejected, refused.Outcome);
+        Assert.Contains($"unknown key {_mallory.Public.Id}", refused.Error);
+        Assert.Equal("from alice", File.ReadAllText(_mesh.RootOf(strict, "/motd")));
+        Assert.Equal("rejected", (await strict.StatusAsync("motd")).Single(s => s.Node == "strict").State);
+
+        // The last trusted revision is still enforced: a hand edit is repaired.
+        File.WriteAllText(_mesh.RootOf(strict, "/motd"), "edited");
+        await strict.ConvergeAsync("strict");
+        await Eventually.True(() => File.ReadAllText(_mesh.RootOf(strict, "/motd")) == "from alice", "strict repairs to the trusted content");
+    }
+
+    [Fact]
+    public async Task A_revision_altered_after_signing_is_never_applied()
+    {
+        var open = _mesh.Start("open");
+        var strict = _mesh.Start("strict", extraHocon: TrustAlice);
+        await _mesh.Converged();
+        var good = (await open.PushAsync(Signed(Motd("original"), _alice))).Revisions[0].Revision;
+        await ReportOf(strict, good);
+
+        // A hostile member writes a revision whose body is not the one Alice signed, keeping her signature.
+        var evil = (await open.PushAsync(Motd("evil"))).Revisions[0].Revision;
+        var forged = evil with { Version = open.Clock.Now(), Signature = good.Signature };
+        var replicator = DistributedData.Get(open.System).Replicator;
+        await replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.IndexOf("motd"), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
+            d => d.SetItem(open.Cluster.SelfUniqueAddress, "motd", forged, Replicated.RevisionClock)), TimeSpan.FromSeconds(5));
+
+        var report = await ReportOf(strict, forged);
+        Assert.Equal(ApplyOutcome.Rejected, report.Outcome);
+        Assert.Contains("altered after signing", report.Error);
+        Assert.Equal("original", File.ReadAllText(_mesh.RootOf(strict, "/motd")));
+    }
+
+    [Fact]
+    public async Task A_node_with_a_trust_list_refuses_an_unsigned_push_at_its_door_and_stores_nothing()
+    {
+        var strict = _mesh.Start("strict", extraHocon: TrustAlice);
+        await _mesh.Converged();
+
+        var e = await Assert.ThrowsAsync<PushDeniedException>(() => strict.PushAsync(Motd("unsigned")));
+        Assert.Contains("motd: unsigned", e.Message);
+        var mallory = await Assert.ThrowsAsync<PushDeniedException>(() => strict.PushAsync(Signed(Motd("x"), _mallory)));
+        Assert.Contains("unknown key", mallory.Message);
+        Assert.Empty(await strict.IndexAsync());
+    }
+
+    [Fact]
+    public async Task A_signature_that_does_not_match_the_content_is_refused_even_without_a_trust_list()
+    {
+        var open = _mesh.Start("open");
+        await _mesh.Converged();
+        var signedOther = Signed(Motd("what alice signed"), _alice);
+        var tampered = Motd("something else") with { Signatures = signedOther.Signatures };
+
+        var e = await Assert.ThrowsAsync<PushDeniedException>(() => open.PushAsync(tampered));
+        Assert.Contains("altered after signing", e.Message);
+        Assert.Empty(await open.IndexAsync());
+    }
+
+    [Fact]
+    public async Task A_rollback_carries_the_old_revision_s_signature_so_trusting_nodes_apply_it()
+    {
+        var open = _mesh.Start("open");
+        var strict = _mesh.Start("strict", extraHocon: TrustAlice);
+        await _mesh.Converged();
+        var first = (await open.PushAsync(Signed(Motd("first"), _alice))).Revisions[0].Revision;
+        var second = (await open.PushAsync(Signed(Motd("second"), _alice))).Revisions[0].Revision;
+        await ReportOf(strict, second);
+        await Eventually.True(() => strict.HistoryAsync("motd").Result.Count == 2, "strict sees both revisions");
+
+        var rolled = (await strict.RollbackAsync("motd", first.Version.ToString(), "tester"))!.Revisions[0].Revision;
+
+        Assert.Equal(ApplyOutcome.Ok, (await ReportOf(strict, rolled)).Outcome);
+        Assert.Equal("first", File.ReadAllText(_mesh.RootOf(strict, "/motd")));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _mesh.DisposeAsync();
+        _alice.Dispose();
+        _mallory.Dispose();
+    }
+}
