@@ -26,5 +26,7 @@ public static class Format
     /// <summary>One line for a report, as push --wait and events print it.</summary>
     public static string Report(ApplyReport r) => r.Succeeded
         ? $"ok      {r.Node}  {r.Manifest} {r.Version}  {r.Changed} changed  {r.DurationMs} ms" + (r.Drift ? "  (drift repaired)" : "")
-        : $"FAILED  {r.Node}  {r.Manifest} {r.Version}  {r.Error}";
+        : r.Outcome == ApplyOutcome.Rejected
+            ? $"REJECTED {r.Node}  {r.Manifest} {r.Version}  {r.Error}"
+            : $"FAILED  {r.Node}  {r.Manifest} {r.Version}  {r.Error}";
 }

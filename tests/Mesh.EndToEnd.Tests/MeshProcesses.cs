@@ -182,6 +182,9 @@ public static class MeshCli
         info.ArgumentList.Add(Binaries.Cli);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["NO_COLOR"] = "1";
+        // No signing key from the account running the tests: a test names its key with --key.
+        info.Environment["XDG_CONFIG_HOME"] = Path.Combine(workDir, ".config");
+        info.Environment.Remove("MESH_KEY");
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -14,11 +14,12 @@ public static class HistoryCommand
             var history = await ctx.Client.HistoryAsync(parse.GetValue(name)!, cancel);
             if (ctx.Json) ctx.WriteJson(history);
             else
-                ctx.WriteTable(["version", "pushed", "author", "origin", "hash", "size", "applied by", "message"], history.Select(h => new[]
+                ctx.WriteTable(["version", "pushed", "author", "origin", "hash", "size", "signer", "applied by", "message"], history.Select(h => new[]
                 {
                     h.Head ? $"{h.Revision.Version} (head)" : h.Revision.Version.ToString(),
                     h.Revision.Time.ToString("yyyy-MM-dd HH:mm:ss"), h.Revision.Author, h.Revision.Origin,
-                    Format.ShortHash(h.Revision.Hash), Format.Size(h.Revision.Size), string.Join(",", h.AppliedBy), h.Revision.Message,
+                    h.Revision.Deleted ? "(deleted)" : Format.ShortHash(h.Revision.Hash), Format.Size(h.Revision.Size),
+                    h.Revision.Signature?.KeyId ?? "unsigned", string.Join(",", h.AppliedBy), h.Revision.Message,
                 }));
             return ExitCodes.Ok;
         }));

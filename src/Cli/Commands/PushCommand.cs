@@ -28,7 +28,7 @@ public static class PushCommand
             var request = DiffCommand.Request(parse.GetValue(files)!, parse.GetValue(message));
             if (parse.GetValue(dryRun)) return PlanOutput.Print(ctx, await ctx.Client.PlanAsync(request, waitFor, cancel));
             request = parse.GetValue(force) ? request with { Force = true } : request with { Parents = await SeenHeads(ctx, request, parse.GetValue(parent), cancel) };
-            if (ctx.SigningKey is { } key) request = SigningKeys.Sign(request, key);
+            if (ctx.SigningKey is { } key) request = Mesh.Protocol.Signing.PushSignatures.Sign(request, key);
             else if (!ctx.Json) ctx.Error.WriteLine($"mesh: pushing unsigned (no signing key: see mesh keygen); nodes with a trust list will refuse it");
 
             if (!parse.GetValue(wait))

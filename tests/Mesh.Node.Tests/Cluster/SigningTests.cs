@@ -3,7 +3,6 @@ using Akka.DistributedData;
 using Mesh.Node.Replication;
 using Mesh.Node.Tests.Support;
 using Mesh.Protocol.Api;
-using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Signing;
 using Mesh.Protocol.Wire;
 
@@ -22,12 +21,7 @@ public sealed class SigningTests : IAsyncLifetime
     private static PushRequest Motd(string text) =>
         new([new ManifestFile("motd.yaml", $"manifest: motd\nresources:\n  - {{ id: motd, type: file, path: /motd, content: \"{text}\" }}\n")], text, "tester");
 
-    private static PushRequest Signed(PushRequest request, SigningKey key)
-    {
-        var manifest = ManifestParser.Parse(request.Manifests[0].Text, "motd.yaml");
-        var hash = CanonicalForm.Hash(CanonicalForm.ToBytes(manifest));
-        return request with { Signatures = new() { [manifest.Name] = RevisionSignature.Make(key, RevisionSignature.ContentStatement(manifest.Name, hash)) } };
-    }
+    private static PushRequest Signed(PushRequest request, SigningKey key) => PushSignatures.Sign(request, key);
 
     private async Task<ApplyReport> ReportOf(MeshNode node, RevisionRecord revision) =>
         await Eventually.Value(async () => (await node.ReportsOfAsync(node.Settings.Name)).TryGetValue("motd", out var r) && r.Version.Equals(revision.Version) ? r : null,
