@@ -64,14 +64,33 @@ public sealed class MeshClient : IDisposable
 
     public async Task<PushResponse> PushAsync(PushRequest request, CancellationToken cancel)
     {
-        using var response = await Send(() => _http.PostAsJsonAsync("v1/push", request, ApiJson.Options, cancel));
+        var body = Bounded(request);
+        using var response = await Send(() => _http.PostAsync("v1/push", body, cancel));
         return await Read<PushResponse>(response, cancel);
     }
 
     public async Task<PlanResponse> PlanAsync(PushRequest request, TimeSpan timeout, CancellationToken cancel)
     {
-        using var response = await Send(() => _http.PostAsJsonAsync($"v1/plan?timeoutSeconds={(int)Math.Ceiling(timeout.TotalSeconds)}", request, ApiJson.Options, cancel));
+        var body = Bounded(request);
+        using var response = await Send(() => _http.PostAsync($"v1/plan?timeoutSeconds={(int)Math.Ceiling(timeout.TotalSeconds)}", body, cancel));
         return await Read<PlanResponse>(response, cancel);
+    }
+
+    /// <summary>
+    /// The push as the bytes to send, refused here when a node would refuse it for its size:
+    /// a node cuts an oversized body off mid-upload, which a client can only see as a broken connection.
+    /// </summary>
+    private static ByteArrayContent Bounded(PushRequest request)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(request, ApiJson.Options);
+        if (bytes.LongLength > ApiJson.MaxBodyBytes)
+            throw new CliException(ExitCodes.Invalid,
+                $"this push is too large: {bytes.LongLength / (1024.0 * 1024):0.#} MiB with its sources encoded, and a node accepts at most {ApiJson.MaxBodyBytes / (1024 * 1024)} MiB per request " +
+                $"({string.Join(", ", request.Manifests.OrderByDescending(m => m.Attachments?.Values.Sum(a => (long)a.Length) ?? 0).Take(3).Select(m => m.File))}); " +
+                "push fewer files at once, or ship large files as packages");
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
     }
 
     public async Task<Mesh.Protocol.Wire.ConvergeAccepted[]> ConvergeAsync(string? node, CancellationToken cancel)

@@ -18,7 +18,7 @@ namespace Mesh.Node.Api;
 public static class ControlApi
 {
     /// <summary>Largest request body accepted: a push of manifests, inline content included.</summary>
-    public const long MaxBodyBytes = 64L * 1024 * 1024;
+    public const long MaxBodyBytes = ApiJson.MaxBodyBytes;
 
     public static async Task<WebApplication> StartAsync(MeshNode node)
     {

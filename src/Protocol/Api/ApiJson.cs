@@ -10,6 +10,9 @@ public static class ApiJson
 {
     public static readonly JsonSerializerOptions Options = Create();
 
+    /// <summary>Largest request body a node's control API accepts (a push with its sources, as JSON).</summary>
+    public const long MaxBodyBytes = 64L * 1024 * 1024;
+
     private static JsonSerializerOptions Create()
     {
         var o = new JsonSerializerOptions(JsonSerializerDefaults.Web)
