@@ -41,7 +41,7 @@ public sealed class DeletionTests : IAsyncLifetime
         Assert.Equal("mine now", File.ReadAllText(_mesh.RootOf(a, "/motd")));
         Assert.True(File.Exists(_mesh.RootOf(b, "/motd")));
 
-        var history = await a.HistoryAsync("motd");
+        var history = await Eventually.Value(async () => await a.HistoryAsync("motd") is { Count: 2 } h ? h : null, "a's history holds the deletion");
         Assert.Equal([true, false], history.Select(r => r.Deleted));
         await Assert.ThrowsAsync<ArgumentException>(() => a.RollbackAsync("motd", deleted.Version.ToString(), "tester"));
 
