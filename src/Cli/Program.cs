@@ -26,6 +26,7 @@ namespace Mesh.Cli
                 HistoryCommand.Create(run),
                 RollbackCommand.Create(run),
                 AuditCommand.Create(run),
+                CertsCommand.Create(run),
             };
             root.Options.Add(globals.Api);
             root.Options.Add(globals.Json);
