@@ -26,9 +26,12 @@ public sealed record NodeSettings(
     double RecheckJitter,
     bool WatchPaths,
     int Backups,
-    int HistoryKeep)
+    int HistoryKeep,
+    TlsSettings Tls)
 {
     public const string ActorSystemName = "mesh";
+    public const string PlainScheme = "akka.tcp";
+    public const string TlsScheme = "akka.ssl.tcp";
 
     public static NodeSettings From(Config config)
     {
@@ -51,12 +54,13 @@ public sealed record NodeSettings(
         if (chunk is < 1024 or > 120_000)
             throw new ConfigurationException($"mesh.content.chunk-size = {chunk}: must be between 1 KiB and 120 000 bytes (below the remoting frame size)");
 
+        var tls = TlsSettings.From(mesh);
         return new NodeSettings(
             Name: name,
             Host: mesh.GetString("host", "127.0.0.1"),
             PublicHost: mesh.GetString("public-host", ""),
             Port: mesh.GetInt("port", 4710),
-            Seeds: mesh.GetStringList("seeds").Select(SeedAddress).ToArray(),
+            Seeds: mesh.GetStringList("seeds").Select(s => SeedAddress(s, tls.Enabled)).ToArray(),
             Roles: mesh.GetStringList("roles").ToArray(),
             Labels: labels,
             DataDir: dataDir,
@@ -70,18 +74,30 @@ public sealed record NodeSettings(
             RecheckJitter: Math.Clamp(mesh.GetDouble("converge.jitter", 0.1), 0, 0.5),
             WatchPaths: mesh.GetBoolean("converge.watch", true),
             Backups: Math.Max(0, mesh.GetInt("converge.backups", 5)),
-            HistoryKeep: Math.Max(1, mesh.GetInt("history.keep", 50)));
+            HistoryKeep: Math.Max(1, mesh.GetInt("history.keep", 50)),
+            Tls: tls);
     }
 
     private static TimeSpan Positive(TimeSpan value, string key) =>
         value > TimeSpan.Zero ? value : throw new ConfigurationException($"{key} must be positive");
 
-    /// <summary>"host:port" becomes a full Akka address; a full address is taken as it is.</summary>
-    public static string SeedAddress(string seed)
+    /// <summary>
+    /// "host:port" becomes a full Akka address, <c>akka.ssl.tcp://</c> when this node speaks TLS;
+    /// a full address is taken as it is, but must use the scheme this node speaks.
+    /// </summary>
+    public static string SeedAddress(string seed, bool tls = false)
     {
-        if (seed.Contains("://", StringComparison.Ordinal)) return seed;
+        var scheme = tls ? TlsScheme : PlainScheme;
+        if (seed.Contains("://", StringComparison.Ordinal))
+        {
+            if (!seed.StartsWith(scheme + "://", StringComparison.Ordinal))
+                throw new ConfigurationException(tls
+                    ? $"--seed '{seed}': this node speaks TLS (mesh.tls), so its peers are {TlsScheme}://{ActorSystemName}@HOST:PORT (or give HOST:PORT)"
+                    : $"--seed '{seed}': this node speaks plain TCP (no mesh.tls), so its peers are {PlainScheme}://{ActorSystemName}@HOST:PORT (or give HOST:PORT)");
+            return seed;
+        }
         var endpoint = ParseHostPort(seed, "--seed");
-        return $"akka.tcp://{ActorSystemName}@{endpoint.Host}:{endpoint.Port}";
+        return $"{scheme}://{ActorSystemName}@{endpoint.Host}:{endpoint.Port}";
     }
 
     public static IPEndPoint ParseEndpoint(string text, string what)
