@@ -28,6 +28,7 @@ namespace Mesh.Cli
                 AuditCommand.Create(run),
                 DeleteCommand.Create(run),
                 KeygenCommand.Create(run),
+                CertsCommand.Create(run),
             };
             root.Options.Add(globals.Api);
             root.Options.Add(globals.Json);

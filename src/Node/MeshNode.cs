@@ -12,6 +12,7 @@ using Mesh.Node.Converge;
 using Mesh.Node.Membership;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
+using Mesh.Node.Security;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Signing;
@@ -43,6 +44,8 @@ public sealed class MeshNode : IAsyncDisposable
     public HybridClock Clock { get; }
     public NodeIdentity Identity { get; }
     public AuditLog Audit { get; }
+    /// <summary>This node's TLS between nodes; null when it is off.</summary>
+    public NodeTls? Tls { get; private init; }
 
     private MeshNode(NodeSettings settings, ActorSystem system)
     {
@@ -83,8 +86,9 @@ public sealed class MeshNode : IAsyncDisposable
     {
         var settings = NodeSettings.From(config);
         Directory.CreateDirectory(settings.DataDir);
-        var system = ActorSystem.Create(NodeSettings.ActorSystemName, NodeConfig.ForAkka(settings, config));
-        var node = new MeshNode(settings, system);
+        var tls = NodeTls.Load(settings.Tls);
+        var system = ActorSystem.Create(NodeSettings.ActorSystemName, NodeTls.Setup(tls, NodeConfig.ForAkka(settings, config)));
+        var node = new MeshNode(settings, system) { Tls = tls };
         // Joining in code rather than through seed-nodes lets a node on port 0 seed itself.
         if (settings.Seeds.Length == 0) node.Cluster.Join(node.Cluster.SelfAddress);
         else node.Cluster.JoinSeedNodes(settings.Seeds.Select(Address.Parse));

@@ -4,23 +4,29 @@ using Akka.Configuration;
 using Mesh.Node;
 using Mesh.Node.Api;
 using Mesh.Node.Configuration;
+using Mesh.Node.Security;
 
 var configFile = new Option<string?>("--config") { Description = "cluster.hocon to use over the embedded defaults (default: ./cluster.hocon when present)" };
 var name = new Option<string?>("--name") { Description = "node name (default: host name)" };
 var host = new Option<string?>("--host") { Description = "address to bind the cluster port to (default 127.0.0.1)" };
 var publicHost = new Option<string?>("--public-host") { Description = "address peers reach this node at, when it differs from --host" };
 var port = new Option<int?>("--port") { Description = "cluster port (default 4710; 0 picks a free one)" };
-var seeds = new Option<string[]>("--seed") { Description = "a member to join, HOST:PORT or akka.tcp://mesh@HOST:PORT (repeatable)" };
+var seeds = new Option<string[]>("--seed") { Description = "a member to join, HOST:PORT or akka.tcp://mesh@HOST:PORT (akka.ssl.tcp:// with TLS) (repeatable)" };
 var roles = new Option<string[]>("--role") { Description = "a role of this node, matched by target.roles (repeatable)" };
 var labels = new Option<string[]>("--label") { Description = "a label k=v of this node, matched by target.labels (repeatable)" };
 var dataDir = new Option<string?>("--data-dir") { Description = "where the node keeps its state (default ./.mesh/<name>)" };
 var root = new Option<string?>("--root") { Description = "directory manifest paths resolve under (default <data-dir>/root; / on a real host)" };
 var api = new Option<string?>("--api") { Description = "control API HOST:PORT (default 127.0.0.1:4711)" };
 var trust = new Option<string[]>("--trust") { Description = "a signer whose changes this node applies, NAME=KEY (KEY: base64 public key or a .pub file; repeatable; adds to mesh.trusted-keys)" };
+var tlsCert = new Option<string?>("--tls-cert") { Description = "this node's certificate for TLS between nodes: PEM (key inside or in --tls-key) or PKCS#12 (.pfx)" };
+var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert, when that file does not hold it" };
+var tlsPasswordFile = new Option<string?>("--tls-password-file") { Description = "file holding the password of a PKCS#12 --tls-cert or an encrypted PEM key" };
+var tlsCa = new Option<string?>("--tls-ca") { Description = "PEM file of the fleet CA certificate(s); peers must present a certificate it signed" };
 
 var command = new RootCommand("mesh-node: a member of a Mesh configuration cluster")
 {
     configFile, name, host, publicHost, port, seeds, roles, labels, dataDir, root, api, trust,
+    tlsCert, tlsKey, tlsPasswordFile, tlsCa,
 };
 
 var applyFiles = new Argument<string[]>("file") { Description = "manifest files (YAML)", Arity = ArgumentArity.OneOrMore };
@@ -50,6 +56,10 @@ command.SetAction(async (parse, _) =>
         Set("data-dir", parse.GetValue(dataDir));
         Set("root", parse.GetValue(root));
         Set("api", parse.GetValue(api));
+        Set("tls.certificate", parse.GetValue(tlsCert));
+        Set("tls.key", parse.GetValue(tlsKey));
+        Set("tls.password-file", parse.GetValue(tlsPasswordFile));
+        Set("tls.ca", parse.GetValue(tlsCa));
         if (parse.GetValue(seeds) is { Length: > 0 } s) overrides["seeds"] = s;
         if (parse.GetValue(roles) is { Length: > 0 } r) overrides["roles"] = r;
         if (parse.GetValue(labels) is { Length: > 0 } l) overrides["labels"] = ParseLabels(l);
@@ -83,6 +93,7 @@ command.SetAction(async (parse, _) =>
 
     var settings = node.Settings;
     Console.WriteLine($"mesh-node {settings.Name}: cluster {node.Cluster.SelfAddress}, api {string.Join(" ", app.Urls)}, root {settings.Root}, data {settings.DataDir}");
+    NodeTls.Announce(node, Console.Out, Console.Error);
     if (settings.Seeds.Length == 0) Console.WriteLine($"mesh-node {settings.Name}: no seeds given, this node seeds its own mesh");
     if (settings.Trust.Enforced)
         Console.WriteLine($"mesh-node {settings.Name}: applies only changes signed by: {string.Join(", ", settings.Trust.Keys.Select(k => $"{k.Name} ({k.Key.Id})"))}");

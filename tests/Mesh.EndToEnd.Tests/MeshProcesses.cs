@@ -59,8 +59,9 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <param name="extraArgs">further mesh-node flags, e.g. <c>["--config", path]</c></param>
+    /// <param name="waitUntilUp">false: return once the control API answers, for a node that is not expected to join</param>
     public static async Task<NodeProcess> StartAsync(string name, string workDir, string? seed = null, string[]? roles = null, string[]? labels = null,
-        IEnumerable<string>? extraArgs = null)
+        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true)
     {
         var api = $"127.0.0.1:{Binaries.FreePort()}";
         var dataDir = Path.Combine(workDir, name);
@@ -80,7 +81,7 @@ public sealed class NodeProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await node.WaitUpAsync();
+            await node.WaitUpAsync(waitUntilUp);
         }
         catch
         {
@@ -103,8 +104,8 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string RootPath(string path) => Path.Combine(Root, path.TrimStart('/'));
 
-    /// <summary>Waits until the node's API answers and the node sees itself up.</summary>
-    private async Task WaitUpAsync()
+    /// <summary>Waits until the node's API answers and (<paramref name="untilUp"/>) the node sees itself up.</summary>
+    private async Task WaitUpAsync(bool untilUp)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (DateTime.UtcNow < deadline)
@@ -113,6 +114,7 @@ public sealed class NodeProcess : IAsyncDisposable
             try
             {
                 var self = (await MembersAsync()).FirstOrDefault(m => m.Self);
+                if (!untilUp) return;
                 if (self is { Status: "up" })
                 {
                     ClusterAddress = self.Address;

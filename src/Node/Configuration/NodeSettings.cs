@@ -30,9 +30,12 @@ public sealed record NodeSettings(
     int HistoryKeep,
     TrustList Trust,
     TimeSpan GcInterval,
-    TimeSpan GcGrace)
+    TimeSpan GcGrace,
+    TlsSettings Tls)
 {
     public const string ActorSystemName = "mesh";
+    public const string PlainScheme = "akka.tcp";
+    public const string TlsScheme = "akka.ssl.tcp";
 
     public static NodeSettings From(Config config)
     {
@@ -55,12 +58,13 @@ public sealed record NodeSettings(
         if (chunk is < 1024 or > 120_000)
             throw new ConfigurationException($"mesh.content.chunk-size = {chunk}: must be between 1 KiB and 120 000 bytes (below the remoting frame size)");
 
+        var tls = TlsSettings.From(mesh);
         return new NodeSettings(
             Name: name,
             Host: mesh.GetString("host", "127.0.0.1"),
             PublicHost: mesh.GetString("public-host", ""),
             Port: mesh.GetInt("port", 4710),
-            Seeds: mesh.GetStringList("seeds").Select(SeedAddress).ToArray(),
+            Seeds: mesh.GetStringList("seeds").Select(s => SeedAddress(s, tls.Enabled)).ToArray(),
             Roles: mesh.GetStringList("roles").ToArray(),
             Labels: labels,
             DataDir: dataDir,
@@ -77,7 +81,8 @@ public sealed record NodeSettings(
             HistoryKeep: Math.Max(1, mesh.GetInt("history.keep", 50)),
             Trust: ReadTrust(mesh.GetConfig("trusted-keys")),
             GcInterval: Positive(mesh.GetTimeSpan("content.gc-interval", TimeSpan.FromHours(1)), "mesh.content.gc-interval"),
-            GcGrace: mesh.GetTimeSpan("content.gc-grace", TimeSpan.FromHours(1)));
+            GcGrace: mesh.GetTimeSpan("content.gc-grace", TimeSpan.FromHours(1)),
+            Tls: tls);
     }
 
     /// <summary><c>mesh.trusted-keys { NAME = KEY }</c>, each key PEM, base64 SubjectPublicKeyInfo, or a path to a .pub file.</summary>
@@ -102,12 +107,23 @@ public sealed record NodeSettings(
     private static TimeSpan Positive(TimeSpan value, string key) =>
         value > TimeSpan.Zero ? value : throw new ConfigurationException($"{key} must be positive");
 
-    /// <summary>"host:port" becomes a full Akka address; a full address is taken as it is.</summary>
-    public static string SeedAddress(string seed)
+    /// <summary>
+    /// "host:port" becomes a full Akka address, <c>akka.ssl.tcp://</c> when this node speaks TLS;
+    /// a full address is taken as it is, but must use the scheme this node speaks.
+    /// </summary>
+    public static string SeedAddress(string seed, bool tls = false)
     {
-        if (seed.Contains("://", StringComparison.Ordinal)) return seed;
+        var scheme = tls ? TlsScheme : PlainScheme;
+        if (seed.Contains("://", StringComparison.Ordinal))
+        {
+            if (!seed.StartsWith(scheme + "://", StringComparison.Ordinal))
+                throw new ConfigurationException(tls
+                    ? $"--seed '{seed}': this node speaks TLS (mesh.tls), so its peers are {TlsScheme}://{ActorSystemName}@HOST:PORT (or give HOST:PORT)"
+                    : $"--seed '{seed}': this node speaks plain TCP (no mesh.tls), so its peers are {PlainScheme}://{ActorSystemName}@HOST:PORT (or give HOST:PORT)");
+            return seed;
+        }
         var endpoint = ParseHostPort(seed, "--seed");
-        return $"akka.tcp://{ActorSystemName}@{endpoint.Host}:{endpoint.Port}";
+        return $"{scheme}://{ActorSystemName}@{endpoint.Host}:{endpoint.Port}";
     }
 
     public static IPEndPoint ParseEndpoint(string text, string what)

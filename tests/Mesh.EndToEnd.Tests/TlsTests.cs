@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Mesh.Protocol.Api;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// Mutual TLS between real mesh-node processes, with certificates made by the real
+/// <c>mesh certs</c>: who joins, who does not, and how a node refuses bad TLS files.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class TlsTests : IAsyncLifetime
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-tls-").FullName;
+    private readonly List<NodeProcess> _nodes = [];
+
+    private string In(string relative) => Path.Combine(_work, relative);
+
+    private Task<MeshCli.Result> Mesh(params string[] args) => MeshCli.RunAsync(_work, args);
+
+    private async Task<NodeProcess> Start(string name, string? seed, string[] tlsArgs, bool waitUntilUp = true)
+    {
+        var node = await NodeProcess.StartAsync(name, _work, seed, extraArgs: tlsArgs, waitUntilUp: waitUntilUp);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private static string[] Tls(string directory, string name, string authority) =>
+        ["--tls-cert", Path.Combine(directory, name + ".crt"), "--tls-key", Path.Combine(directory, name + ".key"), "--tls-ca", authority];
+
+    /// <summary>"akka.ssl.tcp://mesh@127.0.0.1:4321" as an operator would type it: "127.0.0.1:4321".</summary>
+    private static string HostPort(string address) => Regex.Match(address, @"@(.+)$").Groups[1].Value;
+
+    private static int Count(string text, string fragment) => Regex.Matches(text, Regex.Escape(fragment)).Count;
+
+    private string Manifest(string name)
+    {
+        var path = In(name + ".yaml");
+        File.WriteAllText(path, $"manifest: {name}\nresources:\n  - {{ id: f, type: file, path: /{name}, content: \"{name}\\n\" }}\n");
+        return path;
+    }
+
+    [Fact]
+    public async Task Nodes_with_certificates_from_mesh_certs_form_a_TLS_mesh_and_nodes_of_another_CA_never_join()
+    {
+        foreach (var args in new string[][]
+                 {
+                     ["certs", "ca", "--out", In("fleet")],
+                     ["certs", "node", "a", "--ca", In("fleet"), "--out", In("nodes"), "--host", "127.0.0.1"],
+                     ["certs", "node", "b", "--ca", In("fleet"), "--out", In("nodes"), "--host", "127.0.0.1"],
+                     ["certs", "ca", "--out", In("foreign")],
+                     ["certs", "node", "x", "--ca", In("foreign"), "--out", In("foreign")],
+                 })
+        {
+            var made = await Mesh(args);
+            Assert.True(made.ExitCode == 0, made.ToString());
+        }
+        var fleetCa = In("fleet/ca.crt");
+
+        var a = await Start("a", null, Tls(In("nodes"), "a", fleetCa));
+        Assert.StartsWith("akka.ssl.tcp://mesh@127.0.0.1:", a.ClusterAddress);
+        var b = await Start("b", HostPort(a.ClusterAddress), Tls(In("nodes"), "b", fleetCa));
+        await ThreeNodeMesh.Until(async () => (await Task.WhenAll(a.MembersAsync(), b.MembersAsync())).All(m => m.Count(x => x.Status == "up") == 2),
+            "a and b see each other up");
+        Assert.Contains("mesh-node a: TLS between nodes, mutual: certificate CN=a", a.Log);
+        Assert.DoesNotContain("TLS between nodes is off", a.Log);
+
+        var first = await Mesh("--api", b.Api, "push", Manifest("over-tls"), "--wait");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains("all 2 report(s) ok", first.Out);
+        Assert.Equal("over-tls\n", File.ReadAllText(a.RootPath("/over-tls")));
+
+        // x is of another fleet but holds the fleet CA's certificate (no secret), so it accepts
+        // the members' certificates and keeps knocking; the members refuse its own every time.
+        var bothCas = In("foreign/both.crt");
+        File.WriteAllText(bothCas, File.ReadAllText(In("foreign/ca.crt")) + File.ReadAllText(fleetCa));
+        var x = await Start("x", HostPort(a.ClusterAddress), Tls(In("foreign"), "x", bothCas), waitUntilUp: false);
+        await ThreeNodeMesh.Until(async () =>
+        {
+            var seen = await Task.WhenAll(a.MembersAsync(), b.MembersAsync());
+            Assert.DoesNotContain(seen.SelectMany(m => m), m => m.Name == "x");
+            return Count(a.Log, "TLS: refused peer") >= 2;
+        }, "a refuses x twice", TimeSpan.FromSeconds(60));
+        Assert.Matches(@"TLS: refused peer .*: certificate CN=x .* is not signed by the fleet CA", a.Log);
+        Assert.DoesNotContain(await x.MembersAsync(), m => m.Status == "up");
+
+        // y is of another fleet and trusts only its own CA: at its first attempt it refuses a's
+        // certificate, and Akka stops a node whose outbound handshake failed.
+        Assert.Equal(0, (await Mesh("certs", "node", "y", "--ca", In("foreign"), "--out", In("foreign"))).ExitCode);
+        var (yExit, yOutput) = await RunNode(["--name", "y", "--port", "0", "--api", $"127.0.0.1:{Binaries.FreePort()}", "--data-dir", In("y"),
+            "--seed", HostPort(a.ClusterAddress), .. Tls(In("foreign"), "y", In("foreign/ca.crt"))]);
+        Assert.True(yExit == 1, yOutput);
+        Assert.Contains("mesh-node y: stopping: a TLS handshake with a peer failed", yOutput);
+        Assert.Matches(@"TLS: refused peer .*: certificate CN=a .* is not signed by the fleet CA", yOutput);
+
+        var second = await Mesh("--api", a.Api, "push", Manifest("after-x"), "--wait");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains("all 2 report(s) ok", second.Out);
+        Assert.Equal("after-x\n", File.ReadAllText(b.RootPath("/after-x")));
+        Assert.False(File.Exists(x.RootPath("/after-x")));
+        foreach (var via in new[] { a, b })
+        {
+            var members = JsonSerializer.Deserialize<MemberInfo[]>((await Mesh("--api", via.Api, "members", "--json")).Out, ApiJson.Options)!;
+            Assert.Equal(["a", "b"], members.Select(m => m.Name).Order());
+        }
+        Assert.False(x.HasExited, x.Log);
+    }
+
+    public static TheoryData<string, string> BadFiles => new()
+    {
+        { "missing", "mesh.tls.certificate (--tls-cert) '{dir}/nope.crt': no such file" },
+        { "no-key", "mesh.tls.certificate (--tls-cert) '{dir}/lonely.crt' holds no private key" },
+        { "wrong-password", "mesh.tls.certificate (--tls-cert) '{dir}/n.pfx' cannot be read as PKCS#12 (.pfx/.p12) with the password in {dir}/wrong.txt" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFiles))]
+    public async Task A_node_given_bad_TLS_files_exits_2_naming_the_file(string problem, string message)
+    {
+        Assert.Equal(0, (await Mesh("certs", "ca", "--out", In("ca"))).ExitCode);
+        Assert.Equal(0, (await Mesh("certs", "node", "n", "--ca", In("ca"), "--out", In("ca"))).ExitCode);
+        string[] tls = problem switch
+        {
+            "missing" => ["--tls-cert", In("ca/nope.crt"), "--tls-ca", In("ca/ca.crt")],
+            "no-key" => ["--tls-cert", Copy("ca/n.crt", "ca/lonely.crt"), "--tls-ca", In("ca/ca.crt")],
+            "wrong-password" => ["--tls-cert", Pfx("ca/n.pfx", "right"), "--tls-password-file", Write("ca/wrong.txt", "wrong\n"), "--tls-ca", In("ca/ca.crt")],
+            _ => throw new ArgumentException(problem),
+        };
+
+        var (code, output) = await RunNode(["--name", "n", "--port", "0", "--api", $"127.0.0.1:{Binaries.FreePort()}", "--data-dir", In("n"), .. tls]);
+
+        Assert.True(code == 2, output);
+        Assert.Contains("mesh-node: " + message.Replace("{dir}", In("ca")), output);
+    }
+
+    [Fact]
+    public async Task Without_TLS_a_node_says_once_that_node_to_node_traffic_is_plaintext()
+    {
+        var plain = await Start("plain", null, []);
+
+        Assert.StartsWith("akka.tcp://", plain.ClusterAddress);
+        Assert.Equal(1, Count(plain.Log, "warning: TLS between nodes is off"));
+        Assert.Contains("node-to-node traffic is plaintext and unauthenticated", plain.Log);
+    }
+
+    private string Copy(string from, string to)
+    {
+        File.Copy(In(from), In(to));
+        return In(to);
+    }
+
+    private string Write(string file, string text)
+    {
+        File.WriteAllText(In(file), text);
+        return In(file);
+    }
+
+    private string Pfx(string file, string password)
+    {
+        using var certificate = X509Certificate2.CreateFromPemFile(In("ca/n.crt"), In("ca/n.key"));
+        File.WriteAllBytes(In(file), certificate.Export(X509ContentType.Pkcs12, password));
+        return In(file);
+    }
+
+    /// <summary>Runs mesh-node to its exit (it is expected to refuse to start); kills it if it does not.</summary>
+    private async Task<(int Code, string Output)> RunNode(string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _work };
+        info.ArgumentList.Add(Binaries.Node);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"mesh-node {string.Join(' ', args)} kept running:\n{await stdout}\n{await stderr}");
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes) await node.DisposeAsync();
+        try
+        {
+            Directory.Delete(_work, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory does not fail the run.
+        }
+    }
+}
