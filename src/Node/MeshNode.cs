@@ -11,6 +11,7 @@ using Mesh.Node.Converge;
 using Mesh.Node.Membership;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
+using Mesh.Node.Security;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Versioning;
@@ -42,7 +43,7 @@ public sealed class MeshNode : IAsyncDisposable
     public NodeIdentity Identity { get; }
     public AuditLog Audit { get; }
 
-    private MeshNode(NodeSettings settings, ActorSystem system)
+    private MeshNode(NodeSettings settings, ActorSystem system, NodeKey key)
     {
         Settings = settings;
         System = system;
@@ -64,6 +65,7 @@ public sealed class MeshNode : IAsyncDisposable
             Content = Content,
             BackupDir = Path.Combine(settings.DataDir, "backups"),
             BackupCount = settings.Backups,
+            Key = key,
         };
         var setup = new ConvergerSetup(
             Identity, context, Fetcher, Audit, ApplyEngine.Default(), Clock, settings.Announce,
@@ -78,8 +80,9 @@ public sealed class MeshNode : IAsyncDisposable
     {
         var settings = NodeSettings.From(config);
         Directory.CreateDirectory(settings.DataDir);
-        var system = ActorSystem.Create(NodeSettings.ActorSystemName, NodeConfig.ForAkka(settings, config));
-        var node = new MeshNode(settings, system);
+        var key = NodeKey.LoadOrCreate(settings.DataDir);
+        var system = ActorSystem.Create(NodeSettings.ActorSystemName, NodeConfig.ForAkka(settings, config, key.PublicKey));
+        var node = new MeshNode(settings, system, key);
         // Joining in code rather than through seed-nodes lets a node on port 0 seed itself.
         if (settings.Seeds.Length == 0) node.Cluster.Join(node.Cluster.SelfAddress);
         else node.Cluster.JoinSeedNodes(settings.Seeds.Select(Address.Parse));
