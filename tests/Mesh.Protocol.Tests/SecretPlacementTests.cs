@@ -23,6 +23,15 @@ public sealed class SecretPlacementTests
         Assert.Throws<ManifestException>(() => ManifestParser.Parse(yaml, Source, plaintextSecrets: true)).Errors;
 
     [Fact]
+    public void The_shipped_secret_example_is_valid_for_the_cli_and_refused_by_a_node_as_it_is()
+    {
+        var text = File.ReadAllText(Path.Combine(RepositoryRoot(), "examples/secret.yaml"));
+
+        Assert.Equal(2, ManifestParser.Parse(text, "secret.yaml", plaintextSecrets: true).Resources.Count);
+        Assert.Contains("never goes to a node", Assert.Single(Assert.Throws<ManifestException>(() => ManifestParser.Parse(text, "secret.yaml")).Errors).Message);
+    }
+
+    [Fact]
     public void A_node_refuses_a_plaintext_secret_and_says_where_it_is()
     {
         var yaml = "manifest: web\nvars:\n  password: !secret hunter2\nresources: []\n";

@@ -125,7 +125,7 @@ public sealed class ApplyEngine(IEnumerable<IResourceProvider> providers)
     private static OpenedManifest OpenSecrets(string node, Manifest manifest, ApplyContext context) =>
         ManifestSecrets.Open(manifest, envelope => context.Key is { } key
             ? key.Open(envelope, manifest.Name)
-            : throw new SecretException(SecretFailure.NotARecipient, "this node has no key"), node);
+            : throw new SecretException(SecretFailure.NotARecipient, "the node has no key"), node);
 
     /// <summary>The report for a revision that could not even be planned (body unavailable, unreadable).</summary>
     public static ApplyReport Failure(string node, RevisionRecord revision, string error, long durationMs) =>

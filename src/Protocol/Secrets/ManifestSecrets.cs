@@ -101,7 +101,7 @@ public static class ManifestSecrets
             catch (SecretException e)
             {
                 throw new SecretException(e.Failure, e.Failure == SecretFailure.NotARecipient
-                    ? $"secret {field} is not sealed for node {node} ({e.Message}): it was sealed before this node was targeted or changed its key; push the manifest again"
+                    ? $"secret {field} is not sealed for node {node}: {e.Message}; it was sealed before this node was targeted or changed its key: push the manifest again"
                     : $"secret {field} cannot be opened on node {node}: {e.Message}");
             }
             plaintexts.Add(text);

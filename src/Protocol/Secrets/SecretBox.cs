@@ -132,7 +132,8 @@ public static class SecretBox
         }
         throw addressed
             ? new SecretException(SecretFailure.Damaged, "the sealed value was altered, or sealed for another manifest")
-            : new SecretException(SecretFailure.NotARecipient, $"not sealed for key {Convert.ToHexStringLower(id)} (sealed for {string.Join(", ", RecipientIds(bytes))})");
+            : new SecretException(SecretFailure.NotARecipient,
+                $"key {Convert.ToHexStringLower(id)} is not among its recipients ({string.Join(", ", RecipientIds(bytes))})");
     }
 
     /// <summary>Why the text is not a well-formed envelope, or null when it is.</summary>
