@@ -12,10 +12,12 @@ namespace Mesh.Cli;
 /// </summary>
 public static class ManifestSealing
 {
-    public static async Task<PushRequest> SealAsync(CliContext ctx, PushRequest request, CancellationToken cancel)
+    public static PushRequest Seal(CliContext ctx, PushRequest request, CancellationToken cancel)
     {
         if (!request.Manifests.Any(f => SecretSealer.MayHoldSecrets(f.Text))) return request;
-        var members = (await ctx.Client.MembersAsync(cancel)).Where(m => m.Status is "up" or "weaklyup" or "joining").ToArray();
+        // Asked for only once a file with secrets has parsed: a broken file is refused here, node or not.
+        var members = new Lazy<MemberInfo[]>(() => ctx.Client.MembersAsync(cancel).GetAwaiter().GetResult()
+            .Where(m => m.Status is "up" or "weaklyup" or "joining").ToArray());
 
         var errors = new List<ManifestError>();
         var files = new List<ManifestFile>();
@@ -23,7 +25,7 @@ public static class ManifestSealing
         {
             try
             {
-                var result = SecretSealer.Seal(file.Text, file.File, manifest => KeysFor(ctx, file.File, manifest, members));
+                var result = SecretSealer.Seal(file.Text, file.File, manifest => KeysFor(ctx, file.File, manifest, members.Value));
                 files.Add(file with { Text = result.Text });
             }
             catch (ManifestException e)
