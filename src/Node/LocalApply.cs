@@ -3,6 +3,7 @@ using Mesh.Node.Content;
 using Mesh.Node.Converge;
 using Mesh.Node.Membership;
 using Mesh.Node.Providers;
+using Mesh.Node.Security;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Versioning;
@@ -22,11 +23,23 @@ public static class LocalApply
         Directory.CreateDirectory(root);
         var store = new ContentStore(dataDir);
         var identity = new NodeIdentity(Environment.MachineName, new HashSet<string>(), new Dictionary<string, string>());
+        NodeKey? key;
+        try
+        {
+            // Opens what was sealed for this host's node, when it has one (say, a body from mesh get).
+            key = NodeKey.Load(dataDir);
+        }
+        catch (IOException e)
+        {
+            output.WriteLine($"mesh-node: {e.Message}");
+            return 2;
+        }
         var context = new ApplyContext(Path.GetFullPath(root))
         {
             Facts = NodeFacts.Gather(identity),
             Content = store,
             BackupDir = Path.Combine(dataDir, "backups"),
+            Key = key,
         };
         var engine = ApplyEngine.Default();
         var clock = new HybridClock(identity.Name);
@@ -38,7 +51,8 @@ public static class LocalApply
             {
                 var source = ManifestSources.Read(file);
                 var hashes = (source.Attachments ?? []).ToDictionary(a => a.Key, a => store.Put(a.Value));
-                var manifest = ManifestParser.Parse(source.Text, source.File, name => hashes.GetValueOrDefault(name));
+                // Nothing leaves this host, so a !secret value is taken as it is.
+                var manifest = ManifestParser.Parse(source.Text, source.File, name => hashes.GetValueOrDefault(name), plaintextSecrets: true);
                 var bytes = CanonicalForm.ToBytes(manifest);
                 manifests.Add((manifest, new RevisionRecord(manifest.Name, clock.Now(), CanonicalForm.Hash(bytes), bytes.Length, Environment.UserName,
                     identity.Name, "", DateTimeOffset.UtcNow, "local apply", manifest.Target, null)));

@@ -47,7 +47,7 @@ public sealed class MeshNode : IAsyncDisposable
     /// <summary>This node's TLS between nodes; null when it is off.</summary>
     public NodeTls? Tls { get; private init; }
 
-    private MeshNode(NodeSettings settings, ActorSystem system)
+    private MeshNode(NodeSettings settings, ActorSystem system, NodeKey key)
     {
         Settings = settings;
         System = system;
@@ -69,6 +69,7 @@ public sealed class MeshNode : IAsyncDisposable
             Content = Content,
             BackupDir = Path.Combine(settings.DataDir, "backups"),
             BackupCount = settings.Backups,
+            Key = key,
         };
         var setup = new ConvergerSetup(
             Identity, context, Fetcher, Audit, ApplyEngine.Default(), Clock, settings.Announce,
@@ -87,8 +88,9 @@ public sealed class MeshNode : IAsyncDisposable
         var settings = NodeSettings.From(config);
         Directory.CreateDirectory(settings.DataDir);
         var tls = NodeTls.Load(settings.Tls);
-        var system = ActorSystem.Create(NodeSettings.ActorSystemName, NodeTls.Setup(tls, NodeConfig.ForAkka(settings, config)));
-        var node = new MeshNode(settings, system) { Tls = tls };
+        var key = NodeKey.LoadOrCreate(settings.DataDir);
+        var system = ActorSystem.Create(NodeSettings.ActorSystemName, NodeTls.Setup(tls, NodeConfig.ForAkka(settings, config, key.PublicKey)));
+        var node = new MeshNode(settings, system, key) { Tls = tls };
         // Joining in code rather than through seed-nodes lets a node on port 0 seed itself.
         if (settings.Seeds.Length == 0) node.Cluster.Join(node.Cluster.SelfAddress);
         else node.Cluster.JoinSeedNodes(settings.Seeds.Select(Address.Parse));

@@ -186,16 +186,9 @@ public class ManifestParsingTests
     [InlineData("examples/web.yaml", "web", 4)]
     public void The_shipped_examples_are_valid_manifests(string file, string name, int resources)
     {
-        var m = ManifestParser.Parse(File.ReadAllText(Path.Combine(RepositoryRoot(), file)), file);
+        var m = ManifestParser.Parse(File.ReadAllText(Path.Combine(Parsing.RepositoryRoot(), file)), file);
 
         Assert.Equal(name, m.Name);
         Assert.Equal(resources, m.Resources.Count);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Mesh.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Mesh.sln not found above " + AppContext.BaseDirectory);
     }
 }

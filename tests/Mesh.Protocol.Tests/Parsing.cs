@@ -48,4 +48,12 @@ internal static class Parsing
     }
 
     public static UnixMode Mode(string octal) => new(Convert.ToInt32(octal, 8));
+
+    /// <summary>The checkout the tests run from (for the shipped examples).</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Mesh.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Mesh.sln not found above " + AppContext.BaseDirectory);
+    }
 }

@@ -25,7 +25,7 @@ public static class PushCommand
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {
             var waitFor = Durations.Parse(parse.GetValue(timeout)!, "--timeout");
-            var request = DiffCommand.Request(parse.GetValue(files)!, parse.GetValue(message));
+            var request = ManifestSealing.Seal(ctx, DiffCommand.Request(parse.GetValue(files)!, parse.GetValue(message)), cancel);
             if (parse.GetValue(dryRun)) return PlanOutput.Print(ctx, await ctx.Client.PlanAsync(request, waitFor, cancel));
             request = parse.GetValue(force) ? request with { Force = true } : request with { Parents = await SeenHeads(ctx, request, parse.GetValue(parent), cancel) };
             if (ctx.SigningKey is { } key) request = Mesh.Protocol.Signing.PushSignatures.Sign(request, key);

@@ -40,9 +40,10 @@ public static class NodeConfig
     }
 
     /// <summary>The Akka part, derived from the settings so that a node has one source of truth.</summary>
-    public static Config ForAkka(NodeSettings settings, Config config)
+    /// <param name="publicKey">the node's public encryption key, published among its roles</param>
+    public static Config ForAkka(NodeSettings settings, Config config, byte[]? publicKey = null)
     {
-        var roles = Membership.NodeRoles.Encode(settings.Name, settings.Roles, settings.Labels);
+        var roles = Membership.NodeRoles.Encode(settings.Name, settings.Roles, settings.Labels, publicKey);
         var derived = $$"""
             akka.remote.dot-netty.tcp.hostname = {{Hocon(settings.Host)}}
             akka.remote.dot-netty.tcp.port = {{settings.Port}}

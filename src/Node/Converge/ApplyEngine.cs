@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mesh.Node.Providers;
 using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Secrets;
 using Mesh.Protocol.Wire;
 
 namespace Mesh.Node.Converge;
@@ -23,6 +24,7 @@ public sealed class ApplyEngine(IEnumerable<IResourceProvider> providers)
         .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IResourceProvider).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
         .Select(t => (IResourceProvider)Activator.CreateInstance(t)!));
 
+    /// <summary>The walk itself, over a manifest whose secrets are open: <see cref="Apply"/> and <see cref="Plan"/> open them and redact what comes out.</summary>
     public IReadOnlyList<ResourceResult> Run(Manifest manifest, ApplyContext context, bool apply)
     {
         context = context.For(manifest);
@@ -91,7 +93,16 @@ public sealed class ApplyEngine(IEnumerable<IResourceProvider> providers)
     private ApplyReport Summarise(string node, RevisionRecord revision, Manifest manifest, ApplyContext context, bool apply)
     {
         var clock = Stopwatch.StartNew();
-        var results = Run(manifest, context, apply);
+        OpenedManifest opened;
+        try
+        {
+            opened = OpenSecrets(node, manifest, context);
+        }
+        catch (SecretException e)
+        {
+            return Failure(node, revision, e.Message, clock.ElapsedMilliseconds);
+        }
+        var results = opened.Redact(Run(opened.Manifest, context, apply));
         var failures = results.Where(r => r.Action == ResourceAction.Failed).ToArray();
         return new ApplyReport(
             Node: node,
@@ -105,6 +116,16 @@ public sealed class ApplyEngine(IEnumerable<IResourceProvider> providers)
             DurationMs: clock.ElapsedMilliseconds,
             Time: DateTimeOffset.UtcNow);
     }
+
+    /// <summary>
+    /// The manifest with its sealed secrets opened by this node's key, for this one run: the
+    /// converger keeps, enforces and shares the sealed manifest, and the results are redacted
+    /// before they leave the engine, so plaintext lives only as long as the apply.
+    /// </summary>
+    private static OpenedManifest OpenSecrets(string node, Manifest manifest, ApplyContext context) =>
+        ManifestSecrets.Open(manifest, envelope => context.Key is { } key
+            ? key.Open(envelope, manifest.Name)
+            : throw new SecretException(SecretFailure.NotARecipient, "the node has no key"), node);
 
     /// <summary>The report for a revision that could not even be planned (body unavailable, unreadable).</summary>
     public static ApplyReport Failure(string node, RevisionRecord revision, string error, long durationMs) =>

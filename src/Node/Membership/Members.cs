@@ -18,7 +18,8 @@ public static class Members
             identity.Roles.Order(StringComparer.Ordinal).ToArray(),
             identity.Labels.ToDictionary(StringComparer.Ordinal),
             reachable,
-            member.Address.Equals(cluster.SelfAddress));
+            member.Address.Equals(cluster.SelfAddress),
+            NodeRoles.KeyOf(member));
     }
 
     /// <summary>Members that take part in configuration: joined and not on their way out.</summary>

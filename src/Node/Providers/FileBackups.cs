@@ -11,7 +11,8 @@ public static class FileBackups
     {
         if (context.BackupDir is null || context.BackupCount <= 0 || !File.Exists(hostPath)) return;
         var dir = Path.Combine(context.BackupDir, context.Manifest, manifestPath.TrimStart('/').Replace('/', '%'));
-        Directory.CreateDirectory(dir);
+        // A backup can hold anything a managed file held, a secret included: for the node's user only.
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.Copy(hostPath, Path.Combine(dir, DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss.fffffff'Z'")), overwrite: true);
         foreach (var old in Directory.GetFiles(dir).Order(StringComparer.Ordinal).SkipLast(context.BackupCount))
             File.Delete(old);

@@ -52,6 +52,9 @@ public sealed record ApplyContext(string Root)
     /// <summary>How many replaced versions of one file are kept.</summary>
     public int BackupCount { get; init; } = 5;
 
+    /// <summary>This node's key, which opens the manifest's sealed secrets just before it is applied; null: none can be opened.</summary>
+    public Security.NodeKey? Key { get; init; }
+
     /// <summary>Paths the node's other manifests manage: a purge leaves them alone.</summary>
     public IReadOnlySet<string> ManagedElsewhere { get; init; } = new HashSet<string>();
 

@@ -38,7 +38,9 @@ public sealed record PushResponse(PushedRevision[] Revisions);
 /// <summary>Any refused request: a summary and, for manifests, every error with its location.</summary>
 public sealed record ApiError(string Error, ManifestError[]? Details = null);
 
-public sealed record MemberInfo(string Name, string Address, string Status, string[] Roles, Dictionary<string, string> Labels, bool Reachable, bool Self);
+/// <summary>A member of the mesh; <see cref="Key"/> is its public encryption key (base64 SubjectPublicKeyInfo), which secrets are sealed to.</summary>
+public sealed record MemberInfo(string Name, string Address, string Status, string[] Roles, Dictionary<string, string> Labels, bool Reachable, bool Self,
+    string? Key = null);
 
 public sealed record ManifestSummary(RevisionRecord Revision, string[] Targets);
 

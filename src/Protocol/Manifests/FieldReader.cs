@@ -132,6 +132,9 @@ internal sealed class ParseContext(string source)
     /// <summary>Resolves a file a manifest names as <c>source</c> to the hash it was stored under; null when not sent.</summary>
     public Func<string, string?>? Attachments { get; init; }
 
+    /// <summary>Whether <c>!secret</c> values are accepted (the CLI before sealing, <c>mesh-node apply</c>), not only sealed ones.</summary>
+    public bool PlaintextSecrets { get; init; }
+
     public void Error(YamlNode node, string field, string message) => Error(node.Start, field, message);
 
     public void Error(YamlDotNet.Core.Mark at, string field, string message) =>

@@ -7,7 +7,11 @@ public sealed record Manifest(
     string Name,
     TargetSpec Target,
     JsonObject Vars,
-    IReadOnlyList<ResourceSpec> Resources);
+    IReadOnlyList<ResourceSpec> Resources)
+{
+    /// <summary>Some values are sealed secrets (envelopes), to be opened on the node just before applying.</summary>
+    public bool HasSealedValues { get; init; }
+}
 
 /// <summary>Which nodes a manifest is for. Every criterion that is given must hold; an empty one holds for all.</summary>
 public sealed record TargetSpec(string[] Roles, Dictionary<string, string> Labels, string[] Nodes)

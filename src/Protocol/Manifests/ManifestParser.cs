@@ -26,9 +26,13 @@ public static partial class ManifestParser
     private static partial Regex IdPattern();
 
     /// <param name="attachments">Resolves a file named by a <c>source</c> field (relative to the manifest) to the hash it was stored under.</param>
-    public static Manifest Parse(string text, string source, Func<string, string?>? attachments = null)
+    /// <param name="plaintextSecrets">
+    /// Accept <c>!secret</c> values (as plain values): only for the CLI, before it seals them, and
+    /// for <c>mesh-node apply</c>. A node's API never does (see <see cref="Secrets.SecretPlacement"/>).
+    /// </param>
+    public static Manifest Parse(string text, string source, Func<string, string?>? attachments = null, bool plaintextSecrets = false)
     {
-        var context = new ParseContext(source) { Attachments = attachments };
+        var context = new ParseContext(source) { Attachments = attachments, PlaintextSecrets = plaintextSecrets };
         var manifest = TryParse(text, context);
         if (context.Errors.Count > 0 || manifest is null) throw new ManifestException(context.Errors);
         return manifest;
@@ -98,6 +102,7 @@ public static partial class ManifestParser
             return null;
         }
 
+        var secrets = Secrets.SecretPlacement.Check(root, context, context.PlaintextSecrets);
         var f = new FieldReader(root, "", context);
         var name = f.String("manifest", required: true) ?? "";
         if (name.Length > 0 && !NamePattern().IsMatch(name))
@@ -108,7 +113,9 @@ public static partial class ManifestParser
         var resources = ParseResources(f, context);
         f.RejectUnknown();
         var graph = CheckGraph(resources, context);
-        return new Manifest(name, target, vars, graph.Select(r => r.Spec).ToArray());
+        // A misplaced secret is reported once, as such, not also as whatever its envelope fails to be there.
+        context.Errors.RemoveAll(e => secrets.Positions.Contains((e.Line, e.Column)) && !secrets.Reported.Contains(e));
+        return new Manifest(name, target, vars, graph.Select(r => r.Spec).ToArray()) { HasSealedValues = secrets.Sealed };
     }
 
     private static TargetSpec ParseTarget(FieldReader f, ParseContext context)

@@ -1,0 +1,72 @@
+using Mesh.Protocol.Api;
+using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Secrets;
+
+namespace Mesh.Cli;
+
+/// <summary>
+/// Seals the <c>!secret</c> values of the manifests about to be sent, before the text leaves
+/// this machine: each manifest's secrets for the members its target selects now (chosen as the
+/// node chooses them: up, weakly up or joining), with the public keys those members publish.
+/// What is sent, hashed and signed is the sealed text; a node never receives plaintext.
+/// </summary>
+public static class ManifestSealing
+{
+    public static PushRequest Seal(CliContext ctx, PushRequest request, CancellationToken cancel)
+    {
+        if (!request.Manifests.Any(f => SecretSealer.MayHoldSecrets(f.Text))) return request;
+        // Asked for only once a file with secrets has parsed: a broken file is refused here, node or not.
+        var members = new Lazy<MemberInfo[]>(() => ctx.Client.MembersAsync(cancel).GetAwaiter().GetResult()
+            .Where(m => m.Status is "up" or "weaklyup" or "joining").ToArray());
+
+        var errors = new List<ManifestError>();
+        var files = new List<ManifestFile>();
+        foreach (var file in request.Manifests)
+        {
+            try
+            {
+                var result = SecretSealer.Seal(file.Text, file.File, manifest => KeysFor(ctx, file.File, manifest, members.Value));
+                files.Add(file with { Text = result.Text });
+            }
+            catch (ManifestException e)
+            {
+                errors.AddRange(e.Errors);
+            }
+        }
+        if (errors.Count > 0) throw new CliException(ExitCodes.Invalid, $"{errors.Count} error(s) in the manifests; nothing was sent", errors);
+        return request with { Manifests = files.ToArray() };
+    }
+
+    /// <summary>The keys of the members a manifest targets; refuses when none of them has one.</summary>
+    private static byte[][] KeysFor(CliContext ctx, string file, Manifest manifest, MemberInfo[] members)
+    {
+        var targeted = members
+            .Where(m => manifest.Target.Matches(new NodeIdentity(m.Name, m.Roles.ToHashSet(StringComparer.Ordinal), m.Labels)))
+            .ToArray();
+        var keyed = targeted.Where(m => m.Key is not null).ToArray();
+        foreach (var m in targeted.Where(m => m.Key is null))
+            ctx.Error.WriteLine($"mesh: warning: {m.Name} publishes no key (an older mesh-node?): it cannot open the secrets of {manifest.Name}");
+        if (keyed.Length == 0)
+            throw new ManifestException([new ManifestError(file, 0, 0, "target", targeted.Length == 0
+                ? $"{manifest.Name} holds secrets, but no member is targeted ({manifest.Target}) to seal them for: nothing was sent"
+                : $"{manifest.Name} holds secrets, but none of the targeted members ({string.Join(", ", targeted.Select(m => m.Name))}) publishes a key to seal them for: nothing was sent")]);
+
+        var keys = new List<byte[]>();
+        foreach (var m in keyed)
+        {
+            try
+            {
+                var key = Convert.FromBase64String(m.Key!);
+                SecretBox.ImportPublicKey(key).Dispose();
+                keys.Add(key);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                throw new CliException(ExitCodes.Failed, $"{m.Name} publishes a key that is not a P-256 public key ({e.Message}); nothing was sent");
+            }
+        }
+        if (!ctx.Json)
+            ctx.Error.WriteLine($"sealing the secrets of {manifest.Name} for {string.Join(", ", keyed.Select(m => m.Name).Distinct().Order(StringComparer.Ordinal))}");
+        return keys.DistinctBy(Convert.ToBase64String).ToArray();
+    }
+}
