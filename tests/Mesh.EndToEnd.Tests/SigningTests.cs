@@ -83,6 +83,13 @@ public sealed class SigningTests : IAsyncLifetime
         Assert.Contains(bobId, history.Out);
         Assert.Contains("unsigned", history.Out);
 
+        // Sealed secrets and signatures compose: the CLI seals, then signs the sealed text the nodes will hash.
+        var secretFile = Path.Combine(_work, "secret.yaml");
+        File.WriteAllText(secretFile, "manifest: secret\nresources:\n  - { id: s, type: file, path: /secret, mode: \"0600\", content: !secret \"hunter2\" }\n");
+        var secret = await Cli(open, "--key", alice, "push", secretFile, "--wait");
+        Assert.True(secret.ExitCode == 0, secret.ToString());
+        foreach (var node in _nodes) Assert.Equal("hunter2", File.ReadAllText(node.RootPath("/secret")));
+
         // Deleting is a signed change too.
         var unsignedDelete = await Cli(strict1, "delete", "motd");
         Assert.Equal(6, unsignedDelete.ExitCode);
