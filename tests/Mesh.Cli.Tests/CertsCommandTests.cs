@@ -10,13 +10,7 @@ public sealed class CertsCommandTests : IDisposable
 
     private string In(string relative) => Path.Combine(_dir, relative);
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await MeshCli.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => InProcessCli.Run(args);
 
     private async Task<string> MakeCa(string name = "ca")
     {

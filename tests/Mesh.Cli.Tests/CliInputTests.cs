@@ -6,13 +6,7 @@ namespace Mesh.Cli.Tests;
 /// <summary>The CLI's own behaviour: exit codes and messages when the input or the node is wrong.</summary>
 public sealed class CliInputTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await MeshCli.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => InProcessCli.Run(args);
 
     /// <summary>A loopback port nobody listens on.</summary>
     private static string DeadApi()

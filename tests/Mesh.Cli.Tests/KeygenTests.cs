@@ -8,13 +8,7 @@ public sealed class KeygenTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await MeshCli.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => InProcessCli.Run(args);
 
     [Fact]
     public async Task Keygen_writes_a_private_key_only_its_owner_reads_and_prints_the_trust_line()

@@ -8,13 +8,7 @@ public sealed class SecretInputTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("mesh-cli-").FullName;
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await MeshCli.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => InProcessCli.Run(args);
 
     /// <summary>A loopback port nobody listens on: any attempt to reach the node would exit 3.</summary>
     private static string DeadApi()
