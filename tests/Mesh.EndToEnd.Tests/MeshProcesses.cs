@@ -135,8 +135,8 @@ public sealed class NodeProcess : IAsyncDisposable
     public async Task<MemberInfo[]> MembersAsync() =>
         (await _http.GetFromJsonAsync<MemberInfo[]>("v1/members", ApiJson.Options))!;
 
-    public async Task<NodeStatus[]> StatusAsync() =>
-        (await _http.GetFromJsonAsync<NodeStatus[]>("v1/status", ApiJson.Options))!;
+    public async Task<StatusReport> StatusAsync() =>
+        (await _http.GetFromJsonAsync<StatusReport>("v1/status", ApiJson.Options))!;
 
     /// <summary>Kills the process at once (SIGKILL), as a crash or a power cut would.</summary>
     public async Task KillAsync()

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Versioning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -80,8 +81,10 @@ public static class ControlApi
             foreach (var member in node.MemberList())
                 if ((await node.ReportsOfAsync(member.Name)).TryGetValue(name, out var report) && report.Succeeded)
                     (applied.TryGetValue(report.Version.ToString(), out var nodes) ? nodes : applied[report.Version.ToString()] = []).Add(member.Name);
-            return Json(history.Select(r => new HistoryEntry(r, index.TryGetValue(name, out var head) && head.Version.Equals(r.Version),
-                applied.GetValueOrDefault(r.Version.ToString())?.Order(StringComparer.Ordinal).ToArray() ?? [])).ToArray());
+            index.TryGetValue(name, out var head);
+            var lost = new HashSet<HybridTimestamp>(head is null ? [] : Lineage.LostRevisions(history, head).Select(l => l.Lost.Version));
+            return Json(history.Select(r => new HistoryEntry(r, head is not null && head.Version.Equals(r.Version),
+                applied.GetValueOrDefault(r.Version.ToString())?.Order(StringComparer.Ordinal).ToArray() ?? [], lost.Contains(r.Version))).ToArray());
         });
 
         v1.MapPost("/manifests/{name}/rollback", (string name, string to, string? author) => Guarded(async () =>

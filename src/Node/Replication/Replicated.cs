@@ -36,6 +36,8 @@ public static class Replicated
     /// </summary>
     public static LWWDictionaryKey<string, RevisionRecord> HistoryOf(string manifest) => HistoryKeys[Shard(manifest)];
 
+    public static LWWDictionaryKey<string, RevisionRecord> HistoryShard(int shard) => HistoryKeys[shard];
+
     public static string HistoryEntry(RevisionRecord revision) => $"{revision.Manifest}@{revision.Version}";
 
     /// <summary>One node's reports: manifest → that node's latest apply report. Only that node writes it.</summary>
