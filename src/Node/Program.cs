@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Akka.Configuration;
 using Mesh.Node;
-using Mesh.Node.Api;
 using Mesh.Node.Configuration;
 
 var configFile = new Option<string?>("--config") { Description = "cluster.hocon to use over the embedded defaults (default: ./cluster.hocon when present)" };
@@ -37,7 +36,7 @@ command.Subcommands.Add(apply);
 
 command.SetAction(async (parse, _) =>
 {
-    MeshNode node;
+    Config config;
     try
     {
         var overrides = new Dictionary<string, object>();
@@ -53,8 +52,7 @@ command.SetAction(async (parse, _) =>
         if (parse.GetValue(roles) is { Length: > 0 } r) overrides["roles"] = r;
         if (parse.GetValue(labels) is { Length: > 0 } l) overrides["labels"] = ParseLabels(l);
 
-        var config = NodeConfig.Override(NodeConfig.Load(parse.GetValue(configFile)), overrides);
-        node = MeshNode.Start(config);
+        config = NodeConfig.Override(NodeConfig.Load(parse.GetValue(configFile)), overrides);
     }
     catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
     {
@@ -66,30 +64,13 @@ command.SetAction(async (parse, _) =>
     using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
     using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
 
-    Microsoft.AspNetCore.Builder.WebApplication app;
-    try
+    // A node the cluster removes starts again and rejoins (NodeLifetime); only a stop signal ends it.
+    return await new NodeLifetime(config, Console.Out, Console.Error).RunAsync(stop.Task, (node, app) =>
     {
-        app = await ControlApi.StartAsync(node);
-    }
-    catch (IOException e)
-    {
-        Console.Error.WriteLine($"mesh-node: control API cannot listen on {node.Settings.Api}: {e.Message}");
-        await node.DisposeAsync();
-        return 2;
-    }
-
-    var settings = node.Settings;
-    Console.WriteLine($"mesh-node {settings.Name}: cluster {node.Cluster.SelfAddress}, api {string.Join(" ", app.Urls)}, root {settings.Root}, data {settings.DataDir}");
-    if (settings.Seeds.Length == 0) Console.WriteLine($"mesh-node {settings.Name}: no seeds given, this node seeds its own mesh");
-
-    await Task.WhenAny(stop.Task, node.System.WhenTerminated);
-    var removed = !stop.Task.IsCompleted;
-    Console.WriteLine(removed
-        ? $"mesh-node {settings.Name}: the cluster removed this node; exiting"
-        : $"mesh-node {settings.Name}: leaving the cluster");
-    await app.StopAsync();
-    await node.DisposeAsync();
-    return removed ? 1 : 0;
+        var settings = node.Settings;
+        Console.WriteLine($"mesh-node {settings.Name}: cluster {node.Cluster.SelfAddress}, api {string.Join(" ", app.Urls)}, root {settings.Root}, data {settings.DataDir}");
+        if (settings.Seeds.Length == 0) Console.WriteLine($"mesh-node {settings.Name}: no seeds given, this node seeds its own mesh");
+    });
 });
 
 return await command.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

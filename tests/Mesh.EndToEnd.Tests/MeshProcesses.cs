@@ -146,6 +146,18 @@ public sealed class NodeProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Freezes the process (SIGSTOP), as a hung host would: it answers nobody until thawed.</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>Lets a frozen process run again (SIGCONT).</summary>
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString()])!;
+        kill.WaitForExit();
+    }
+
     /// <summary>Sends SIGTERM and waits for a graceful exit; returns the exit code.</summary>
     public async Task<int> StopAsync()
     {

@@ -20,6 +20,8 @@ public sealed class ConnectivityMonitor : ReceiveActor, IWithTimers
     private readonly Dictionary<UniqueAddress, Member> _members = [];
     private readonly HashSet<UniqueAddress> _unreachable = [];
     private bool _hadPeer;
+    private bool _wasMember;
+    private bool _ending;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -75,7 +77,17 @@ public sealed class ConnectivityMonitor : ReceiveActor, IWithTimers
     private void Evaluate()
     {
         var self = _cluster.SelfUniqueAddress;
-        var joined = _members.TryGetValue(self, out var me) && me.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving;
+        // Leaving, downed or removed, this incarnation is ending: its last word stands (a new
+        // incarnation carries on from it), and a graceful leave is not "offline".
+        if (_ending) return;
+        _members.TryGetValue(self, out var me);
+        if (me?.Status is MemberStatus.Leaving or MemberStatus.Exiting or MemberStatus.Down || (me is null && _wasMember))
+        {
+            _ending = true;
+            return;
+        }
+        _wasMember |= me is not null;
+        var joined = me?.Status is MemberStatus.Up or MemberStatus.WeaklyUp;
         var peers = _members.Values
             .Where(m => !m.UniqueAddress.Equals(self) && m.Status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Up or MemberStatus.Leaving)
             .ToArray();
