@@ -78,9 +78,10 @@ public static class ControlApi
             if (history.Count == 0) return Error(404, $"no manifest named '{name}'");
             var index = await node.IndexAsync();
             var applied = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            foreach (var member in node.MemberList())
-                if ((await node.ReportsOfAsync(member.Name)).TryGetValue(name, out var report) && report.Succeeded)
-                    (applied.TryGetValue(report.Version.ToString(), out var nodes) ? nodes : applied[report.Version.ToString()] = []).Add(member.Name);
+            // This node too, when it has not joined (offline, it still applies).
+            foreach (var member in node.MemberList().Select(m => m.Name).Append(node.Settings.Name).Distinct())
+                if ((await node.ReportsOfAsync(member)).TryGetValue(name, out var report) && report.Succeeded)
+                    (applied.TryGetValue(report.Version.ToString(), out var nodes) ? nodes : applied[report.Version.ToString()] = []).Add(member);
             index.TryGetValue(name, out var head);
             var lost = new HashSet<HybridTimestamp>(head is null ? [] : Lineage.LostRevisions(history, head).Select(l => l.Lost.Version));
             return Json(history.Select(r => new HistoryEntry(r, head is not null && head.Version.Equals(r.Version),
