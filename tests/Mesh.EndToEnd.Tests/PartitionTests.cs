@@ -52,14 +52,17 @@ public sealed class PartitionTests : IAsyncLifetime
             akka.cluster.distributed-data.max-pruning-dissemination = 3s
             """);
         var seeds = _network.Hosts.Select(h => $"{h.Address}:4710").ToArray();
-        Task<NodeProcess> Start(string name) =>
-            NodeProcess.StartInNamespaceAsync(name, _work, _network[name].Namespace, _network[name].Address, seeds, ["--config", config]);
+        async Task<NodeProcess> Start(string name)
+        {
+            var node = await NodeProcess.StartInNamespaceAsync(name, _work, _network[name].Namespace, _network[name].Address, seeds, ["--config", config]);
+            // Kept at once, so that a node is stopped even when its sibling fails to come up.
+            lock (_nodes) _nodes.Add(node);
+            return node;
+        }
 
         // a is the first seed: it founds the mesh; b and c join it.
         var a = await Start("a");
-        _nodes.Add(a);
         var others = await Task.WhenAll(Start("b"), Start("c"));
-        _nodes.AddRange(others);
         await ThreeNodeMesh.Until(async () => (await Task.WhenAll(_nodes.Select(n => n.MembersAsync())))
             .All(members => members.Count(m => m is { Status: "up", Reachable: true }) == 3), "every node sees three members up", Slow);
         return (a, others[0], others[1]);
