@@ -84,7 +84,7 @@ public static class Fleet
         {
             try
             {
-                var rows = (await node.StatusAsync()).Where(r => r.Node == node.Name).ToArray();
+                var rows = (await node.StatusAsync()).Manifests.Where(r => r.Node == node.Name).ToArray();
                 var missing = Manifests.Where(m => rows.All(r => r.Manifest != m.Name)).Select(m => m.Name);
                 var notOk = rows.Where(r => r.State != "ok").Select(r => $"{r.Manifest}={r.State}{(r.Report?.Error is { } err ? $" ({err})" : "")}");
                 var members = await node.MembersAsync();
@@ -102,7 +102,7 @@ public static class Fleet
     /// <summary>True when <paramref name="via"/> shows an ok report from <paramref name="node"/> for every fleet manifest.</summary>
     public static async Task<bool> AllOkAsync(NodeProcess via, string node)
     {
-        var status = await via.StatusAsync();
+        var status = (await via.StatusAsync()).Manifests;
         return Manifests.All(m => status.Any(s => s.Node == node && s.Manifest == m.Name && s.State == "ok"));
     }
 

@@ -92,7 +92,7 @@ public static class Join
                 $"up after {upMs:0} ms but not configured within {ConfigureTimeout.TotalSeconds:0} s (killed)");
         }
 
-        var own = (await node.StatusAsync()).Where(s => s.Node == name && s.Report is not null).Select(s => s.Report!).ToArray();
+        var own = (await node.StatusAsync()).Manifests.Where(s => s.Node == name && s.Report is not null).Select(s => s.Report!).ToArray();
         var firstOk = own.Min(r => (r.Time - started).TotalMilliseconds);
         var lastOk = own.Max(r => (r.Time - started).TotalMilliseconds);
 
@@ -128,7 +128,7 @@ public static class Join
         }
         try
         {
-            foreach (var st in await node.StatusAsync())
+            foreach (var st in (await node.StatusAsync()).Manifests)
                 s.AppendLine($"status on {node.Name}: {st.Node} {st.Manifest} {st.State} {st.Report?.Error}");
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

@@ -175,7 +175,7 @@ public static class Propagation
             {
                 try
                 {
-                    var status = await node.StatusAsync();
+                    var status = (await node.StatusAsync()).Manifests;
                     var own = status.FirstOrDefault(s => s.Node == node.Name && s.Manifest == revision.Manifest);
                     if (own?.Report is { } r && r.Version.ToString() == version) reports[node.Name] = r;
                 }

@@ -23,6 +23,16 @@ public static class Format
         _ => $"{bytes / (1024.0 * 1024):0.#} MiB",
     };
 
+    /// <summary>The warning for a revision a concurrent push overwrote, with what to do about it.</summary>
+    public static string LostWrite(Mesh.Protocol.Api.LostWrite lost)
+    {
+        var r = lost.Revision;
+        return $"warning: lost write: {lost.Manifest} {r.Version} by {r.Author} via {r.Origin} at {r.Time:yyyy-MM-dd HH:mm:ss}" +
+            (r.Message.Length > 0 ? $" (\"{r.Message}\")" : "") +
+            $" was overwritten by {lost.Winner.Version} by {lost.Winner.Author} via {lost.Winner.Origin}, pushed concurrently without seeing it;" +
+            $" it is kept in history and applied nowhere (mesh history {lost.Manifest}; to restore it: mesh rollback {lost.Manifest} --to {r.Version})";
+    }
+
     /// <summary>One line for a report, as push --wait and events print it.</summary>
     public static string Report(ApplyReport r) => r.Succeeded
         ? $"ok      {r.Node}  {r.Manifest} {r.Version}  {r.Changed} changed  {r.DurationMs} ms" + (r.Drift ? "  (drift repaired)" : "")

@@ -59,8 +59,8 @@ public sealed class MeshClient : IDisposable
         return await Read<PushResponse>(response, cancel);
     }
 
-    public Task<NodeStatus[]> StatusAsync(string? manifest, CancellationToken cancel) =>
-        GetAsync<NodeStatus[]>(manifest is null ? "v1/status" : $"v1/status?manifest={Uri.EscapeDataString(manifest)}", cancel);
+    public Task<StatusReport> StatusAsync(string? manifest, CancellationToken cancel) =>
+        GetAsync<StatusReport>(manifest is null ? "v1/status" : $"v1/status?manifest={Uri.EscapeDataString(manifest)}", cancel);
 
     public async Task<PushResponse> PushAsync(PushRequest request, CancellationToken cancel)
     {

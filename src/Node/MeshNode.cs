@@ -47,6 +47,8 @@ public sealed class MeshNode : IAsyncDisposable
     /// <summary>This node's TLS between nodes; null when it is off.</summary>
     public NodeTls? Tls { get; private init; }
 
+    public Connectivity Connectivity { get; } = new(DateTimeOffset.UtcNow);
+
     private MeshNode(NodeSettings settings, ActorSystem system, NodeKey key)
     {
         Settings = settings;
@@ -80,6 +82,7 @@ public sealed class MeshNode : IAsyncDisposable
         system.Scheduler.Advanced.ScheduleRepeatedly(settings.GcInterval, settings.GcInterval,
             () => CollectGarbageAsync(settings.GcGrace).ContinueWith(t => system.Log.Warning("blob collection failed: {0}", t.Exception?.GetBaseException().Message),
                 TaskContinuationOptions.OnlyOnFaulted));
+        system.ActorOf(ConnectivityMonitor.Props(Connectivity, standalone: settings.Seeds.Length == 0), ConnectivityMonitor.Name);
     }
 
     /// <summary>Starts a node from a full configuration (the <c>mesh</c> section and Akka's).</summary>
@@ -91,6 +94,7 @@ public sealed class MeshNode : IAsyncDisposable
         var key = NodeKey.LoadOrCreate(settings.DataDir);
         var system = ActorSystem.Create(NodeSettings.ActorSystemName, NodeTls.Setup(tls, NodeConfig.ForAkka(settings, config, key.PublicKey)));
         var node = new MeshNode(settings, system, key) { Tls = tls };
+        OwnRevisions.Reclaim(node._replicator, node.Cluster.SelfUniqueAddress, settings.Name, Path.Combine(settings.DataDir, "ddata"), settings.HistoryKeep);
         // Joining in code rather than through seed-nodes lets a node on port 0 seed itself.
         if (settings.Seeds.Length == 0) node.Cluster.Join(node.Cluster.SelfAddress);
         else node.Cluster.JoinSeedNodes(settings.Seeds.Select(Address.Parse));
@@ -427,11 +431,19 @@ public sealed class MeshNode : IAsyncDisposable
 
     /// <summary>
     /// Where every targeted member stands with every manifest: applied (ok or failed) at the
-    /// head revision, or pending (no report yet for the head).
+    /// head revision, or pending (no report yet for the head); whether this node is offline;
+    /// and the writes concurrent pushes lost that nobody has settled yet.
     /// </summary>
-    public async Task<IReadOnlyList<NodeStatus>> StatusAsync(string? manifest)
+    public async Task<StatusReport> StatusAsync(string? manifest)
     {
         var index = await IndexAsync();
+        var connectivity = Connectivity.Current;
+        return new StatusReport(Settings.Name, connectivity.Offline, connectivity.Since, connectivity.Reason,
+            (await ManifestStatusAsync(index, manifest)).ToArray(), await LostWritesAsync(index, manifest));
+    }
+
+    private async Task<IReadOnlyList<NodeStatus>> ManifestStatusAsync(IReadOnlyDictionary<string, RevisionRecord> index, string? manifest)
+    {
         var reports = new Dictionary<string, IReadOnlyDictionary<string, ApplyReport>>(StringComparer.Ordinal);
         var result = new List<NodeStatus>();
         foreach (var head in index.Values.Where(h => !h.Deleted && (manifest is null || h.Manifest == manifest)).OrderBy(h => h.Manifest, StringComparer.Ordinal))
@@ -447,6 +459,23 @@ public sealed class MeshNode : IAsyncDisposable
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// Revisions that a concurrent push overwrote without seeing them (<see cref="Lineage"/>),
+    /// for as long as the revision that overwrote them is still the head: a push over it (a
+    /// rollback to the lost revision, or a change that takes it in) settles the loss.
+    /// </summary>
+    private async Task<LostWrite[]> LostWritesAsync(IReadOnlyDictionary<string, RevisionRecord> index, string? manifest)
+    {
+        var heads = index.Values.Where(h => manifest is null || h.Manifest == manifest).ToArray();
+        var shards = await Task.WhenAll(heads.Select(h => Replicated.HistoryOf(h.Manifest)).Distinct().Select(ReadLocalAsync));
+        var history = shards.SelectMany(s => s.Values).ToLookup(r => r.Manifest, StringComparer.Ordinal);
+        return heads.OrderBy(h => h.Manifest, StringComparer.Ordinal)
+            .SelectMany(head => Lineage.LostRevisions(history[head.Manifest], head)
+                .Where(loss => loss.Winner.Version.Equals(head.Version))
+                .Select(loss => new LostWrite(head.Manifest, loss.Lost, loss.Winner)))
+            .ToArray();
     }
 
     /// <summary>

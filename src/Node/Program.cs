@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Akka.Configuration;
 using Mesh.Node;
-using Mesh.Node.Api;
 using Mesh.Node.Configuration;
 using Mesh.Node.Security;
 
@@ -44,7 +43,7 @@ command.Subcommands.Add(apply);
 
 command.SetAction(async (parse, _) =>
 {
-    MeshNode node;
+    Config config;
     try
     {
         var overrides = new Dictionary<string, object>();
@@ -66,8 +65,7 @@ command.SetAction(async (parse, _) =>
         if (parse.GetValue(trust) is { Length: > 0 } t)
             foreach (var (signer, key) in ParsePairs(t, "--trust", "NAME=KEY")) overrides[$"trusted-keys.\"{signer}\""] = key;
 
-        var config = NodeConfig.Override(NodeConfig.Load(parse.GetValue(configFile)), overrides);
-        node = MeshNode.Start(config);
+        config = NodeConfig.Override(NodeConfig.Load(parse.GetValue(configFile)), overrides);
     }
     catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
     {
@@ -79,35 +77,18 @@ command.SetAction(async (parse, _) =>
     using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
     using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
 
-    Microsoft.AspNetCore.Builder.WebApplication app;
-    try
+    // A node the cluster removes starts again and rejoins (NodeLifetime); only a stop signal ends it.
+    return await new NodeLifetime(config, Console.Out, Console.Error).RunAsync(stop.Task, (node, app) =>
     {
-        app = await ControlApi.StartAsync(node);
-    }
-    catch (IOException e)
-    {
-        Console.Error.WriteLine($"mesh-node: control API cannot listen on {node.Settings.Api}: {e.Message}");
-        await node.DisposeAsync();
-        return 2;
-    }
-
-    var settings = node.Settings;
-    Console.WriteLine($"mesh-node {settings.Name}: cluster {node.Cluster.SelfAddress}, api {string.Join(" ", app.Urls)}, root {settings.Root}, data {settings.DataDir}");
-    NodeTls.Announce(node, Console.Out, Console.Error);
-    if (settings.Seeds.Length == 0) Console.WriteLine($"mesh-node {settings.Name}: no seeds given, this node seeds its own mesh");
-    if (settings.Trust.Enforced)
-        Console.WriteLine($"mesh-node {settings.Name}: applies only changes signed by: {string.Join(", ", settings.Trust.Keys.Select(k => $"{k.Name} ({k.Key.Id})"))}");
-    else
-        Console.Error.WriteLine($"mesh-node {settings.Name}: WARNING: no trusted signing keys (mesh.trusted-keys / --trust): this node accepts and applies UNSIGNED changes from anyone who can reach a control API of the mesh");
-
-    await Task.WhenAny(stop.Task, node.System.WhenTerminated);
-    var removed = !stop.Task.IsCompleted;
-    Console.WriteLine(removed
-        ? $"mesh-node {settings.Name}: the cluster removed this node; exiting"
-        : $"mesh-node {settings.Name}: leaving the cluster");
-    await app.StopAsync();
-    await node.DisposeAsync();
-    return removed ? 1 : 0;
+        var settings = node.Settings;
+        Console.WriteLine($"mesh-node {settings.Name}: cluster {node.Cluster.SelfAddress}, api {string.Join(" ", app.Urls)}, root {settings.Root}, data {settings.DataDir}");
+        NodeTls.Announce(node, Console.Out, Console.Error);
+        if (settings.Seeds.Length == 0) Console.WriteLine($"mesh-node {settings.Name}: no seeds given, this node seeds its own mesh");
+        if (settings.Trust.Enforced)
+            Console.WriteLine($"mesh-node {settings.Name}: applies only changes signed by: {string.Join(", ", settings.Trust.Keys.Select(k => $"{k.Name} ({k.Key.Id})"))}");
+        else
+            Console.Error.WriteLine($"mesh-node {settings.Name}: WARNING: no trusted signing keys (mesh.trusted-keys / --trust): this node accepts and applies UNSIGNED changes from anyone who can reach a control API of the mesh");
+    });
 });
 
 return await command.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

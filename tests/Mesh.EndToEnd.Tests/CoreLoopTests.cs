@@ -64,7 +64,7 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         await using var d = await NodeProcess.StartAsync("d1", mesh.WorkDir, seed: mesh.C.ClusterAddress);
         await ThreeNodeMesh.Until(() => Task.FromResult(File.Exists(d.RootPath("/hello"))), "d1 configures itself", TimeSpan.FromSeconds(30));
         Assert.Equal("welcome\n", File.ReadAllText(d.RootPath("/hello")));
-        await ThreeNodeMesh.Until(async () => (await mesh.A.StatusAsync()).Any(s => s is { Node: "d1", Manifest: "welcome", State: "ok" }),
+        await ThreeNodeMesh.Until(async () => (await mesh.A.StatusAsync()).Manifests.Any(s => s is { Node: "d1", Manifest: "welcome", State: "ok" }),
             "a sees d1's report");
 
         Assert.Equal(0, await d.StopAsync());
@@ -83,7 +83,11 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
             Assert.Equal(["a", "b", "c"], members.Where(m => m.Status == "up").Select(m => m.Name).Order());
             Assert.Equal(via.Name, members.Single(m => m.Self).Name);
 
-            var status = Json<NodeStatus[]>(await mesh.Cli(via, "status", "--json"));
+            var report = Json<StatusReport>(await mesh.Cli(via, "status", "--json"));
+            Assert.Equal(via.Name, report.Node);
+            Assert.False(report.Offline);
+            Assert.Null(report.OfflineSince);
+            var status = report.Manifests;
             var agree = status.Where(s => s.Manifest == "agree").ToArray();
             Assert.Equal(["a", "b", "c"], agree.Select(s => s.Node).Order());
             Assert.All(agree, s => Assert.Equal("ok", s.State));

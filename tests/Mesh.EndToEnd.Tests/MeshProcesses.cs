@@ -46,14 +46,19 @@ public sealed class NodeProcess : IAsyncDisposable
     public string Name { get; }
     public string Api { get; }
     public string DataDir { get; }
+    /// <summary>The network namespace the node runs in (its own host), or null on the test's own network.</summary>
+    public string? Namespace { get; }
+    private string WorkDir { get; }
     public string Root => Path.Combine(DataDir, "root");
     public string ClusterAddress { get; private set; } = "";
 
-    private NodeProcess(string name, string api, string dataDir, Process process)
+    private NodeProcess(string name, string api, string dataDir, string workDir, string? netns, Process process)
     {
         Name = name;
         Api = api;
         DataDir = dataDir;
+        WorkDir = workDir;
+        Namespace = netns;
         _process = process;
         _http = new HttpClient { BaseAddress = new Uri($"http://{api}/"), Timeout = TimeSpan.FromSeconds(5) };
     }
@@ -70,11 +75,33 @@ public sealed class NodeProcess : IAsyncDisposable
         foreach (var r in roles ?? []) args.AddRange(["--role", r]);
         foreach (var l in labels ?? []) args.AddRange(["--label", l]);
         args.AddRange(extraArgs ?? []);
+        return await LaunchAsync(name, api, dataDir, workDir, null, args, waitUntilUp: waitUntilUp);
+    }
 
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+    /// <summary>
+    /// A node on a host of its own: run inside network namespace <paramref name="netns"/>, bound
+    /// to <paramref name="address"/> (cluster port 4710, API port 4711, which needs its token
+    /// there), joining <paramref name="seeds"/> (HOST:PORT).
+    /// </summary>
+    public static async Task<NodeProcess> StartInNamespaceAsync(string name, string workDir, string netns, string address, IEnumerable<string> seeds,
+        IEnumerable<string>? extraArgs = null)
+    {
+        var api = $"{address}:4711";
+        var dataDir = Path.Combine(workDir, name);
+        var args = new List<string> { "netns", "exec", netns, "dotnet", Binaries.Node, "--name", name, "--host", address, "--port", "4710", "--api", api, "--data-dir", dataDir };
+        foreach (var seed in seeds) args.AddRange(["--seed", seed]);
+        args.AddRange(extraArgs ?? []);
+        return await LaunchAsync(name, api, dataDir, workDir, netns, args, program: "ip");
+    }
+
+    private static async Task<NodeProcess> LaunchAsync(string name, string api, string dataDir, string workDir, string? netns, List<string> args,
+        string program = "dotnet", bool waitUntilUp = true)
+    {
+        // ip netns exec executes the command in place: the process is the node itself.
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
         foreach (var a in args) info.ArgumentList.Add(a);
         var process = Process.Start(info)!;
-        var node = new NodeProcess(name, api, dataDir, process);
+        var node = new NodeProcess(name, api, dataDir, workDir, netns, process);
         process.OutputDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
         process.BeginOutputReadLine();
@@ -134,11 +161,30 @@ public sealed class NodeProcess : IAsyncDisposable
         throw new TimeoutException($"mesh-node {Name} did not come up:\n{Log}");
     }
 
-    public async Task<MemberInfo[]> MembersAsync() =>
-        (await _http.GetFromJsonAsync<MemberInfo[]>("v1/members", ApiJson.Options))!;
+    /// <summary>The file holding the API token, which an API off loopback requires.</summary>
+    public string TokenFile => Path.Combine(DataDir, "api-token");
 
-    public async Task<NodeStatus[]> StatusAsync() =>
-        (await _http.GetFromJsonAsync<NodeStatus[]>("v1/status", ApiJson.Options))!;
+    public async Task<MemberInfo[]> MembersAsync() =>
+        (await Authorized().GetFromJsonAsync<MemberInfo[]>("v1/members", ApiJson.Options))!;
+
+    public async Task<StatusReport> StatusAsync() =>
+        (await Authorized().GetFromJsonAsync<StatusReport>("v1/status", ApiJson.Options))!;
+
+    private HttpClient Authorized()
+    {
+        // The node writes its token when its API starts, off loopback only; the file can be seen
+        // empty for a moment before the token is in it.
+        if (_http.DefaultRequestHeaders.Authorization is null && File.Exists(TokenFile) && File.ReadAllText(TokenFile).Trim() is { Length: > 0 } token)
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return _http;
+    }
+
+    /// <summary>
+    /// Runs the real CLI against this node, from inside its namespace when it has one (so it
+    /// reaches the node even while the node is cut off from the test's network).
+    /// </summary>
+    public Task<MeshCli.Result> Cli(params string[] args) =>
+        MeshCli.RunInAsync(Namespace, WorkDir, [.. Namespace is null ? [] : new[] { "--token-file", TokenFile }, "--api", Api, .. args]);
 
     /// <summary>Kills the process at once (SIGKILL), as a crash or a power cut would.</summary>
     public async Task KillAsync()
@@ -146,6 +192,18 @@ public sealed class NodeProcess : IAsyncDisposable
         if (_process.HasExited) return;
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Freezes the process (SIGSTOP), as a hung host would: it answers nobody until thawed.</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>Lets a frozen process run again (SIGCONT).</summary>
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString()])!;
+        kill.WaitForExit();
     }
 
     /// <summary>Sends SIGTERM and waits for a graceful exit; returns the exit code.</summary>
@@ -178,9 +236,13 @@ public static class MeshCli
         public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Err}";
     }
 
-    public static async Task<Result> RunAsync(string workDir, params string[] args)
+    public static Task<Result> RunAsync(string workDir, params string[] args) => RunInAsync(null, workDir, args);
+
+    /// <summary>Runs the CLI inside network namespace <paramref name="netns"/> (null: this process's own).</summary>
+    public static async Task<Result> RunInAsync(string? netns, string workDir, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) info.ArgumentList.Add(a);
         info.ArgumentList.Add(Binaries.Cli);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["NO_COLOR"] = "1";

@@ -95,7 +95,7 @@ public sealed class ResourceEngineTests(ThreeNodeMesh mesh) : IClassFixture<Thre
         File.WriteAllText(conf, "edited by hand\n");
 
         await ThreeNodeMesh.Until(() => Task.FromResult(File.ReadAllText(conf) == "managed\n"), "c repairs the edit");
-        await ThreeNodeMesh.Until(async () => (await mesh.A.StatusAsync()).Any(s => s is { Node: "c", Manifest: "drifty", Report.Drift: true }),
+        await ThreeNodeMesh.Until(async () => (await mesh.A.StatusAsync()).Manifests.Any(s => s is { Node: "c", Manifest: "drifty", Report.Drift: true }),
             "a sees c's drift report");
         await ThreeNodeMesh.Until(() => Task.FromResult(File.ReadAllLines(mesh.C.RootPath("/drifty.runs")).Length == 2), "the repair notified the exec");
         var status = await mesh.Cli(mesh.B, "status", "drifty");

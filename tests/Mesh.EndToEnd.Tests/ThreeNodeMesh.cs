@@ -43,6 +43,18 @@ public sealed class ThreeNodeMesh : IAsyncLifetime
         }
     }
 
+    /// <summary>Polls <paramref name="probe"/> until it gives a value, and returns it.</summary>
+    public static async Task<T> Until<T>(Func<Task<T?>> probe, string what, TimeSpan? timeout = null) where T : class
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            if (await probe() is { } value) return value;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for: {what}");
+            await Task.Delay(50);
+        }
+    }
+
     public async Task DisposeAsync()
     {
         foreach (var node in new[] { C, B, A }.Where(n => n is not null)) await node.DisposeAsync();

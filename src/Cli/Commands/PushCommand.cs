@@ -92,7 +92,7 @@ public static class PushCommand
         }
 
         // Reports that arrived before the stream opened (an unchanged push) are in the status.
-        foreach (var s in await ctx.Client.StatusAsync(null, cancel))
+        foreach (var s in (await ctx.Client.StatusAsync(null, cancel)).Manifests)
             if (s.Report is { } r) Take(r);
 
         stop.CancelAfter(waitFor);

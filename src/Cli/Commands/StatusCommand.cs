@@ -31,25 +31,37 @@ public static class StatusCommand
         return command;
     }
 
-    /// <summary>Prints the status; the exit code says whether every node is ok.</summary>
-    private static int Print(CliContext ctx, NodeStatus[] status)
+    /// <summary>
+    /// Prints the status: the table, then what qualifies it (this node offline, writes lost to
+    /// concurrent pushes). The exit code says whether every node is ok as seen from a node that
+    /// reaches its peers; an offline node's view of the others is stale, so it is not ok.
+    /// </summary>
+    private static int Print(CliContext ctx, StatusReport report)
     {
-        if (ctx.Json) ctx.WriteJson(status);
-        else if (status.Length == 0) ctx.Out.WriteLine("no manifests target any node");
+        var status = report.Manifests;
+        if (ctx.Json) ctx.WriteJson(report);
         else
-            ctx.WriteTable(["node", "manifest", "state", "version", "changed", "applied", "detail"], status.Select(s => new[]
-            {
-                s.Node, s.Manifest, s.State, s.Head.Version.ToString(),
-                s.Report is { } r && s.State != "pending" ? r.Changed.ToString() : "",
-                s.Report is { } t ? Format.Age(t.Time) : "",
-                s.State switch
+        {
+            if (status.Length == 0) ctx.Out.WriteLine("no manifests target any node");
+            else
+                ctx.WriteTable(["node", "manifest", "state", "version", "changed", "applied", "detail"], status.Select(s => new[]
                 {
-                    "failed" => s.Report?.Error ?? "",
-                    "ok" when s.Report is { Drift: true } => "drift repaired",
-                    "pending" when s.Report is { } old => $"last applied {old.Version}",
-                    _ => "",
-                },
-            }));
-        return status.All(s => s.State == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
+                    s.Node, s.Manifest, s.State, s.Head.Version.ToString(),
+                    s.Report is { } r && s.State != "pending" ? r.Changed.ToString() : "",
+                    s.Report is { } t ? Format.Age(t.Time) : "",
+                    s.State switch
+                    {
+                        "failed" => s.Report?.Error ?? "",
+                        "ok" when s.Report is { Drift: true } => "drift repaired",
+                        "pending" when s.Report is { } old => $"last applied {old.Version}",
+                        _ => "",
+                    },
+                }));
+            if (report.Offline)
+                ctx.Out.WriteLine($"node {report.Node} is offline since {report.OfflineSince:u} ({(report.OfflineSince is { } since ? Format.Age(since) : "")}): " +
+                    $"{report.OfflineReason}; enforcing its last known state (what it shows of other nodes may be out of date)");
+            foreach (var lost in report.LostWrites) ctx.Out.WriteLine(Format.LostWrite(lost));
+        }
+        return !report.Offline && status.All(s => s.State == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Versioning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -77,11 +78,14 @@ public static class ControlApi
             if (history.Count == 0) return Error(404, $"no manifest named '{name}'");
             var index = await node.IndexAsync();
             var applied = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            foreach (var member in node.MemberList())
-                if ((await node.ReportsOfAsync(member.Name)).TryGetValue(name, out var report) && report.Succeeded)
-                    (applied.TryGetValue(report.Version.ToString(), out var nodes) ? nodes : applied[report.Version.ToString()] = []).Add(member.Name);
-            return Json(history.Select(r => new HistoryEntry(r, index.TryGetValue(name, out var head) && head.Version.Equals(r.Version),
-                applied.GetValueOrDefault(r.Version.ToString())?.Order(StringComparer.Ordinal).ToArray() ?? [])).ToArray());
+            // This node too, when it has not joined (offline, it still applies).
+            foreach (var member in node.MemberList().Select(m => m.Name).Append(node.Settings.Name).Distinct())
+                if ((await node.ReportsOfAsync(member)).TryGetValue(name, out var report) && report.Succeeded)
+                    (applied.TryGetValue(report.Version.ToString(), out var nodes) ? nodes : applied[report.Version.ToString()] = []).Add(member);
+            index.TryGetValue(name, out var head);
+            var lost = new HashSet<HybridTimestamp>(head is null ? [] : Lineage.LostRevisions(history, head).Select(l => l.Lost.Version));
+            return Json(history.Select(r => new HistoryEntry(r, head is not null && head.Version.Equals(r.Version),
+                applied.GetValueOrDefault(r.Version.ToString())?.Order(StringComparer.Ordinal).ToArray() ?? [], lost.Contains(r.Version))).ToArray());
         });
 
         v1.MapPost("/manifests/{name}/rollback", (string name, string to, string? author) => Guarded(async () =>

@@ -57,9 +57,9 @@ public sealed class Converger : ReceiveActor, IWithTimers
 
         Receive<Changed>(c => c.Key is LWWDictionaryKey<string, RevisionRecord>, c =>
         {
-            foreach (var record in c.Get((LWWDictionaryKey<string, RevisionRecord>)c.Key).Entries.Values) Consider(record);
+            foreach (var record in c.Get((LWWDictionaryKey<string, RevisionRecord>)c.Key).Entries.Values) Consider(record, fromIndex: true);
         });
-        Receive<RevisionRecord>(Consider);
+        Receive<RevisionRecord>(r => Consider(r, fromIndex: false));
         Receive<Applied>(OnApplied);
         Receive<Rechecked>(OnRechecked);
         Receive<Retry>(_ => Kick());
@@ -103,14 +103,26 @@ public sealed class Converger : ReceiveActor, IWithTimers
         Kick();
     }
 
-    private void Consider(RevisionRecord record)
+    private void Consider(RevisionRecord record, bool fromIndex)
     {
         _setup.Clock.Observe(record.Version);
-        if (_heads.TryGetValue(record.Manifest, out var known) && known.Version.CompareTo(record.Version) >= 0) return;
+        if (_heads.TryGetValue(record.Manifest, out var known) && !Replaces(record, known, fromIndex)) return;
         _heads[record.Manifest] = record;
         if (record.Target.Matches(_setup.Identity))
             _setup.Audit.Write("received", record.Manifest, record.Version.ToString(), record.Author, $"from {record.Origin}: {record.Message}");
         Kick();
+    }
+
+    /// <summary>
+    /// The index orders heads by wall time and counter only (<see cref="Replicated.RevisionClock"/>)
+    /// and breaks a tie on both (two nodes, one millisecond) by the writer's incarnation, not by
+    /// node name. On such a tie the index's choice stands, and an announcement never overrides
+    /// it, so every node ends on the head the index holds everywhere.
+    /// </summary>
+    private static bool Replaces(RevisionRecord candidate, RevisionRecord known, bool fromIndex)
+    {
+        var order = candidate.Version.Packed.CompareTo(known.Version.Packed);
+        return order > 0 || (order == 0 && fromIndex && !candidate.Version.Equals(known.Version));
     }
 
     /// <summary>Starts the next piece of work, if nothing is running: new revisions first, then re-checks.</summary>
@@ -119,7 +131,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         if (_busy) return;
         var next = _heads.Values
             .Where(r => r.Target.Matches(_setup.Identity))
-            .Where(r => !_done.TryGetValue(r.Manifest, out var v) || v.CompareTo(r.Version) < 0)
+            .Where(r => !_done.TryGetValue(r.Manifest, out var v) || !v.Equals(r.Version))
             .Where(r => !_backoff.TryGetValue(r.Manifest, out var until) || until <= DateTime.UtcNow)
             .OrderBy(r => r.Version)
             .FirstOrDefault();

@@ -26,9 +26,10 @@ public static class Members
     public static IEnumerable<Member> Active(Cluster cluster) =>
         cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining);
 
-    /// <summary>Names of the active members a target selects, sorted.</summary>
+    /// <summary>Names of the active members a target selects, sorted; this node too, joined or not (offline, it still applies).</summary>
     public static string[] Targeted(Cluster cluster, TargetSpec target) =>
-        Active(cluster).Select(NodeRoles.Decode).Where(target.Matches).Select(n => n.Name)
+        Active(cluster).Select(NodeRoles.Decode).Append(NodeRoles.Decode(cluster.SelfRoles, cluster.SelfAddress.ToString()))
+            .Where(target.Matches).Select(n => n.Name)
             // A node restarted under its old name shows twice until the cluster removes its old incarnation.
             .Distinct().Order(StringComparer.Ordinal).ToArray();
 }

@@ -145,14 +145,17 @@ public sealed class NodeTls
         // Akka.Remote stops the whole node when a TLS handshake it started fails (it refused the
         // peer's certificate, or the peer refused its own), so that a half-trusted node does not
         // linger. Its reason type is internal, hence the match by name.
-        var shutdown = CoordinatedShutdown.Get(node.System);
         node.System.WhenTerminated.ContinueWith(_ =>
         {
-            if (shutdown.ShutdownReason?.GetType().Name == "TlsHandshakeFailureReason")
+            if (StoppedByHandshake(node))
                 error.WriteLine($"mesh-node {name}: stopping: a TLS handshake with a peer failed (see the 'TLS' lines above: a peer whose certificate " +
                     "this node refuses, or one that refuses this node's)");
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
+
+    /// <summary>True when Akka stopped the node because a TLS handshake it started failed.</summary>
+    public static bool StoppedByHandshake(MeshNode node) =>
+        CoordinatedShutdown.Get(node.System).ShutdownReason?.GetType().Name == "TlsHandshakeFailureReason";
 
     // ---- files ----------------------------------------------------------------------------------
 

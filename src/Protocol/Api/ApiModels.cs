@@ -49,8 +49,26 @@ public sealed record ManifestDetail(RevisionRecord Revision, string Canonical);
 /// <summary>Where one targeted node stands with the head revision of one manifest.</summary>
 public sealed record NodeStatus(string Node, string Manifest, string State, ApplyReport? Report, RevisionRecord Head);
 
-/// <summary>One retained revision of a manifest, with the nodes whose latest report is for it.</summary>
-public sealed record HistoryEntry(RevisionRecord Revision, bool Head, string[] AppliedBy);
+/// <summary>
+/// <c>GET /v1/status</c>: the answering node, whether it is offline (no peer reachable: it
+/// enforces its last known state and its view of the others is stale) and since when, where
+/// every targeted node stands with every head, and the writes that concurrent pushes lost.
+/// </summary>
+public sealed record StatusReport(string Node, bool Offline, DateTimeOffset? OfflineSince, string? OfflineReason,
+    NodeStatus[] Manifests, LostWrite[] LostWrites);
+
+/// <summary>
+/// A revision that another push overwrote without having seen it (two pushes on the two sides
+/// of a partition, or within one gossip round): it is kept in history but applied nowhere.
+/// Reported until the manifest moves on from <see cref="Winner"/>, the revision that replaced it.
+/// </summary>
+public sealed record LostWrite(string Manifest, RevisionRecord Revision, RevisionRecord Winner);
+
+/// <summary>
+/// One retained revision of a manifest, with the nodes whose latest report is for it.
+/// <see cref="Lost"/>: neither the head nor an ancestor of it, i.e. overwritten by a concurrent push.
+/// </summary>
+public sealed record HistoryEntry(RevisionRecord Revision, bool Head, string[] AppliedBy, bool Lost = false);
 
 /// <summary>What every targeted node would do with one manifest: the dry run of a push.</summary>
 public sealed record PlannedManifest(string Manifest, string Hash, string[] Targets, ApplyReport[] Plans, string[] Silent);

@@ -26,7 +26,7 @@ public sealed class DeletionTests : IAsyncLifetime
         Assert.True(deleted.Deleted);
         Assert.Equal(head.Version.ToString(), deleted.Parent);
         await Eventually.True(() => a.IndexAsync().Result["motd"].Deleted, "a sees the tombstone");
-        Assert.Empty(await a.StatusAsync(null));
+        Assert.Empty((await a.StatusAsync(null)).Manifests);
         Assert.Null(await a.GetAsync("motd"));
         foreach (var node in new[] { a, b })
             await Eventually.True(() => !node.ReportsOfAsync(node.Settings.Name).Result.ContainsKey("motd"), $"{node.Settings.Name} dropped its report on motd");

@@ -28,7 +28,7 @@ public sealed class DriftTests : IAsyncLifetime
         await _mesh.Converged();
         var events = node.Listen(_stop.Token);
         await node.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], null, "tester"));
-        await Eventually.Value(async () => (await node.StatusAsync("motd")).FirstOrDefault(s => s.State == "ok"), "motd applied");
+        await Eventually.Value(async () => (await node.StatusAsync("motd")).Manifests.FirstOrDefault(s => s.State == "ok"), "motd applied");
         return (node, events);
     }
 
@@ -53,7 +53,7 @@ public sealed class DriftTests : IAsyncLifetime
         Assert.True(drift.Drift);
         Assert.Contains(drift.Resources, r => r.Id == "motd" && r.Action == ResourceAction.Changed);
         Assert.Equal("managed\n", File.ReadAllText(motd));
-        var status = (await node.StatusAsync("motd")).Single();
+        var status = (await node.StatusAsync("motd")).Manifests.Single();
         Assert.True(status.Report!.Drift);
     }
 

@@ -21,7 +21,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         var first = _mesh.Start("solo", extraHocon: "mesh.converge { interval = 10m, watch = on }");
         await _mesh.Converged();
         var pushed = await first.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], "keep this", "tester"));
-        await Eventually.Value(async () => (await first.StatusAsync("motd")).FirstOrDefault(s => s.State == "ok"), "motd applied");
+        await Eventually.Value(async () => (await first.StatusAsync("motd")).Manifests.FirstOrDefault(s => s.State == "ok"), "motd applied");
         var motd = _mesh.RootOf(first, "/etc/motd");
         await first.DisposeAsync();
 

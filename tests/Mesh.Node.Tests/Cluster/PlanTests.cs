@@ -58,7 +58,7 @@ public sealed class PlanTests : IAsyncLifetime
         var b = _mesh.Start("b");
         await _mesh.Converged();
         await b.PushAsync(Request(App, Tool));
-        await Eventually.True(() => a.StatusAsync("app").Result.Count(s => s.State == "ok") == 2, "both nodes applied app");
+        await Eventually.True(() => a.StatusAsync("app").Result.Manifests.Count(s => s.State == "ok") == 2, "both nodes applied app");
         Assert.Equal("#!/bin/sh\necho tool\n", File.ReadAllText(_mesh.RootOf(a, "/etc/tool")));
 
         var same = await a.PlanAsync(Request(App, Tool), TimeSpan.FromSeconds(20));

@@ -60,7 +60,7 @@ public sealed class SecretTests : IAsyncLifetime
     private static PushRequest Push(string text) => new([new ManifestFile("db.yaml", text)], "secrets", "tester");
 
     private static Task<NodeStatus> Reported(MeshNode observer, string node, string state = "ok") =>
-        Eventually.Value(async () => (await observer.StatusAsync("db")).FirstOrDefault(s => s.Node == node && s.State == state),
+        Eventually.Value(async () => (await observer.StatusAsync("db")).Manifests.FirstOrDefault(s => s.Node == node && s.State == state),
             $"{node} reported {state} for db (seen from {observer.Settings.Name})");
 
     [Fact]

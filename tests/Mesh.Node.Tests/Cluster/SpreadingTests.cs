@@ -36,7 +36,7 @@ public sealed class SpreadingTests : IAsyncLifetime
 
     /// <summary>Waits until the given node has an ok report for the head revision of the manifest, as seen from <paramref name="observer"/>.</summary>
     private static Task<NodeStatus> AppliedOk(MeshNode observer, string node, string manifest) =>
-        Eventually.Value(async () => (await observer.StatusAsync(manifest)).FirstOrDefault(s => s.Node == node && s.State == "ok"),
+        Eventually.Value(async () => (await observer.StatusAsync(manifest)).Manifests.FirstOrDefault(s => s.Node == node && s.State == "ok"),
             $"{node} applied {manifest} (seen from {observer.Settings.Name})");
 
     [Fact]
@@ -147,7 +147,7 @@ public sealed class SpreadingTests : IAsyncLifetime
 
         await a.PushAsync(Push(broken));
 
-        var status = await Eventually.Value(async () => (await a.StatusAsync("broken")).FirstOrDefault(s => s.State == "failed"), "failure report");
+        var status = await Eventually.Value(async () => (await a.StatusAsync("broken")).Manifests.FirstOrDefault(s => s.State == "failed"), "failure report");
         var results = status.Report!.Resources.ToDictionary(r => r.Id);
         Assert.Equal(ResourceAction.Failed, results["orphan"].Action);
         Assert.Contains("parent directory /missing/dir", results["orphan"].Message);

@@ -18,7 +18,7 @@ public sealed class TlsTests : IAsyncLifetime
         new([new ManifestFile($"{name}.yaml", $"manifest: {name}\nresources:\n  - {{ id: f, type: file, path: /{name}, content: \"{name}\\n\" }}\n")], "test", "tester");
 
     private static Task<NodeStatus> AppliedOk(MeshNode observer, string node, string manifest) =>
-        Eventually.Value(async () => (await observer.StatusAsync(manifest)).FirstOrDefault(s => s.Node == node && s.State == "ok"),
+        Eventually.Value(async () => (await observer.StatusAsync(manifest)).Manifests.FirstOrDefault(s => s.Node == node && s.State == "ok"),
             $"{node} applied {manifest} (seen from {observer.Settings.Name})");
 
     private static bool Lists(MeshNode observer, string name) =>

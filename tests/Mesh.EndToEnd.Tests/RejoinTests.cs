@@ -1,0 +1,78 @@
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>A node the cluster removed starts again by itself and rejoins; only a stop signal ends mesh-node.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class RejoinTests : IAsyncLifetime
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-rejoin-").FullName;
+    private readonly List<NodeProcess> _nodes = [];
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_work, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private async Task<NodeProcess> Start(string name, NodeProcess? seed = null)
+    {
+        // The split-brain resolver downs the unreachable side once membership has been stable
+        // for stable-after: 20 s by default, shortened here so the test does not sit through it.
+        var config = Write("fast-downing.hocon", "akka.cluster.split-brain-resolver.stable-after = 2s\n");
+        var node = await NodeProcess.StartAsync(name, _work, seed: seed?.ClusterAddress, extraArgs: ["--config", config]);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private string Motd(string text) =>
+        Write("motd.yaml", $"manifest: motd\nresources:\n  - {{ id: f, type: file, path: /motd, content: \"{text}\\n\" }}\n");
+
+    [Fact]
+    public async Task A_node_the_cluster_downed_rejoins_by_itself_with_its_api_on_the_same_address_and_still_stops_cleanly()
+    {
+        var a = await Start("a");
+        var b = await Start("b", a);
+        var c = await Start("c", a);
+        await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).Count(m => m.Status == "up") == 3, "three members up");
+        Assert.Equal(0, (await MeshCli.RunAsync(_work, "--api", a.Api, "push", Motd("one"), "--wait")).ExitCode);
+
+        // A hung host: the others mark it unreachable, then the majority downs and removes it.
+        c.Freeze();
+        await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).All(m => m.Name != "c"), "the majority removes the frozen c",
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(0, (await MeshCli.RunAsync(_work, "--api", a.Api, "push", Motd("two"))).ExitCode);
+        c.Thaw();
+
+        await ThreeNodeMesh.Until(() => Task.FromResult(c.Log.Contains("the cluster removed this node; starting again and rejoining through")),
+            "c finds itself removed and starts again", TimeSpan.FromSeconds(60));
+        await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).Any(m => m is { Name: "c", Status: "up", Reachable: true }),
+            "c's new incarnation is up on a", TimeSpan.FromSeconds(60));
+        await ThreeNodeMesh.Until(() => Task.FromResult(File.ReadAllText(c.RootPath("/motd")) == "two\n"), "c catches up with the push it missed");
+        var status = await MeshCli.RunAsync(_work, "--api", c.Api, "status", "motd");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Matches(@"c\s+motd\s+ok", status.Out);
+        Assert.DoesNotContain("offline", status.Out);
+        Assert.False(c.HasExited);
+        // Through the others it knew, never through itself (that would found a second mesh).
+        var through = c.Log.Split('\n').Single(l => l.Contains("rejoining through")).Split("rejoining through ")[1].Trim().Split(", ");
+        Assert.Equal(new[] { a.ClusterAddress, b.ClusterAddress }.Order(StringComparer.Ordinal), through.Order(StringComparer.Ordinal));
+
+        Assert.Equal(0, await c.StopAsync());
+        Assert.True(c.Log.Contains("leaving the cluster"), c.Log);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes) await node.DisposeAsync();
+        try
+        {
+            Directory.Delete(_work, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory does not fail the run.
+        }
+    }
+}
