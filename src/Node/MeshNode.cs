@@ -79,9 +79,15 @@ public sealed class MeshNode : IAsyncDisposable
         system.ActorOf(Converger.Props(setup), Converger.Name);
         system.ActorOf(Akka.Actor.Props.Create(() => new AuditServer(Audit, settings.Name)), AuditServer.Name);
         system.ActorOf(Planner.Props(setup), Planner.Name);
-        system.Scheduler.Advanced.ScheduleRepeatedly(settings.GcInterval, settings.GcInterval,
+        var collection = system.Scheduler.Advanced.ScheduleRepeatedlyCancelable(settings.GcInterval, settings.GcInterval,
             () => CollectGarbageAsync(settings.GcGrace).ContinueWith(t => system.Log.Warning("blob collection failed: {0}", t.Exception?.GetBaseException().Message),
                 TaskContinuationOptions.OnlyOnFaulted));
+        // The scheduler runs what is still pending when the system stops: cancel it before then.
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "stop-blob-collection", () =>
+        {
+            collection.Cancel();
+            return Task.FromResult(Akka.Done.Instance);
+        });
         system.ActorOf(ConnectivityMonitor.Props(Connectivity, standalone: settings.Seeds.Length == 0), ConnectivityMonitor.Name);
     }
 
@@ -155,8 +161,8 @@ public sealed class MeshNode : IAsyncDisposable
         await _replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.IndexOf(record.Manifest), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
             d => d.SetItem(Cluster.SelfUniqueAddress, record.Manifest, record, Replicated.RevisionClock)), LocalTimeout);
         await RecordHistoryAsync(record);
-        var signer = record.Signature is { } sig ? $" (signed by {Settings.Trust.NameOf(sig.KeyId) ?? "key " + sig.KeyId})" : " (unsigned)";
-        Audit.Write(action, record.Manifest, record.Version.ToString(), record.Author, record.Message + signer);
+        var signer = record.Signature is { } sig ? $"signed by {Settings.Trust.NameOf(sig.KeyId) ?? "key " + sig.KeyId}" : "unsigned";
+        Audit.Write(action, record.Manifest, record.Version.ToString(), $"{record.Author} ({signer})", record.Message);
         if (Settings.Announce) _mediator.Tell(new PubSub.Publish(Replicated.ChangeTopic, record));
     }
 

@@ -194,7 +194,13 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         var bad = mesh.Manifest("hist.yaml", "manifest: hist\nresources:\n  - { id: f, type: file, path: /hist, content: \"bad\\n\" }\n");
         Assert.Equal(0, (await mesh.Cli(mesh.B, "push", bad, "-m", "oops", "--wait")).ExitCode);
 
-        var history = Json<HistoryEntry[]>(await mesh.Cli(mesh.C, "history", "hist", "--json"));
+        // push --wait heard the reports live; c's replica of the other nodes' reports follows by gossip.
+        HistoryEntry[] history = [];
+        await ThreeNodeMesh.Until(async () =>
+        {
+            history = Json<HistoryEntry[]>(await mesh.Cli(mesh.C, "history", "hist", "--json"));
+            return history.Length == 2 && history[0].AppliedBy.Length == 3;
+        }, "c's history says all three nodes applied the head");
         Assert.Equal(["oops", "known good"], history.Select(h => h.Revision.Message));
         Assert.True(history[0].Head);
         Assert.Equal(["a", "b", "c"], history[0].AppliedBy);

@@ -66,7 +66,7 @@ public sealed class SecretTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeMes
             Assert.Contains("mesh-sealed:v1:", get.Out);
             AssertNoSecret(get.ToString(), $"mesh get via {via.Name}");
             var status = await mesh.Cli(via, "status", "--json");
-            Assert.Equal(2, JsonSerializer.Deserialize<NodeStatus[]>(status.Out, ApiJson.Options)!.Count(s => s is { Manifest: "vault", State: "ok" }));
+            Assert.Equal(2, JsonSerializer.Deserialize<StatusReport>(status.Out, ApiJson.Options)!.Manifests.Count(s => s is { Manifest: "vault", State: "ok" }));
             AssertNoSecret(status.ToString(), $"mesh status via {via.Name}");
         }
 
