@@ -240,6 +240,9 @@ public class ValidationErrorTests
     [InlineData("manifest: web\nresources: []\nmanifest: app\n", 3, 1, "Duplicate key")]
     [InlineData("manifest: web\n  resources: []\n", 2, 12, "invalid mapping")]
     [InlineData("manifest: web\nresources:\n  - id: a\n    requires: [b\n  - id: b\n", 5, 3, "is a bracket left open?")]
+    // A key left out in a nested block mapping: YamlDotNet's node builder threw ArgumentException (found by ParserFuzzTests).
+    [InlineData("manifest: web\ntarget:\n  labels:\n    : prod\n", 4, 5, "a mapping entry has no key")]
+    [InlineData("manifest: web\nresources:\n  - : file\n", 3, 5, "a mapping entry has no key")]
     public void Malformed_yaml_is_reported_with_the_line_where_it_goes_wrong(string yaml, int line, int column, string says)
     {
         var error = OnlyErrorIn(yaml);
