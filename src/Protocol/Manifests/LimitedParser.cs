@@ -39,6 +39,9 @@ internal sealed class LimitedParser(IParser inner) : IParser
             case MappingStart or SequenceStart:
                 var start = (NodeEvent)inner.Current;
                 Count(start, new Size(1, 1));
+                // YamlDotNet binds the name to this node as it starts: an alias of the name inside
+                // it is the node itself (a cycle), even when an earlier node had the same name.
+                if (!start.Anchor.IsEmpty) _anchors.Remove(start.Anchor);
                 _open.Push(new Open(start));
                 break;
             case MappingEnd or SequenceEnd:
