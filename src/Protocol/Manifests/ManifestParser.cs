@@ -62,6 +62,14 @@ public static partial class ManifestParser
 
     private static Manifest? TryParse(string text, ParseContext context)
     {
+        // YamlDotNet passes such a half character through, and the canonical form would then
+        // silently write U+FFFD in its place: a value the user never wrote.
+        if (LoneSurrogate(text) is { } half)
+        {
+            context.Error(half.At, "", $"invalid text: U+{(int)half.Char:X4} is half of a UTF-16 surrogate pair without its other half, not a character (is the encoding broken?)");
+            return null;
+        }
+
         var stream = new YamlStream();
         var scanner = new Scanner(new StringReader(text));
         try
@@ -77,6 +85,13 @@ public static partial class ManifestParser
         {
             var problem = e.InnerException as YamlException ?? e;
             context.Error(problem.Start, "", $"invalid YAML: {problem.Message}");
+            return null;
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName is "highSurrogate" or "lowSurrogate")
+        {
+            // YamlDotNet's scanner throws this, not a YamlException, for two \u escapes that are
+            // halves of a surrogate pair but not a pair ("\uD800\uD800"); one half alone it refuses itself.
+            context.Error(scanner.CurrentPosition, "", "invalid YAML: two escapes in a quoted string are halves of UTF-16 surrogate pairs that do not pair up (\\uD800-\\uDBFF must be followed by \\uDC00-\\uDFFF)");
             return null;
         }
         catch (InvalidOperationException)
@@ -109,6 +124,29 @@ public static partial class ManifestParser
         f.RejectUnknown();
         var graph = CheckGraph(resources, context);
         return new Manifest(name, target, vars, graph.Select(r => r.Spec).ToArray());
+    }
+
+    /// <summary>The first UTF-16 surrogate that is not part of a pair, and where it is (line and column from 1).</summary>
+    private static (char Char, Mark At)? LoneSurrogate(string text)
+    {
+        long line = 1, column = 1;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+                column++;
+            }
+            else if (char.IsSurrogate(c)) return (c, new Mark(i, line, column));
+            else if (c == '\n' || c == '\r' && (i + 1 == text.Length || text[i + 1] != '\n'))
+            {
+                line++;
+                column = 0;
+            }
+            column++;
+        }
+        return null;
     }
 
     private static TargetSpec ParseTarget(FieldReader f, ParseContext context)
