@@ -62,6 +62,9 @@ public static partial class ManifestParser
 
     private static Manifest? TryParse(string text, ParseContext context)
     {
+        // A byte-order mark may open a YAML stream; YamlDotNet would read it as part of the first key.
+        if (text.StartsWith('\uFEFF')) text = text[1..];
+
         // YamlDotNet passes such a half character through, and the canonical form would then
         // silently write U+FFFD in its place: a value the user never wrote.
         if (LoneSurrogate(text) is { } half)
