@@ -22,6 +22,16 @@ public class ParserFuzzTests(ITestOutputHelper output)
     /// <summary>Parses one input and checks the outcome; any other exception fails with what it was.</summary>
     private static Outcome ParseAndCheck(string text, string source)
     {
+        // The CLI asks this of every file before the node has seen it: it answers, whatever the text.
+        try
+        {
+            ManifestParser.SourcesNamedBy(text);
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"SourcesNamedBy threw {e.GetType().FullName}: {e.Message}", e);
+        }
+
         Manifest manifest;
         try
         {

@@ -45,8 +45,10 @@ public static partial class ManifestParser
         {
             stream.Load(new LimitedParser(new Parser(new Scanner(new StringReader(text)))));
         }
-        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        catch (Exception e) when (e is YamlException or InvalidOperationException
+                                       or ArgumentOutOfRangeException { ParamName: "highSurrogate" or "lowSurrogate" })
         {
+            // The same YamlDotNet failures Parse reports (see TryParse); here they just mean "no sources".
             return [];
         }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root
