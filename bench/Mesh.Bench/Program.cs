@@ -3,11 +3,12 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Mesh.Bench;
 
-// mesh-bench [propagation|join|idle|all] [--nodes N[,N…]] [--revisions N] [--joins N] [--idle-seconds S]
+// mesh-bench [propagation|join|idle|all|catchup|restart|datadir|durability] [options]
 // Starts real mesh-node processes on loopback (one per node) and prints a markdown table per figure.
 
 const string Usage = """
-    usage: mesh-bench [propagation|join|idle|all] [options]
+    usage: mesh-bench [propagation|join|idle|all|catchup|restart|datadir|durability] [options]
+      all = propagation, join and idle; durability = catchup, restart and datadir
       --nodes N[,N...]      mesh sizes for the propagation figure (default 3,10)
       --revisions N         counted revisions per propagation configuration (default 50)
       --warmup N            uncounted revisions after the mesh formed (default 3)
@@ -20,6 +21,13 @@ const string Usage = """
       --probe-revisions N   revisions of the latency probe after each idle window (default 20, 0 = none)
       --ticks T[,T...]      akka.scheduler.tick-duration values for the idle figure (default default,100ms)
       --propagation-ticks T[,T...]  tick-duration values for the propagation figure (default: default)
+      --catchup-revisions N revisions a stopped node misses in the catchup figure (default 100)
+      --catchup-runs N      restarts per catchup variant (default 3)
+      --restart-manifests N manifests the lone node enforces in the restart figure (default 10)
+      --restart-files N     files per manifest in the restart figure (default 10)
+      --restart-runs N      restarts in the restart figure (default 5)
+      --datadir-revisions N revisions pushed per datadir variant (default 1000)
+      --datadir-manifests N manifests they are spread over in the second datadir variant (default 20; the first is 1)
       --node-config HOCON   a setting laid over every node's configuration (repeatable), e.g.
                             'akka.cluster.distributed-data.durable.keys = []' (no durable state)
     """;
@@ -30,6 +38,7 @@ var ddataOnly = new List<int>();
 var ticks = new List<string?>();
 var propagationTicks = new List<string?>();
 int revisions = 50, warmup = 3, propagationSettle = 0, joins = 5, idleSeconds = 20, settleSeconds = 5, probeRevisions = 20, idleNodes = 3;
+int catchupRevisions = 100, catchupRuns = 3, restartManifests = 10, restartFiles = 10, restartRuns = 5, datadirRevisions = 1000, datadirManifests = 20;
 try
 {
     for (var i = 0; i < args.Length; i++)
@@ -39,7 +48,14 @@ try
         IEnumerable<int> Ints() => Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture));
         switch (args[i])
         {
-            case "propagation" or "join" or "idle" or "all": mode = args[i]; break;
+            case "propagation" or "join" or "idle" or "all" or "catchup" or "restart" or "datadir" or "durability": mode = args[i]; break;
+            case "--catchup-revisions": catchupRevisions = Int(); break;
+            case "--catchup-runs": catchupRuns = Int(); break;
+            case "--restart-manifests": restartManifests = Int(); break;
+            case "--restart-files": restartFiles = Int(); break;
+            case "--restart-runs": restartRuns = Int(); break;
+            case "--datadir-revisions": datadirRevisions = Int(); break;
+            case "--datadir-manifests": datadirManifests = Int(); break;
             case "--nodes": nodes.AddRange(Ints()); break;
             case "--ddata-only" when i + 1 < args.Length && args[i + 1] == "none": i++; ddataOnly.Add(0); break;
             case "--ddata-only": ddataOnly.AddRange(Ints()); break;
@@ -65,6 +81,8 @@ try
     if (propagationTicks.Count == 0) propagationTicks.Add(null);
     if (nodes.Concat(ddataOnly).Any(n => n < 2)) throw new ArgumentException("a mesh needs at least 2 nodes");
     if (revisions < 1 || joins < 1 || idleSeconds < 1) throw new ArgumentException("counts and windows must be positive");
+    if (catchupRevisions < 10 || catchupRuns < 1 || restartManifests < 1 || restartFiles < 1 || restartRuns < 1 || datadirRevisions < datadirManifests || datadirManifests < 1)
+        throw new ArgumentException("durability counts must be positive (at least 10 catch-up revisions, and no more datadir manifests than revisions)");
 }
 catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
 {
@@ -136,6 +154,24 @@ try
         Console.WriteLine();
         Console.WriteLine(Idle.Table(results));
         PrintWarnings(results.Select(r => ($"idle, tick {r.Tick}", r.Warnings)));
+    }
+
+    if (mode is "catchup" or "restart" or "datadir" or "durability")
+    {
+        var result = new DurabilityResult();
+        if (mode is "catchup" or "durability")
+            await Durability.CatchupAsync(result, workDir, catchupRevisions, catchupRuns, cancel.Token);
+        if (mode is "restart" or "durability")
+            await Durability.RestartAsync(result, workDir, restartManifests, restartFiles, restartRuns, cancel.Token);
+        if (mode is "datadir" or "durability")
+        {
+            await Durability.DataDirAsync(result, workDir, 1, datadirRevisions, cancel.Token);
+            await Durability.DataDirAsync(result, workDir, datadirManifests, datadirRevisions, cancel.Token);
+        }
+        Console.WriteLine("## Durability");
+        Console.WriteLine();
+        Console.WriteLine(Durability.Table(result));
+        PrintWarnings(result.Warnings);
     }
 
     if (Machine.NodeBuildTime() != nodeBuilt)

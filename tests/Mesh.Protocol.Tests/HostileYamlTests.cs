@@ -116,11 +116,24 @@ public class HostileYamlTests
     [Theory]
     [InlineData("  x: &x [*x]\n")]
     [InlineData("  ? &x [*x]\n  : v\n")]
+    // The name given again to a node around the alias: YamlDotNet made a cycle of it, and hashing
+    // or converting it overflowed the stack, killing the process (found by ParserFuzzTests).
+    [InlineData("  a: &x 1\n  b: &x {k: *x}\n")]
+    [InlineData("  a: &x [1]\n  b: &x [[*x]]\n")]
+    [InlineData("  a: &x 1\n  ? &x [*x]\n  : v\n")]
     public void An_alias_inside_its_own_anchor_is_refused(string vars)
     {
         var error = RefusedQuickly("manifest: loop\nvars:\n" + vars);
 
         Assert.Contains("the alias *x does not refer to a complete node anchored before it", error.Message);
+    }
+
+    [Fact]
+    public void An_anchor_name_given_again_refers_to_the_latest_complete_node()
+    {
+        var m = Parse("manifest: again\nvars:\n  a: &x 1\n  b: &x [2]\n  c: *x\n");
+
+        Assert.Equal("[\"2\"]", m.Vars["c"]!.ToJsonString());
     }
 
     [Fact]

@@ -88,6 +88,10 @@ public class ManifestParsingTests
     }
 
     [Fact]
+    public void A_byte_order_mark_at_the_start_is_not_part_of_the_first_key() =>
+        Assert.Equal("web", Parse("\uFEFFmanifest: web\nresources: []\n").Name);
+
+    [Fact]
     public void A_manifest_may_have_no_resources()
     {
         Assert.Empty(Parse("manifest: empty").Resources);

@@ -240,6 +240,12 @@ public class ValidationErrorTests
     [InlineData("manifest: web\nresources: []\nmanifest: app\n", 3, 1, "Duplicate key")]
     [InlineData("manifest: web\n  resources: []\n", 2, 12, "invalid mapping")]
     [InlineData("manifest: web\nresources:\n  - id: a\n    requires: [b\n  - id: b\n", 5, 3, "is a bracket left open?")]
+    // A key left out in a nested block mapping: YamlDotNet's node builder threw ArgumentException (found by ParserFuzzTests).
+    [InlineData("manifest: web\ntarget:\n  labels:\n    : prod\n", 4, 5, "a mapping entry has no key")]
+    [InlineData("manifest: web\nresources:\n  - : file\n", 3, 5, "a mapping entry has no key")]
+    // Two \u escapes that are surrogate halves but no pair: YamlDotNet threw ArgumentOutOfRangeException (found by ParserFuzzTests).
+    [InlineData("manifest: web\nvars: {x: \"\\uD800\\uD800\"}\n", 2, 24, "do not pair up")]
+    [InlineData("manifest: web\nvars: {x: \"\\uDC00\\uD800\"}\n", 2, 24, "do not pair up")]
     public void Malformed_yaml_is_reported_with_the_line_where_it_goes_wrong(string yaml, int line, int column, string says)
     {
         var error = OnlyErrorIn(yaml);
@@ -247,6 +253,13 @@ public class ValidationErrorTests
         error.AssertAt(line, column, "", says);
         Assert.StartsWith("invalid YAML: ", error.Message);
     }
+
+    // Attribute strings cannot hold half a surrogate pair (they are stored as UTF-8): {0} stands for it.
+    [Theory]
+    [InlineData("manifest: web\nvars:\n  x: 'a{0}'\n", 0xD800, 3, 8)]
+    [InlineData("manifest: web\r\nresources:\r\n  - {{id: f, type: file, path: /f, content: \"\U0001F389 {0}\"}}\r\n", 0xDC00, 3, 48)]
+    public void Half_a_surrogate_pair_in_the_text_is_refused_where_it_is_rather_than_stored_as_U_FFFD(string template, int half, int line, int column) =>
+        OnlyErrorIn(string.Format(template, (char)half)).AssertAt(line, column, "", $"U+{half:X4} is half of a UTF-16 surrogate pair");
 
     [Theory]
     [InlineData("")]

@@ -3,8 +3,11 @@ using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Versioning;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -32,7 +35,12 @@ public static class ControlApi
             k.Limits.MaxRequestBodySize = MaxBodyBytes;
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        // A query value that does not bind (?limit=abc, a missing ?to=) throws, so that the
+        // refusal below can say which parameter, instead of an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         var app = builder.Build();
+        app.Use(RefusalsAsApiErrors(app.Logger));
+        app.UseStatusCodePages(EmptyAnswerAsApiError);
         var token = ApiToken.For(node.Settings.Api, node.Settings.DataDir);
         if (token is not null)
             app.Use(async (context, next) =>
@@ -167,8 +175,53 @@ public static class ControlApi
                 // The client went away.
             }
         });
+    }
 
-        app.MapFallback(() => Error(404, "no such endpoint; the API lives under /v1/"));
+    /// <summary>
+    /// Every refusal the framework makes itself becomes an <see cref="ApiError"/> too: a request
+    /// it could not bind (400, naming the parameter), and an exception no endpoint expected
+    /// (logged; 503 when the node's own actors did not answer in time, else 500).
+    /// </summary>
+    private static Func<HttpContext, RequestDelegate, Task> RefusalsAsApiErrors(ILogger log) => async (context, next) =>
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            await WriteErrorAsync(context, e.StatusCode, e.Message);
+        }
+        catch (Akka.Actor.AskTimeoutException e) when (!context.Response.HasStarted)
+        {
+            log.LogWarning(e, "{Method} {Path}: the node did not answer in time", context.Request.Method, context.Request.Path);
+            await WriteErrorAsync(context, 503, "the node did not answer in time (overloaded?); retry");
+        }
+        catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            log.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+            await WriteErrorAsync(context, 500, $"internal error ({e.GetType().Name}: {e.Message}); the node's log has the details");
+        }
+    };
+
+    /// <summary>An answer with an error status and no body (no route, wrong method, …) gets an <see cref="ApiError"/> that says why.</summary>
+    private static Task EmptyAnswerAsApiError(StatusCodeContext status)
+    {
+        var context = status.HttpContext;
+        var code = context.Response.StatusCode;
+        var request = $"{context.Request.Method} {context.Request.Path}";
+        return WriteErrorAsync(context, code, code switch
+        {
+            404 => $"no such endpoint: {request}; the API lives under /v1/",
+            405 => $"{request}: method not allowed; this endpoint takes {context.Response.Headers.Allow}",
+            _ => $"{request}: {code} {ReasonPhrases.GetReasonPhrase(code)}",
+        });
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new ApiError(message), ApiJson.Options);
     }
 
     /// <summary>Turns the failures a read of the mesh can meet into answers that say what happened.</summary>
@@ -221,6 +274,7 @@ public static class ControlApi
             return Error(e.StatusCode, e.Message);
         }
         if (push?.Manifests is null) return Error(400, "request body is not a push: 'manifests' is missing");
+        if (Incomplete(push) is { } missing) return Error(400, $"request body is not a push: {missing}");
         try
         {
             return await handle(push);
@@ -242,6 +296,23 @@ public static class ControlApi
         {
             return Error(503, "the node's replicated store did not answer in time (node overloaded?); nothing was announced, retry the push");
         }
+    }
+
+    /// <summary>What a push body leaves null that the node needs (JSON's null gets past the types).</summary>
+    private static string? Incomplete(PushRequest push)
+    {
+        for (var i = 0; i < push.Manifests.Length; i++)
+        {
+            var file = push.Manifests[i];
+            if (file is null) return $"manifests[{i}] is null";
+            if (file.File is null) return $"manifests[{i}].file is missing";
+            if (file.Text is null) return $"manifests[{i}].text is missing";
+            if (file.Attachments?.FirstOrDefault(a => a.Value is null) is { Key: { } attachment })
+                return $"manifests[{i}].attachments[\"{attachment}\"] is null";
+        }
+        if (push.Parents?.FirstOrDefault(p => p.Value is null) is { Key: { } manifest })
+            return $"parents[\"{manifest}\"] is null (an empty string names a manifest that should not exist yet)";
+        return null;
     }
 
     private static IResult Json<T>(T value) => Results.Json(value, ApiJson.Options);

@@ -15,11 +15,14 @@ internal sealed class LimitedParser(IParser inner) : IParser
 {
     private readonly record struct Size(long Values, int Height);
 
-    private sealed class Open(AnchorName anchor)
+    private sealed class Open(NodeEvent start)
     {
-        public AnchorName Anchor => anchor;
+        public AnchorName Anchor => start.Anchor;
+        public NodeEvent Start => start;
         public long Values = 1;
         public int Height = 1;
+        /// <summary>Direct children: keys and values alike, so a mapping's count is even.</summary>
+        public int Children;
     }
 
     private readonly Stack<Open> _open = new();
@@ -36,10 +39,17 @@ internal sealed class LimitedParser(IParser inner) : IParser
             case MappingStart or SequenceStart:
                 var start = (NodeEvent)inner.Current;
                 Count(start, new Size(1, 1));
-                _open.Push(new Open(start.Anchor));
+                // YamlDotNet binds the name to this node as it starts: an alias of the name inside
+                // it is the node itself (a cycle), even when an earlier node had the same name.
+                if (!start.Anchor.IsEmpty) _anchors.Remove(start.Anchor);
+                _open.Push(new Open(start));
                 break;
             case MappingEnd or SequenceEnd:
                 var done = _open.Pop();
+                // YamlDotNet's parser drops the empty key of ": value" in a nested block mapping, and
+                // its node builder then fails with an ArgumentException: refuse the mapping here instead.
+                if (done.Start is MappingStart && done.Children % 2 == 1)
+                    throw new YamlException(done.Start.Start, done.Start.End, "a mapping entry has no key (': value'); write the key, or quote an empty one as ''");
                 Completed(done.Anchor, new Size(done.Values, done.Height));
                 break;
             case Scalar scalar:
@@ -74,6 +84,7 @@ internal sealed class LimitedParser(IParser inner) : IParser
         if (_open.TryPeek(out var parent))
         {
             parent.Values += size.Values;
+            parent.Children++;
             parent.Height = Math.Max(parent.Height, size.Height + 1);
         }
     }

@@ -49,8 +49,10 @@ public static partial class ManifestParser
         {
             stream.Load(new LimitedParser(new Parser(new Scanner(new StringReader(text)))));
         }
-        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        catch (Exception e) when (e is YamlException or InvalidOperationException
+                                       or ArgumentOutOfRangeException { ParamName: "highSurrogate" or "lowSurrogate" })
         {
+            // The same YamlDotNet failures Parse reports (see TryParse); here they just mean "no sources".
             return [];
         }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root
@@ -66,6 +68,17 @@ public static partial class ManifestParser
 
     private static Manifest? TryParse(string text, ParseContext context)
     {
+        // A byte-order mark may open a YAML stream; YamlDotNet would read it as part of the first key.
+        if (text.StartsWith('\uFEFF')) text = text[1..];
+
+        // YamlDotNet passes such a half character through, and the canonical form would then
+        // silently write U+FFFD in its place: a value the user never wrote.
+        if (LoneSurrogate(text) is { } half)
+        {
+            context.Error(half.At, "", $"invalid text: U+{(int)half.Char:X4} is half of a UTF-16 surrogate pair without its other half, not a character (is the encoding broken?)");
+            return null;
+        }
+
         var stream = new YamlStream();
         var scanner = new Scanner(new StringReader(text));
         try
@@ -81,6 +94,13 @@ public static partial class ManifestParser
         {
             var problem = e.InnerException as YamlException ?? e;
             context.Error(problem.Start, "", $"invalid YAML: {problem.Message}");
+            return null;
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName is "highSurrogate" or "lowSurrogate")
+        {
+            // YamlDotNet's scanner throws this, not a YamlException, for two \u escapes that are
+            // halves of a surrogate pair but not a pair ("\uD800\uD800"); one half alone it refuses itself.
+            context.Error(scanner.CurrentPosition, "", "invalid YAML: two escapes in a quoted string are halves of UTF-16 surrogate pairs that do not pair up (\\uD800-\\uDBFF must be followed by \\uDC00-\\uDFFF)");
             return null;
         }
         catch (InvalidOperationException)
@@ -116,6 +136,29 @@ public static partial class ManifestParser
         // A misplaced secret is reported once, as such, not also as whatever its envelope fails to be there.
         context.Errors.RemoveAll(e => secrets.Positions.Contains((e.Line, e.Column)) && !secrets.Reported.Contains(e));
         return new Manifest(name, target, vars, graph.Select(r => r.Spec).ToArray()) { HasSealedValues = secrets.Sealed };
+    }
+
+    /// <summary>The first UTF-16 surrogate that is not part of a pair, and where it is (line and column from 1).</summary>
+    private static (char Char, Mark At)? LoneSurrogate(string text)
+    {
+        long line = 1, column = 1;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+                column++;
+            }
+            else if (char.IsSurrogate(c)) return (c, new Mark(i, line, column));
+            else if (c == '\n' || c == '\r' && (i + 1 == text.Length || text[i + 1] != '\n'))
+            {
+                line++;
+                column = 0;
+            }
+            column++;
+        }
+        return null;
     }
 
     private static TargetSpec ParseTarget(FieldReader f, ParseContext context)
