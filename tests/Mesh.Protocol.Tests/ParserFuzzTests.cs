@@ -193,7 +193,10 @@ public class ParserFuzzTests(ITestOutputHelper output)
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Mesh.sln"))) dir = dir.Parent;
         if (dir is null) throw new InvalidOperationException("Mesh.sln not found above the test binaries");
-        var yaml = Directory.GetFiles(Path.Combine(dir.FullName, "examples"), "*.yaml").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToArray();
+        // A node receives examples with secrets sealed, as the CLI sends them.
+        using var node = System.Security.Cryptography.ECDiffieHellman.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var yaml = Directory.GetFiles(Path.Combine(dir.FullName, "examples"), "*.yaml").Order(StringComparer.Ordinal)
+            .Select(f => Mesh.Protocol.Secrets.SecretSealer.Seal(File.ReadAllText(f), f, _ => [node.ExportSubjectPublicKeyInfo()]).Text).ToArray();
         var canonical = yaml.Select(y => Encoding.UTF8.GetString(CanonicalForm.ToBytes(ManifestParser.Parse(y, "example.yaml"))));
         return [.. yaml, .. canonical];
     }
