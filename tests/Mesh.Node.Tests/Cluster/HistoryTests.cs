@@ -19,7 +19,9 @@ public sealed class HistoryTests : IAsyncLifetime
         await _mesh.Converged();
         foreach (var i in Enumerable.Range(1, 5)) await a.PushAsync(Motd($"v{i}", $"change {i}"));
 
-        var history = await Eventually.Value(async () => await b.HistoryAsync("motd") is { Count: 3 } h ? h : null, "b sees three retained revisions");
+        // Gossip may show b an earlier three first (changes 2 to 4): wait for the last one.
+        var history = await Eventually.Value(async () => await b.HistoryAsync("motd") is { Count: 3 } h && h[0].Message == "change 5" ? h : null,
+            "b sees the three latest revisions retained");
         Assert.Equal(["change 5", "change 4", "change 3"], history.Select(r => r.Message));
 
         var third = history[2];
