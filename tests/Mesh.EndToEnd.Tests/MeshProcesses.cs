@@ -65,12 +65,14 @@ public sealed class NodeProcess : IAsyncDisposable
 
     /// <param name="extraArgs">further mesh-node flags, e.g. <c>["--config", path]</c></param>
     /// <param name="waitUntilUp">false: return once the control API answers, for a node that is not expected to join</param>
+    /// <param name="apiHost">the address the control API binds to (default loopback); clients still reach it on 127.0.0.1</param>
     public static async Task<NodeProcess> StartAsync(string name, string workDir, string? seed = null, string[]? roles = null, string[]? labels = null,
-        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true)
+        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true, string apiHost = "127.0.0.1")
     {
-        var api = $"127.0.0.1:{Binaries.FreePort()}";
+        var port = Binaries.FreePort();
+        var api = $"127.0.0.1:{port}";
         var dataDir = Path.Combine(workDir, name);
-        var args = new List<string> { Binaries.Node, "--name", name, "--port", "0", "--api", api, "--data-dir", dataDir };
+        var args = new List<string> { Binaries.Node, "--name", name, "--port", "0", "--api", $"{apiHost}:{port}", "--data-dir", dataDir };
         if (seed is not null) args.AddRange(["--seed", seed]);
         foreach (var r in roles ?? []) args.AddRange(["--role", r]);
         foreach (var l in labels ?? []) args.AddRange(["--label", l]);

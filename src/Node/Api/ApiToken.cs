@@ -21,7 +21,9 @@ public static class ApiToken
         var path = Path.Combine(dataDir, FileName);
         if (File.Exists(path)) return File.ReadAllText(path).Trim();
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        using (var file = new FileStream(path, new FileStreamOptions
+        // Written whole under a temporary name, then renamed: a reader never sees it empty.
+        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        using (var file = new FileStream(temp, new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
@@ -29,7 +31,9 @@ public static class ApiToken
         }))
         {
             file.Write(Encoding.ASCII.GetBytes(token + "\n"));
+            file.Flush(flushToDisk: true);
         }
+        File.Move(temp, path);
         return token;
     }
 

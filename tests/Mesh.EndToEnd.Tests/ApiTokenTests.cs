@@ -1,0 +1,43 @@
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>A control API off loopback requires the token its node wrote, with the real CLI and a real node.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class ApiTokenTests : IAsyncLifetime
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-token-").FullName;
+    private NodeProcess _node = null!;
+
+    private Task<MeshCli.Result> Cli(params string[] args) => MeshCli.RunAsync(_work, ["--api", _node.Api, .. args]);
+
+    [Fact]
+    public async Task Off_loopback_the_api_refuses_a_missing_or_wrong_token_and_accepts_the_one_in_the_data_dir()
+    {
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_node.TokenFile));
+        Assert.Matches("^[0-9a-f]{64}$", File.ReadAllText(_node.TokenFile).Trim());
+
+        var missing = await Cli("members");
+        Assert.Equal(6, missing.ExitCode);
+        Assert.Contains("requires its token", missing.Err);
+        Assert.Contains(_node.TokenFile, missing.Err);
+
+        var wrongFile = Path.Combine(_work, "wrong-token");
+        File.WriteAllText(wrongFile, new string('0', 64));
+        Assert.Equal(6, (await Cli("--token-file", wrongFile, "members")).ExitCode);
+        var manifest = Path.Combine(_work, "t.yaml");
+        File.WriteAllText(manifest, "manifest: t\nresources:\n  - { id: f, type: file, path: /t, content: \"t\\n\" }\n");
+        Assert.Equal(6, (await Cli("push", manifest)).ExitCode);
+        Assert.False(File.Exists(_node.RootPath("/t")));
+
+        var pushed = await Cli("--token-file", _node.TokenFile, "push", manifest, "--wait");
+        Assert.True(pushed.ExitCode == 0, pushed.ToString());
+        Assert.Equal("t\n", File.ReadAllText(_node.RootPath("/t")));
+    }
+
+    public async Task InitializeAsync() => _node = await NodeProcess.StartAsync("guarded", _work, apiHost: "0.0.0.0");
+
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+}
