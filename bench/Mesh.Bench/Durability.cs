@@ -261,7 +261,9 @@ public static class Durability
         var variant = $"{manifests} manifest{(manifests == 1 ? "" : "s")} × {revisions / manifests} revisions";
         Log($"datadir ({variant}): starting a 3-node mesh");
         var dir = Path.Combine(workDir, $"datadir-{manifests}");
-        await using var mesh = await BenchMesh.StartAsync(dir, 3, null, cancel);
+        // Blob collection on a short interval and grace (1 h each by default), so that the
+        // figure after collection is reached within the run.
+        await using var mesh = await BenchMesh.StartAsync(dir, 3, $"mesh.content.gc-interval = {CollectionInterval.TotalSeconds}s\nmesh.content.gc-grace = {CollectionGrace.TotalSeconds}s\n", cancel);
         var nodes = mesh.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal).ToArray();
         if (result.DataDirBaseline.Count == 0)
             foreach (var n in nodes) result.DataDirBaseline.Add(Measure("empty mesh", n, origin: n.Name == "n00"));
@@ -277,11 +279,29 @@ public static class Durability
         }
         await AppliedAsync(nodes, heads, cancel);
         result.Notes.Add($"datadir ({variant}): {revisions} pushes through n00 took {clock.Elapsed.TotalSeconds:0.0} s until every node had applied every head");
+        foreach (var n in nodes) result.DataDir.Add(Measure($"{variant}, before collection", n, origin: n.Name == "n00"));
+
+        // Every body older than the grace and outside the retained history goes at the next collection.
+        var bound = manifests * RetainedRevisions;
+        var collected = Stopwatch.StartNew();
+        await BenchMesh.Until(() => Task.FromResult(nodes.All(n => BlobCount(n) <= 2 * bound)),
+            $"every node collects down to about {bound} bodies", CollectionGrace + 4 * CollectionInterval + TimeSpan.FromSeconds(60), cancel);
+        result.Notes.Add($"datadir ({variant}): collection brought every node to at most {2 * bound} blobs {collected.Elapsed.TotalSeconds:0} s after the last apply " +
+            $"(blobs: {string.Join(", ", nodes.Select(n => $"{n.Name} {BlobCount(n)}"))})");
         // A graceful stop, so that what the node keeps is on disk and nothing is half written.
         foreach (var n in nodes) await n.StopAsync();
-        foreach (var n in nodes) result.DataDir.Add(Measure(variant, n, origin: n.Name == "n00"));
+        foreach (var n in nodes) result.DataDir.Add(Measure($"{variant}, after collection", n, origin: n.Name == "n00"));
         result.Warnings.Add(($"datadir, {variant}", mesh.Warnings()));
     }
+
+    private static readonly TimeSpan CollectionInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CollectionGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>mesh.history.keep, as the embedded cluster.hocon sets it.</summary>
+    private const int RetainedRevisions = 50;
+
+    private static int BlobCount(NodeProcess node) =>
+        Directory.Exists(Path.Combine(node.DataDir, "blobs")) ? Directory.EnumerateFiles(Path.Combine(node.DataDir, "blobs")).Count() : 0;
 
     private static DataDirSample Measure(string variant, NodeProcess node, bool origin)
     {
