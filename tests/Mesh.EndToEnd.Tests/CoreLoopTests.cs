@@ -169,9 +169,11 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
     {
         var v1 = mesh.Manifest("cas.yaml", "manifest: cas\nresources:\n  - { id: f, type: file, path: /cas, content: \"one\\n\" }\n");
         Assert.Equal(0, (await mesh.Cli(mesh.A, "push", v1, "--wait")).ExitCode);
-        var seen = Json<ManifestDetail>(await mesh.Cli(mesh.B, "get", "cas", "--json")).Revision.Version.ToString();
+        // push --wait heard the reports live; b's replica of the index follows by gossip.
+        var seen = (await HeadVia(mesh.B, r => true)).Version.ToString();
         var v2 = mesh.Manifest("cas.yaml", "manifest: cas\nresources:\n  - { id: f, type: file, path: /cas, content: \"two\\n\" }\n");
         Assert.Equal(0, (await mesh.Cli(mesh.C, "push", v2, "-m", "someone else's change", "--wait")).ExitCode);
+        await HeadVia(mesh.B, r => r.Message == "someone else's change");
 
         var v3 = mesh.Manifest("cas.yaml", "manifest: cas\nresources:\n  - { id: f, type: file, path: /cas, content: \"three\\n\" }\n");
         var stale = await mesh.Cli(mesh.B, "push", v3, "--parent", seen);
@@ -184,6 +186,19 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         var forced = await mesh.Cli(mesh.B, "push", v3, "--parent", seen, "--force", "--wait");
         Assert.True(forced.ExitCode == 0, forced.ToString());
         Assert.All(mesh.All, n => Assert.Equal("three\n", File.ReadAllText(n.RootPath("/cas"))));
+    }
+
+    /// <summary>The head of "cas" as the given node shows it, once it satisfies <paramref name="ready"/>.</summary>
+    private async Task<Mesh.Protocol.Wire.RevisionRecord> HeadVia(NodeProcess via, Func<Mesh.Protocol.Wire.RevisionRecord, bool> ready)
+    {
+        Mesh.Protocol.Wire.RevisionRecord? head = null;
+        await ThreeNodeMesh.Until(async () =>
+        {
+            var get = await mesh.Cli(via, "get", "cas", "--json");
+            head = get.ExitCode == 0 ? Json<ManifestDetail>(get).Revision : null;
+            return head is not null && ready(head);
+        }, $"{via.Name} shows the expected head of cas");
+        return head!;
     }
 
     [Fact]

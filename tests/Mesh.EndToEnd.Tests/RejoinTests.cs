@@ -48,8 +48,10 @@ public sealed class RejoinTests : IAsyncLifetime
         await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).Any(m => m is { Name: "c", Status: "up", Reachable: true }),
             "c's new incarnation is up on a", TimeSpan.FromSeconds(60));
         await ThreeNodeMesh.Until(() => Task.FromResult(File.ReadAllText(c.RootPath("/motd")) == "two\n"), "c catches up with the push it missed");
-        var status = await MeshCli.RunAsync(_work, "--api", c.Api, "status", "motd");
-        Assert.True(status.ExitCode == 0, status.ToString());
+        // a sees c up before c's own view of the membership says it joined: wait for c to know it.
+        MeshCli.Result status = null!;
+        await ThreeNodeMesh.Until(async () => (status = await MeshCli.RunAsync(_work, "--api", c.Api, "status", "motd")).ExitCode == 0,
+            "c's status no longer says offline");
         Assert.Matches(@"c\s+motd\s+ok", status.Out);
         Assert.DoesNotContain("offline", status.Out);
         Assert.False(c.HasExited);

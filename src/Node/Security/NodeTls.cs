@@ -84,9 +84,16 @@ public sealed class NodeTls
     {
         var refusal = Refusal(certificate, DateTime.UtcNow);
         if (refusal is null) return true;
-        log?.Warning("TLS: refused peer {0}: {1}", remotePeer, refusal);
+        LastRefusal = $"refused peer {remotePeer}: {refusal}";
+        log?.Warning("TLS: {0}", LastRefusal);
         return false;
     }
+
+    /// <summary>
+    /// The last peer this node refused, and why: said again when a failed handshake stops the
+    /// node, since the log line may not be written out before the process ends.
+    /// </summary>
+    public string? LastRefusal { get; private set; }
 
     /// <summary>The fleet CA as the operator can tell it apart from another CA of the same name.</summary>
     private string FleetCa => string.Join(" or ", Authorities.Select(a => $"{a.Subject}, SHA-256 {FleetCertificates.Fingerprint(a)}"));
@@ -148,8 +155,10 @@ public sealed class NodeTls
         node.System.WhenTerminated.ContinueWith(_ =>
         {
             if (StoppedByHandshake(node))
-                error.WriteLine($"mesh-node {name}: stopping: a TLS handshake with a peer failed (see the 'TLS' lines above: a peer whose certificate " +
-                    "this node refuses, or one that refuses this node's)");
+                error.WriteLine($"mesh-node {name}: stopping: a TLS handshake with a peer failed " +
+                    (tls.LastRefusal is { } last
+                        ? $"(TLS: {last})"
+                        : "(see the 'TLS' lines above: a peer whose certificate this node refuses, or one that refuses this node's)"));
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
 
