@@ -43,8 +43,15 @@ public sealed class RejoinTests : IAsyncLifetime
         Assert.Equal(0, (await MeshCli.RunAsync(_work, "--api", a.Api, "push", Motd("two"))).ExitCode);
         c.Thaw();
 
-        await ThreeNodeMesh.Until(() => Task.FromResult(c.Log.Contains("the cluster removed this node; starting again and rejoining through")),
-            "c finds itself removed and starts again", TimeSpan.FromSeconds(60));
+        try
+        {
+            await ThreeNodeMesh.Until(() => Task.FromResult(c.Log.Contains("the cluster removed this node; starting again and rejoining through")),
+                "c finds itself removed and starts again", TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n--- c\n{c.Log}");
+        }
         await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).Any(m => m is { Name: "c", Status: "up", Reachable: true }),
             "c's new incarnation is up on a", TimeSpan.FromSeconds(60));
         await ThreeNodeMesh.Until(() => Task.FromResult(File.ReadAllText(c.RootPath("/motd")) == "two\n"), "c catches up with the push it missed");
