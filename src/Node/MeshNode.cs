@@ -89,6 +89,8 @@ public sealed class MeshNode : IAsyncDisposable
             return Task.FromResult(Akka.Done.Instance);
         });
         system.ActorOf(ConnectivityMonitor.Props(Connectivity, standalone: settings.Seeds.Length == 0), ConnectivityMonitor.Name);
+        system.ActorOf(PauseWatch.Props(system.Settings.Config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(20))),
+            PauseWatch.Name);
     }
 
     /// <summary>Starts a node from a full configuration (the <c>mesh</c> section and Akka's).</summary>

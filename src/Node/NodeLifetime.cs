@@ -86,7 +86,10 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
                 output.WriteLine($"mesh-node {name}: the cluster removed this node, and it knows no other member to rejoin through; exiting");
                 return 1;
             }
-            output.WriteLine($"mesh-node {name}: the cluster removed this node; starting again and rejoining through {string.Join(", ", seeds)}");
+            var why = CoordinatedShutdown.Get(node.System).ShutdownReason is Membership.PauseWatch.PausedReason
+                ? "this node was paused for longer than the others wait before removing it"
+                : "the cluster removed this node";
+            output.WriteLine($"mesh-node {name}: {why}; starting again and rejoining through {string.Join(", ", seeds)}");
 
             var again = NodeConfig.Override(config, new Dictionary<string, object> { ["seeds"] = seeds.Select(s => s.ToString()).ToArray() });
             // Told to stop before a new incarnation could start: nothing is left to leave.

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+
+namespace Mesh.Node.Membership;
+
+/// <summary>
+/// Notices that this process was paused (a frozen VM, SIGSTOP, a host that slept) for longer
+/// than the split-brain resolver waits before downing: the other members have most likely
+/// removed this node by then, while this node's own view is still from before the pause.
+/// Left alone, its resolver would wake to find everyone else unreachable and could down them
+/// all, leaving it as an island of one that never merges back. So it stops its actor system
+/// instead; <see cref="NodeLifetime"/> starts a new incarnation that rejoins through the
+/// members it knew (never through itself), and the durable store brings its state along.
+/// </summary>
+public sealed class PauseWatch : ReceiveActor, IWithTimers
+{
+    public const string Name = "pause-watch";
+
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+
+    private readonly TimeSpan _limit;
+    private readonly Cluster _cluster = Cluster.Get(Context.System);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private TimeSpan _last;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="limit">a pause longer than this ends the incarnation (the resolver's stable-after)</param>
+    public PauseWatch(TimeSpan limit)
+    {
+        _limit = limit;
+        Receive<Check>(_ =>
+        {
+            var now = _clock.Elapsed;
+            var gap = now - _last;
+            _last = now;
+            // A node alone has no one who could have removed it: nothing to rejoin.
+            if (gap <= _limit + Tick || !_cluster.State.Members.Any(m => !m.UniqueAddress.Equals(_cluster.SelfUniqueAddress))) return;
+            _log.Warning("this node was paused for {0:0.0} s, longer than the split-brain resolver waits ({1:0.0} s): the others have likely removed it; " +
+                "starting again to rejoin them rather than acting on a stale view", gap.TotalSeconds, _limit.TotalSeconds);
+            Timers.CancelAll();
+            CoordinatedShutdown.Get(Context.System).Run(PausedReason.Instance);
+        });
+    }
+
+    protected override void PreStart()
+    {
+        _last = _clock.Elapsed;
+        Timers.StartPeriodicTimer("tick", Check.Instance, Tick);
+    }
+
+    public static Props Props(TimeSpan limit) => Akka.Actor.Props.Create(() => new PauseWatch(limit));
+
+    private sealed class Check
+    {
+        public static readonly Check Instance = new();
+    }
+
+    /// <summary>Why the node stopped its actor system: it was paused past the resolver's patience.</summary>
+    public sealed class PausedReason : CoordinatedShutdown.Reason
+    {
+        public static readonly PausedReason Instance = new();
+
+        public override int ExitCode => 0;
+    }
+}
