@@ -26,17 +26,10 @@ public sealed class ApiFuzzTests(ITestOutputHelper output) : IAsyncLifetime
 
     private readonly TestMesh _mesh = new();
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task Random_requests_get_no_5xx_every_refusal_is_an_ApiError_and_the_node_state_does_not_change()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var node = _mesh.Start("fuzz", extraHocon: $"mesh.api = \"127.0.0.1:{port}\"");
         await _mesh.Converged();
         await using var app = await ControlApi.StartAsync(node);

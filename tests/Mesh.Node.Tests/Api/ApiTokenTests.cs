@@ -11,17 +11,10 @@ public sealed class ApiTokenTests : IAsyncLifetime
 {
     private readonly TestMesh _mesh = new();
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task Off_loopback_the_api_refuses_requests_without_the_token_it_wrote_for_its_owner_only()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var node = _mesh.Start("exposed", extraHocon: $"mesh.api = \"0.0.0.0:{port}\"");
         await _mesh.Converged();
         await using var app = await ControlApi.StartAsync(node);
@@ -43,7 +36,7 @@ public sealed class ApiTokenTests : IAsyncLifetime
     [Fact]
     public async Task On_loopback_no_token_is_made_or_needed()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var node = _mesh.Start("local", extraHocon: $"mesh.api = \"127.0.0.1:{port}\"");
         await _mesh.Converged();
         await using var app = await ControlApi.StartAsync(node);
@@ -56,7 +49,7 @@ public sealed class ApiTokenTests : IAsyncLifetime
     [Fact]
     public async Task A_request_body_over_the_limit_is_refused()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var node = _mesh.Start("bounded", extraHocon: $"mesh.api = \"127.0.0.1:{port}\"");
         await _mesh.Converged();
         await using var app = await ControlApi.StartAsync(node);
