@@ -40,6 +40,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
     private readonly Dictionary<string, HybridTimestamp> _done = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTime> _backoff = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Enforced> _enforced = new(StringComparer.Ordinal);
+    /// <summary>Manifests whose head this node rejected while it enforced nothing of them: the newest trusted revision to enforce instead.</summary>
+    private readonly Dictionary<string, RevisionRecord> _fallback = new(StringComparer.Ordinal);
     private readonly HashSet<string> _recheck = new(StringComparer.Ordinal);
     private readonly ManagedPathWatcher? _watcher;
     private bool _busy;
@@ -61,6 +63,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         });
         Receive<RevisionRecord>(r => Consider(r, fromIndex: false));
         Receive<Applied>(OnApplied);
+        Receive<TrustedHistory>(OnTrustedHistory);
         Receive<Rechecked>(OnRechecked);
         Receive<Retry>(_ => Kick());
         Receive<ConvergeNow>(_ =>
@@ -108,6 +111,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _setup.Clock.Observe(record.Version);
         if (_heads.TryGetValue(record.Manifest, out var known) && !Replaces(record, known, fromIndex)) return;
         _heads[record.Manifest] = record;
+        _fallback.Remove(record.Manifest);
         if (record.Target.Matches(_setup.Identity))
             _setup.Audit.Write("received", record.Manifest, record.Version.ToString(), record.Author, $"from {record.Origin}: {record.Message}");
         Kick();
@@ -143,6 +147,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
             _log.Warning("{0} {1}: rejected: {2}", next.Manifest, next.Version, refusal);
             Publish(new ApplyReport(_setup.Identity.Name, next.Manifest, next.Version, next.Hash, ApplyOutcome.Rejected, 0, [],
                 $"rejected: {refusal}", 0, DateTimeOffset.UtcNow));
+            // Nothing of it enforced here yet (the node just started): look for the newest trusted revision in history.
+            if (!_enforced.ContainsKey(next.Manifest)) LookForTrusted(next);
             Kick();
             return;
         }
@@ -159,6 +165,16 @@ public sealed class Converger : ReceiveActor, IWithTimers
             setup = setup with { Context = setup.Context with { ManagedElsewhere = ManagedPathsExcept(next.Manifest) } };
             Task.Run(() => Converge(setup, next, peers)).PipeTo(Self,
                 failure: e => new Applied(next, null, ApplyEngine.Failure(setup.Identity.Name, next, $"internal error: {e.GetBaseException().Message}", 0), Retry: true));
+            return;
+        }
+
+        if (_fallback.Values.FirstOrDefault(r => !_backoff.TryGetValue(r.Manifest, out var until) || until <= DateTime.UtcNow) is { } trusted)
+        {
+            _busy = true;
+            var peers = Peers(trusted);
+            setup = setup with { Context = setup.Context with { ManagedElsewhere = ManagedPathsExcept(trusted.Manifest) } };
+            Task.Run(() => Converge(setup, trusted, peers)).PipeTo(Self, success: a => a with { Fallback = true },
+                failure: e => new Applied(trusted, null, ApplyEngine.Failure(setup.Identity.Name, trusted, $"internal error: {e.GetBaseException().Message}", 0), Retry: true, Fallback: true));
             return;
         }
 
@@ -229,6 +245,11 @@ public sealed class Converger : ReceiveActor, IWithTimers
     {
         _busy = false;
         var name = applied.Revision.Manifest;
+        if (applied.Fallback)
+        {
+            OnFallbackApplied(applied);
+            return;
+        }
         if (applied.Retry)
         {
             // No peer could give us the body yet (say, the origin is restarting): try again later,
@@ -250,6 +271,57 @@ public sealed class Converger : ReceiveActor, IWithTimers
         Kick();
     }
 
+    /// <summary>
+    /// The newest trusted revision below a rejected head, applied in its place. Its report stays
+    /// out of the status map (which keeps saying the head is rejected); the audit trail has it.
+    /// </summary>
+    private void OnFallbackApplied(Applied applied)
+    {
+        var name = applied.Revision.Manifest;
+        if (applied.Retry)
+        {
+            _backoff[name] = DateTime.UtcNow + _setup.RetryInterval;
+            Timers.StartSingleTimer(name, Retry.Instance, _setup.RetryInterval);
+        }
+        else
+        {
+            _backoff.Remove(name);
+            _fallback.Remove(name);
+            if (applied.Manifest is not null && !_enforced.ContainsKey(name))
+            {
+                _enforced[name] = new Enforced(applied.Revision, applied.Manifest, applied.Report.Outcome);
+                WatchManagedPaths();
+            }
+            _log.Warning("{0}: the head is rejected here; enforcing {1}, the newest revision this node trusts ({2} changed)",
+                name, applied.Revision.Version, applied.Report.Changed);
+            _setup.Audit.Write("enforcing", name, applied.Revision.Version.ToString(), _setup.Identity.Name,
+                $"the head is rejected; the newest trusted revision instead: {(applied.Report.Succeeded ? $"{applied.Report.Changed} changed" : applied.Report.Error)}");
+        }
+        Kick();
+    }
+
+    /// <summary>Asks this node's replica for the manifest's history, to find a trusted revision below <paramref name="rejected"/>.</summary>
+    private void LookForTrusted(RevisionRecord rejected)
+    {
+        var key = Replicated.HistoryOf(rejected.Manifest);
+        _replicator.Ask<IGetResponse>(Dsl.Get(key, ReadLocal.Instance), TimeSpan.FromSeconds(5)).PipeTo(Self,
+            success: r => new TrustedHistory(rejected, r is GetSuccess g ? g.Get(key).Entries.Values.ToArray() : []),
+            failure: _ => new TrustedHistory(rejected, []));
+    }
+
+    private void OnTrustedHistory(TrustedHistory found)
+    {
+        var name = found.Rejected.Manifest;
+        // Moot if something is enforced by now, or the head moved on.
+        if (_enforced.ContainsKey(name) || !_heads.TryGetValue(name, out var head) || !head.Version.Equals(found.Rejected.Version)) return;
+        var trusted = found.History
+            .Where(r => r.Manifest == name && !r.Deleted && r.Version.CompareTo(found.Rejected.Version) < 0 && Refusal(r) is null)
+            .MaxBy(r => r.Version);
+        if (trusted is null) return;
+        _fallback[name] = trusted;
+        Kick();
+    }
+
     private void OnRechecked(Rechecked rechecked)
     {
         _busy = false;
@@ -259,6 +331,13 @@ public sealed class Converger : ReceiveActor, IWithTimers
             // Quiet when nothing was repaired and nothing changed state: a re-check is not news.
             if (report.Changed == 0 && report.Outcome == enforced.Outcome) continue;
             _enforced[report.Manifest] = enforced with { Outcome = report.Outcome };
+            if (_heads.TryGetValue(report.Manifest, out var head) && !head.Version.Equals(report.Version))
+            {
+                // Enforcing a trusted revision below a rejected head: the status map keeps saying rejected.
+                _log.Warning("{0} {1}: drift repaired under a rejected head, {2} changed", report.Manifest, report.Version, report.Changed);
+                _setup.Audit.Write("drift", report.Manifest, report.Version.ToString(), report.Node, $"{report.Changed} changed (the head is rejected here)");
+                continue;
+            }
             Publish(report with { Drift = report.Changed > 0 });
         }
         WatchManagedPaths();
@@ -329,7 +408,9 @@ public sealed class Converger : ReceiveActor, IWithTimers
     /// <summary>A manifest this node enforces: the revision it applied and how the last run ended.</summary>
     private sealed record Enforced(RevisionRecord Revision, Manifest Manifest, ApplyOutcome Outcome);
 
-    private sealed record Applied(RevisionRecord Revision, Manifest? Manifest, ApplyReport Report, bool Retry);
+    private sealed record Applied(RevisionRecord Revision, Manifest? Manifest, ApplyReport Report, bool Retry, bool Fallback = false);
+
+    private sealed record TrustedHistory(RevisionRecord Rejected, RevisionRecord[] History);
 
     private sealed record Rechecked(ApplyReport[] Reports);
 

@@ -73,6 +73,35 @@ public sealed class SigningTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_node_restarted_under_a_rejected_head_enforces_the_newest_trusted_revision_and_still_reports_the_head_rejected()
+    {
+        var open = _mesh.Start("open");
+        var strict = _mesh.Start("strict", extraHocon: TrustAlice);
+        await _mesh.Converged();
+        var good = (await open.PushAsync(Signed(Motd("from alice"), _alice))).Revisions[0].Revision;
+        await ReportOf(strict, good, ApplyOutcome.Ok);
+        var unsigned = (await open.PushAsync(Motd("unsigned"))).Revisions[0].Revision;
+        await ReportOf(strict, unsigned, ApplyOutcome.Rejected);
+        await Eventually.True(() => strict.HistoryAsync("motd").Result.Count == 2, "strict holds both revisions in history");
+        await strict.DisposeAsync();
+
+        File.Delete(_mesh.RootOf(strict, "/motd"));
+        var again = _mesh.Start("strict", extraHocon: TrustAlice);
+
+        await Eventually.True(() => File.Exists(_mesh.RootOf(again, "/motd")), "the restarted node enforces Alice's revision again");
+        Assert.Equal("from alice", File.ReadAllText(_mesh.RootOf(again, "/motd")));
+        await ReportOf(again, unsigned, ApplyOutcome.Rejected);
+        await Eventually.True(() => again.AuditAsync("strict", null, 100).Result.Any(e => e.Kind == "enforcing" && e.Version == good.Version.ToString()),
+            "the audit trail says which revision it enforces instead");
+
+        // Drift under the rejected head is repaired to the trusted content, and the status still says rejected.
+        File.WriteAllText(_mesh.RootOf(again, "/motd"), "edited");
+        await again.ConvergeAsync("strict");
+        await Eventually.True(() => File.ReadAllText(_mesh.RootOf(again, "/motd")) == "from alice", "drift repaired to Alice's content");
+        Assert.Equal("rejected", (await again.StatusAsync("motd")).Manifests.Single(s => s.Node == "strict").State);
+    }
+
+    [Fact]
     public async Task A_revision_altered_after_signing_is_never_applied()
     {
         var open = _mesh.Start("open");
