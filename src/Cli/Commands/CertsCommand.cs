@@ -175,21 +175,7 @@ public static partial class CertsCommand
         {
             if (!Directory.Exists(directory))
                 Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            foreach (var (path, text, mode) in files)
-            {
-                var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-                try
-                {
-                    using (var stream = new FileStream(temporary, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode }))
-                    using (var writer = new StreamWriter(stream))
-                        writer.Write(text);
-                    File.Move(temporary, path, overwrite: true);
-                }
-                finally
-                {
-                    File.Delete(temporary);
-                }
-            }
+            foreach (var (path, text, mode) in files) Mesh.Protocol.Files.AtomicFile.Write(path, text, mode, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Mesh.Protocol.Files;
 
 namespace Mesh.Node.Api;
 
@@ -21,19 +22,8 @@ public static class ApiToken
         var path = Path.Combine(dataDir, FileName);
         if (File.Exists(path)) return File.ReadAllText(path).Trim();
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        // Written whole under a temporary name, then renamed: a reader never sees it empty.
-        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        using (var file = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            file.Write(Encoding.ASCII.GetBytes(token + "\n"));
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path);
+        // Written whole, then renamed: a reader never sees it empty.
+        AtomicFile.Write(path, token + "\n", AtomicFile.OwnerOnly, overwrite: false);
         return token;
     }
 

@@ -224,12 +224,17 @@ public static class ControlApi
         return context.Response.WriteAsJsonAsync(new ApiError(message), ApiJson.Options);
     }
 
-    /// <summary>Turns the failures a read of the mesh can meet into answers that say what happened.</summary>
+    /// <summary>Turns the failures a request can meet (bad manifests, refusals, an unavailable body, a store timeout) into answers that say what happened.</summary>
     private static async Task<IResult> Guarded(Func<Task<IResult>> handle)
     {
         try
         {
             return await handle();
+        }
+        catch (ManifestException e)
+        {
+            return Results.Json(new ApiError($"{e.Errors.Count} error(s) in the manifests; nothing was pushed", e.Errors.ToArray()),
+                ApiJson.Options, statusCode: 422);
         }
         catch (Content.BlobUnavailableException e)
         {
@@ -253,7 +258,7 @@ public static class ControlApi
         }
         catch (Akka.Actor.AskTimeoutException)
         {
-            return Error(503, "the node's replicated store did not answer in time (node overloaded?); nothing was announced, retry");
+            return Error(503, "the node's replicated store did not answer in time (node overloaded?); nothing was announced, retry the request");
         }
     }
 
@@ -275,27 +280,7 @@ public static class ControlApi
         }
         if (push?.Manifests is null) return Error(400, "request body is not a push: 'manifests' is missing");
         if (Incomplete(push) is { } missing) return Error(400, $"request body is not a push: {missing}");
-        try
-        {
-            return await handle(push);
-        }
-        catch (ManifestException e)
-        {
-            return Results.Json(new ApiError($"{e.Errors.Count} error(s) in the manifests; nothing was pushed", e.Errors.ToArray()),
-                ApiJson.Options, statusCode: 422);
-        }
-        catch (PushConflictException e)
-        {
-            return Error(409, e.Message);
-        }
-        catch (PushDeniedException e)
-        {
-            return Error(403, e.Message);
-        }
-        catch (Akka.Actor.AskTimeoutException)
-        {
-            return Error(503, "the node's replicated store did not answer in time (node overloaded?); nothing was announced, retry the push");
-        }
+        return await Guarded(() => handle(push));
     }
 
     /// <summary>What a push body leaves null that the node needs (JSON's null gets past the types).</summary>

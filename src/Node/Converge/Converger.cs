@@ -160,21 +160,13 @@ public sealed class Converger : ReceiveActor, IWithTimers
         }
         if (next is not null)
         {
-            _busy = true;
-            var peers = Peers(next);
-            setup = setup with { Context = setup.Context with { ManagedElsewhere = ManagedPathsExcept(next.Manifest) } };
-            Task.Run(() => Converge(setup, next, peers)).PipeTo(Self,
-                failure: e => new Applied(next, null, ApplyEngine.Failure(setup.Identity.Name, next, $"internal error: {e.GetBaseException().Message}", 0), Retry: true));
+            StartApply(next, fallback: false);
             return;
         }
 
         if (_fallback.Values.FirstOrDefault(r => !_backoff.TryGetValue(r.Manifest, out var until) || until <= DateTime.UtcNow) is { } trusted)
         {
-            _busy = true;
-            var peers = Peers(trusted);
-            setup = setup with { Context = setup.Context with { ManagedElsewhere = ManagedPathsExcept(trusted.Manifest) } };
-            Task.Run(() => Converge(setup, trusted, peers)).PipeTo(Self, success: a => a with { Fallback = true },
-                failure: e => new Applied(trusted, null, ApplyEngine.Failure(setup.Identity.Name, trusted, $"internal error: {e.GetBaseException().Message}", 0), Retry: true, Fallback: true));
+            StartApply(trusted, fallback: true);
             return;
         }
 
@@ -188,6 +180,17 @@ public sealed class Converger : ReceiveActor, IWithTimers
         var contexts = due.ToDictionary(e => e.Revision.Manifest, e => setup.Context with { ManagedElsewhere = ManagedPathsExcept(e.Revision.Manifest) });
         Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, contexts[e.Revision.Manifest])).ToArray())).PipeTo(Self,
             failure: e => new Rechecked(due.Select(x => ApplyEngine.Failure(setup.Identity.Name, x.Revision, $"internal error: {e.GetBaseException().Message}", 0)).ToArray()));
+    }
+
+    /// <summary>Pulls and applies one revision off the actor's thread; the result comes back as <see cref="Applied"/>.</summary>
+    private void StartApply(RevisionRecord revision, bool fallback)
+    {
+        _busy = true;
+        var peers = Peers(revision);
+        var setup = _setup with { Context = _setup.Context with { ManagedElsewhere = ManagedPathsExcept(revision.Manifest) } };
+        Task.Run(() => Converge(setup, revision, peers)).PipeTo(Self, success: a => a with { Fallback = fallback },
+            failure: e => new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, $"internal error: {e.GetBaseException().Message}", 0),
+                Retry: true, Fallback: fallback));
     }
 
     /// <summary>Why this node must not apply a revision (its trust list), or null.</summary>

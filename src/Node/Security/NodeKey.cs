@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using System.Text;
+using Mesh.Protocol.Files;
 using Mesh.Protocol.Secrets;
 
 namespace Mesh.Node.Security;
@@ -15,7 +15,7 @@ public sealed class NodeKey : IDisposable
 {
     public const string FileName = "node-key";
 
-    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode OwnerOnly = AtomicFile.OwnerOnly;
 
     private readonly ECDiffieHellman _key;
     private readonly Lock _lock = new();
@@ -40,18 +40,7 @@ public sealed class NodeKey : IDisposable
         if (Load(dataDir) is { } existing) return existing;
 
         var key = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        var temp = path + ".tmp";
-        using (var file = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = OwnerOnly,
-        }))
-        {
-            file.Write(Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem() + "\n"));
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: false);
+        AtomicFile.Write(path, key.ExportPkcs8PrivateKeyPem() + "\n", OwnerOnly, overwrite: false);
         return new NodeKey(key);
     }
 

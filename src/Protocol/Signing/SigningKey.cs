@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using System.Text;
+using Mesh.Protocol.Files;
 
 namespace Mesh.Protocol.Signing;
 
@@ -60,14 +60,7 @@ public sealed class SigningKey : IDisposable
         if (!overwrite && (File.Exists(path) || File.Exists(path + ".pub")))
             throw new SigningException($"{path} already exists (use --force to replace it)");
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        if (File.Exists(path)) File.Delete(path);
-        using (var file = new StreamWriter(path, Encoding.ASCII, options)) file.Write(_key.ExportPkcs8PrivateKeyPem());
+        AtomicFile.Write(path, _key.ExportPkcs8PrivateKeyPem(), AtomicFile.OwnerOnly, overwrite: true);
         File.WriteAllText(path + ".pub", Public.ToPem());
     }
 
