@@ -29,4 +29,22 @@ public sealed record RevisionRecord(
     public byte[] SignedStatement() => Deleted
         ? RevisionSignature.DeletionStatement(Manifest, Parent ?? "")
         : RevisionSignature.ContentStatement(Manifest, Hash);
+
+    /// <summary>The one way a new revision of a manifest's content is made (a push, a rollback, a dry run, a local apply).</summary>
+    public static RevisionRecord Of(PreparedManifest prepared, HybridTimestamp version, RevisionOrigin origin, string? parent, RevisionSignature? signature = null) =>
+        new(prepared.Name, version, prepared.Hash, prepared.Bytes.Length, origin.Author, origin.Node, origin.Address, DateTimeOffset.UtcNow,
+            origin.Message, prepared.Manifest.Target, parent, signature);
+
+    /// <summary>The revision that ends a manifest: no body, the target of the head it deletes, signed over that head.</summary>
+    public static RevisionRecord Tombstone(RevisionRecord head, HybridTimestamp version, RevisionOrigin origin, RevisionSignature? signature) =>
+        new(head.Manifest, version, "", 0, origin.Author, origin.Node, origin.Address, DateTimeOffset.UtcNow,
+            origin.Message, head.Target, head.Version.ToString(), signature, Deleted: true);
+}
+
+/// <summary>Who made a change, through which node, and why: the same for every revision of one push.</summary>
+public sealed record RevisionOrigin(string Author, string Node, string Address, string Message)
+{
+    /// <summary>A change as a request describes it: a blank author is "unknown", a missing message empty.</summary>
+    public static RevisionOrigin Of(string? author, string node, string address, string? message) =>
+        new(string.IsNullOrWhiteSpace(author) ? "unknown" : author, node, address, message ?? "");
 }
