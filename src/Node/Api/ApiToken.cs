@@ -1,7 +1,9 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Mesh.Protocol.Api;
 using Mesh.Protocol.Files;
+using Microsoft.AspNetCore.Http;
 
 namespace Mesh.Node.Api;
 
@@ -34,4 +36,16 @@ public static class ApiToken
         if (authorization is null || !authorization.StartsWith(prefix, StringComparison.Ordinal)) return false;
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(authorization[prefix.Length..].Trim()), Encoding.ASCII.GetBytes(token));
     }
+
+    /// <summary>In front of every route when the API needs a token: a request without the right one is answered 401.</summary>
+    public static Func<HttpContext, RequestDelegate, Task> Middleware(string token, string dataDir) => async (context, next) =>
+    {
+        if (Accepts(token, context.Request.Headers.Authorization))
+        {
+            await next(context);
+            return;
+        }
+        await ApiErrors.WriteAsync(context, 401, new ApiError(
+            $"this node's control API is not on loopback and requires its token (in {Path.Combine(dataDir, FileName)}; mesh --token-file)"));
+    };
 }

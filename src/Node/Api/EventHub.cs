@@ -18,26 +18,27 @@ public sealed class EventHub : ReceiveActor
 {
     public const string Name = "events";
     private const int Remembered = 10_000;
+    /// <summary>Events one listener may have waiting; a listener that cannot keep up loses the oldest.</summary>
+    private const int Buffered = 4096;
 
     private readonly HashSet<ChannelWriter<MeshEvent>> _listeners = [];
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly HashSet<string> _followed = new(StringComparer.Ordinal);
     private readonly Queue<string> _seenOrder = new();
     private readonly Cluster _cluster = Cluster.Get(Context.System);
+    private readonly ReplicatedStore _store;
 
-    public EventHub()
+    public EventHub(ReplicatedStore store)
     {
+        _store = store;
         Receive<Listen>(l => _listeners.Add(l.Writer));
         Receive<Unlisten>(l => _listeners.Remove(l.Writer));
         Receive<ApplyReport>(OnReport);
         Receive<RevisionRecord>(OnRevision);
-        Receive<Changed>(c => c.Key is LWWDictionaryKey<string, ApplyReport>, c =>
+        Receive<Changed>(c =>
         {
-            foreach (var report in c.Get((LWWDictionaryKey<string, ApplyReport>)c.Key).Entries.Values) OnReport(report);
-        });
-        Receive<Changed>(c => c.Key is LWWDictionaryKey<string, RevisionRecord>, c =>
-        {
-            foreach (var revision in c.Get((LWWDictionaryKey<string, RevisionRecord>)c.Key).Entries.Values) OnRevision(revision);
+            foreach (var report in ReplicatedStore.Reports(c)) OnReport(report);
+            foreach (var revision in ReplicatedStore.Revisions(c)) OnRevision(revision);
         });
         Receive<ClusterEvent.IMemberEvent>(e =>
         {
@@ -60,8 +61,7 @@ public sealed class EventHub : ReceiveActor
         var mediator = PubSub.DistributedPubSub.Get(Context.System).Mediator;
         mediator.Tell(new PubSub.Subscribe(Replicated.ReportTopic, Self));
         mediator.Tell(new PubSub.Subscribe(Replicated.ChangeTopic, Self));
-        var replicator = DistributedData.Get(Context.System).Replicator;
-        foreach (var shard in Replicated.Index) replicator.Tell(new Subscribe(shard, Self));
+        _store.SubscribeToIndex(Self);
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
     }
@@ -74,7 +74,7 @@ public sealed class EventHub : ReceiveActor
 
     private void FollowReportsOf(string node)
     {
-        if (_followed.Add(node)) DistributedData.Get(Context.System).Replicator.Tell(new Subscribe(Replicated.StatusOf(node), Self));
+        if (_followed.Add(node)) _store.SubscribeToReportsOf(node, Self);
     }
 
     private void OnReport(ApplyReport report)
@@ -102,6 +102,21 @@ public sealed class EventHub : ReceiveActor
         // A listener that cannot keep up loses events rather than slowing the node.
         foreach (var l in _listeners) l.TryWrite(e);
     }
+
+    /// <summary>A live feed of the events of the hub <paramref name="hub"/> until <paramref name="cancel"/> fires.</summary>
+    public static ChannelReader<MeshEvent> Feed(IActorRef hub, CancellationToken cancel)
+    {
+        var channel = Channel.CreateBounded<MeshEvent>(new BoundedChannelOptions(Buffered) { FullMode = BoundedChannelFullMode.DropOldest });
+        hub.Tell(new Listen(channel.Writer));
+        cancel.Register(() =>
+        {
+            hub.Tell(new Unlisten(channel.Writer));
+            channel.Writer.TryComplete();
+        });
+        return channel.Reader;
+    }
+
+    public static Props Props(ReplicatedStore store) => Akka.Actor.Props.Create(() => new EventHub(store));
 
     /// <summary>Local only: registers a stream listener.</summary>
     public sealed record Listen(ChannelWriter<MeshEvent> Writer);

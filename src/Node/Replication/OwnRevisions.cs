@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 using Mesh.Protocol.Wire;
@@ -6,7 +5,7 @@ using Mesh.Protocol.Wire;
 namespace Mesh.Node.Replication;
 
 /// <summary>
-/// At start, before joining, records this node's own revisions (the heads and retained history
+/// At start, before joining, the node records (<see cref="ReplicatedStore.Reclaim"/>) this node's own revisions (the heads and retained history
 /// it was the origin of) once more in its replica, under this incarnation.
 ///
 /// Why: DData tags every entry with the incarnation that wrote it. When the cluster removes an
@@ -19,20 +18,6 @@ namespace Mesh.Node.Replication;
 /// </summary>
 public static class OwnRevisions
 {
-    /// <summary>
-    /// Queues the updates. The replicator takes them once it has loaded the durable store and
-    /// before anything a peer could send, since this runs before the node asks to join.
-    /// </summary>
-    public static void Reclaim(IActorRef replicator, UniqueAddress self, string node, string durableDir, int historyKeep)
-    {
-        foreach (var key in Replicated.Index.Where(k => Stored(durableDir, k)))
-            replicator.Tell(Dsl.Update(key, LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
-                heads => ReclaimHeads(heads, self, node)), ActorRefs.NoSender);
-        foreach (var key in Enumerable.Range(0, Replicated.IndexShards).Select(Replicated.HistoryShard).Where(k => Stored(durableDir, k)))
-            replicator.Tell(Dsl.Update(key, LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
-                history => ReclaimHistory(history, self, node, historyKeep)), ActorRefs.NoSender);
-    }
-
     /// <summary>The index shard with the heads <paramref name="node"/> pushed written again by <paramref name="self"/> (same record, same clock).</summary>
     internal static LWWDictionary<string, RevisionRecord> ReclaimHeads(LWWDictionary<string, RevisionRecord> heads, UniqueAddress self, string node)
     {
@@ -55,5 +40,5 @@ public static class OwnRevisions
     }
 
     /// <summary>A key with nothing on disk holds nothing of ours: no update, so a new node creates no empty keys.</summary>
-    private static bool Stored(string durableDir, IKey key) => File.Exists(Path.Combine(durableDir, Uri.EscapeDataString(key.Id)));
+    internal static bool Stored(string durableDir, IKey key) => File.Exists(Path.Combine(durableDir, Uri.EscapeDataString(key.Id)));
 }

@@ -36,7 +36,8 @@ public static class Replicated
     /// </summary>
     public static LWWDictionaryKey<string, RevisionRecord> HistoryOf(string manifest) => HistoryKeys[Shard(manifest)];
 
-    public static LWWDictionaryKey<string, RevisionRecord> HistoryShard(int shard) => HistoryKeys[shard];
+    /// <summary>Every shard of the history.</summary>
+    public static IReadOnlyList<LWWDictionaryKey<string, RevisionRecord>> History => HistoryKeys;
 
     public static string HistoryEntry(RevisionRecord revision) => $"{revision.Manifest}@{revision.Version}";
 

@@ -11,6 +11,9 @@ public sealed record Manifest(
 {
     /// <summary>Some values are sealed secrets (envelopes), to be opened on the node just before applying.</summary>
     public bool HasSealedValues { get; init; }
+
+    /// <summary>The blobs the manifest's file <c>source</c>s name: pulled with its body, kept while it is.</summary>
+    public IEnumerable<string> SourceHashes => Resources.OfType<FileResource>().Select(f => f.SourceHash).OfType<string>().Distinct();
 }
 
 /// <summary>Which nodes a manifest is for. Every criterion that is given must hold; an empty one holds for all.</summary>

@@ -55,7 +55,7 @@ public sealed class ApiFuzzTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("up", Assert.Single(members!).Status);
         Assert.Equal(indexBefore, await http.GetStringAsync("v1/manifests"));
         Assert.Equal(headBefore, await http.GetStringAsync($"v1/manifests/{ApiRequests.Existing}"));
-        Assert.Single(await node.HistoryAsync(ApiRequests.Existing));
+        Assert.Single(await node.Store.HistoryAsync(ApiRequests.Existing));
         // The run reached what it claims to: successes, and refusals of several kinds.
         Assert.Contains(200, statuses.Keys);
         Assert.True(statuses.Keys.Count(s => s is >= 400 and < 500) >= 4, $"only these statuses: {string.Join(", ", statuses.Keys)}");

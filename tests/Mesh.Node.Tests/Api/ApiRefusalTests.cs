@@ -69,7 +69,7 @@ public sealed class ApiRefusalTests(ApiNode api) : IClassFixture<ApiNode>
             Assert.Equal(HttpStatusCode.BadRequest, status);
             Assert.StartsWith($"request body is not a push: {says}", error.Error);
         }
-        Assert.Empty(await api.Node.IndexAsync());
+        Assert.Empty(await api.Node.Store.IndexAsync());
     }
 
     [Theory]

@@ -67,7 +67,7 @@ public sealed class ApiTokenTests : IAsyncLifetime
         {
         }
 
-        Assert.Empty(await node.IndexAsync());
+        Assert.Empty(await node.Store.IndexAsync());
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("v1/members")).StatusCode);
     }
 

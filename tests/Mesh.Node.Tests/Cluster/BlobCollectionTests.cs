@@ -21,12 +21,12 @@ public sealed class BlobCollectionTests : IAsyncLifetime
         var pushed = new List<Mesh.Protocol.Wire.RevisionRecord>();
         foreach (var i in Enumerable.Range(1, 4))
         {
-            pushed.Add((await a.PushAsync(WithSource($"page {i}"))).Revisions[0].Revision);
+            pushed.Add((await a.Revisions.PushAsync(WithSource($"page {i}"))).Revisions[0].Revision);
             await Eventually.True(() => File.Exists(_mesh.RootOf(a, "/page")) && File.ReadAllText(_mesh.RootOf(a, "/page")) == $"page {i}", $"page {i} applied");
         }
         var before = a.Content.Hashes().Count();
 
-        var (blobs, bytes) = await a.CollectGarbageAsync(TimeSpan.Zero);
+        var (blobs, bytes) = await a.Blobs.CollectAsync(TimeSpan.Zero);
 
         // Revisions 1 and 2 fell out of history: their bodies and their sources go.
         Assert.Equal(4, blobs);
@@ -35,12 +35,12 @@ public sealed class BlobCollectionTests : IAsyncLifetime
         Assert.False(a.Content.Contains(pushed[0].Hash));
         Assert.False(a.Content.Contains(pushed[1].Hash));
         Assert.Contains("page 3", Encoding.UTF8.GetString(a.Content.Get(Mesh.Protocol.Manifests.CanonicalForm.Hash(Encoding.UTF8.GetBytes("page 3")))!));
-        Assert.NotNull(await a.GetAsync("site", pushed[2].Version.ToString()));
-        await a.RollbackAsync("site", pushed[2].Version.ToString(), "tester");
+        Assert.NotNull(await a.Queries.GetAsync("site", pushed[2].Version.ToString()));
+        await a.Revisions.RollbackAsync("site", pushed[2].Version.ToString(), "tester");
         await Eventually.True(() => File.ReadAllText(_mesh.RootOf(a, "/page")) == "page 3", "rollback to a retained revision still works");
 
-        Assert.Equal(0, (await a.CollectGarbageAsync(TimeSpan.Zero)).Blobs);
-        Assert.Equal(0, (await a.CollectGarbageAsync(TimeSpan.FromHours(1))).Blobs);
+        Assert.Equal(0, (await a.Blobs.CollectAsync(TimeSpan.Zero)).Blobs);
+        Assert.Equal(0, (await a.Blobs.CollectAsync(TimeSpan.FromHours(1))).Blobs);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -49,13 +49,13 @@ public sealed class ConflictTests : IAsyncLifetime
 
         foreach (var node in new[] { a, b })
         {
-            await Eventually.True(() => node.IndexAsync().Result["tie"].Version.Equals(kept.Version), $"{node.Settings.Name}'s index keeps {kept.Version}");
+            await Eventually.True(() => node.Store.IndexAsync().Result["tie"].Version.Equals(kept.Version), $"{node.Settings.Name}'s index keeps {kept.Version}");
             await Eventually.True(() => File.Exists(_mesh.RootOf(node, "/tie")) && File.ReadAllText(_mesh.RootOf(node, "/tie")) == "kept",
                 $"{node.Settings.Name} applies the head the index keeps");
         }
         foreach (var node in new[] { a, b })
         {
-            var status = await Eventually.Value(async () => await node.StatusAsync("tie") is { } s && s.Manifests.All(m => m.State == "ok") && s.LostWrites.Length == 1 ? s : null,
+            var status = await Eventually.Value(async () => await node.Queries.StatusAsync("tie") is { } s && s.Manifests.All(m => m.State == "ok") && s.LostWrites.Length == 1 ? s : null,
                 $"{node.Settings.Name} sees both nodes ok and one lost write");
             Assert.Equal(["a", "b"], status.Manifests.Select(m => m.Node).Order());
             var lost = Assert.Single(status.LostWrites);

@@ -27,8 +27,8 @@ public sealed class DriftTests : IAsyncLifetime
         var node = _mesh.Start("solo", extraHocon: settings);
         await _mesh.Converged();
         var events = node.Listen(_stop.Token);
-        await node.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], null, "tester"));
-        await Eventually.Value(async () => (await node.StatusAsync("motd")).Manifests.FirstOrDefault(s => s.State == "ok"), "motd applied");
+        await node.Revisions.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], null, "tester"));
+        await Eventually.Value(async () => (await node.Queries.StatusAsync("motd")).Manifests.FirstOrDefault(s => s.State == "ok"), "motd applied");
         return (node, events);
     }
 
@@ -53,7 +53,7 @@ public sealed class DriftTests : IAsyncLifetime
         Assert.True(drift.Drift);
         Assert.Contains(drift.Resources, r => r.Id == "motd" && r.Action == ResourceAction.Changed);
         Assert.Equal("managed\n", File.ReadAllText(motd));
-        var status = (await node.StatusAsync("motd")).Manifests.Single();
+        var status = (await node.Queries.StatusAsync("motd")).Manifests.Single();
         Assert.True(status.Report!.Drift);
     }
 
@@ -77,7 +77,7 @@ public sealed class DriftTests : IAsyncLifetime
         var motd = _mesh.RootOf(node, "/etc/motd");
         File.Delete(motd);
 
-        var accepted = await node.ConvergeAsync(null);
+        var accepted = await node.Fleet.ConvergeAsync(null);
 
         Assert.Equal("solo", Assert.Single(accepted).Node);
         var drift = await NextDrift(events);
@@ -90,7 +90,7 @@ public sealed class DriftTests : IAsyncLifetime
     {
         var (node, _) = await Applied(Settings("10m", watch: false));
 
-        var e = await Assert.ThrowsAsync<KeyNotFoundException>(() => node.ConvergeAsync("ghost"));
+        var e = await Assert.ThrowsAsync<KeyNotFoundException>(() => node.Fleet.ConvergeAsync("ghost"));
         Assert.Contains("ghost", e.Message);
     }
 

@@ -20,15 +20,15 @@ public sealed class DurabilityTests : IAsyncLifetime
     {
         var first = _mesh.Start("solo", extraHocon: "mesh.converge { interval = 10m, watch = on }");
         await _mesh.Converged();
-        var pushed = await first.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], "keep this", "tester"));
-        await Eventually.Value(async () => (await first.StatusAsync("motd")).Manifests.FirstOrDefault(s => s.State == "ok"), "motd applied");
+        var pushed = await first.Revisions.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], "keep this", "tester"));
+        await Eventually.Value(async () => (await first.Queries.StatusAsync("motd")).Manifests.FirstOrDefault(s => s.State == "ok"), "motd applied");
         var motd = _mesh.RootOf(first, "/etc/motd");
         await first.DisposeAsync();
 
         File.Delete(motd);
         var again = _mesh.Start("solo", extraHocon: "mesh.converge { interval = 10m, watch = on }");
 
-        var index = await again.IndexAsync();
+        var index = await again.Store.IndexAsync();
         Assert.Equal(pushed.Revisions[0].Revision.Version, index["motd"].Version);
         Assert.Equal("keep this", index["motd"].Message);
         await Eventually.True(() => File.Exists(motd), "the restarted node restores the deleted file with no peer to ask");

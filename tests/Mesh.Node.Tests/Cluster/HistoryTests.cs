@@ -17,18 +17,18 @@ public sealed class HistoryTests : IAsyncLifetime
         var a = _mesh.Start("a", extraHocon: "mesh.history.keep = 3");
         var b = _mesh.Start("b", extraHocon: "mesh.history.keep = 3");
         await _mesh.Converged();
-        foreach (var i in Enumerable.Range(1, 5)) await a.PushAsync(Motd($"v{i}", $"change {i}"));
+        foreach (var i in Enumerable.Range(1, 5)) await a.Revisions.PushAsync(Motd($"v{i}", $"change {i}"));
 
         // Gossip may show b an earlier three first (changes 2 to 4): wait for the last one.
-        var history = await Eventually.Value(async () => await b.HistoryAsync("motd") is { Count: 3 } h && h[0].Message == "change 5" ? h : null,
+        var history = await Eventually.Value(async () => await b.Store.HistoryAsync("motd") is { Count: 3 } h && h[0].Message == "change 5" ? h : null,
             "b sees the three latest revisions retained");
         Assert.Equal(["change 5", "change 4", "change 3"], history.Select(r => r.Message));
 
         var third = history[2];
-        Assert.Equal(third, await b.FindRevisionAsync("motd", third.Version.ToString()));
-        Assert.Equal(third, await b.FindRevisionAsync("motd", third.Hash[..8]));
-        Assert.Null(await b.FindRevisionAsync("motd", "999"));
-        var old = await b.GetAsync("motd", third.Hash[..8]);
+        Assert.Equal(third, await b.Revisions.FindAsync("motd", third.Version.ToString()));
+        Assert.Equal(third, await b.Revisions.FindAsync("motd", third.Hash[..8]));
+        Assert.Null(await b.Revisions.FindAsync("motd", "999"));
+        var old = await b.Queries.GetAsync("motd", third.Hash[..8]);
         Assert.Contains("v3", old!.Canonical);
     }
 
@@ -38,12 +38,12 @@ public sealed class HistoryTests : IAsyncLifetime
         var a = _mesh.Start("a");
         var b = _mesh.Start("b");
         await _mesh.Converged();
-        var first = (await a.PushAsync(Motd("good", "good"))).Revisions[0].Revision;
-        await a.PushAsync(Motd("bad", "bad"));
+        var first = (await a.Revisions.PushAsync(Motd("good", "good"))).Revisions[0].Revision;
+        await a.Revisions.PushAsync(Motd("bad", "bad"));
         await Eventually.True(() => File.Exists(_mesh.RootOf(b, "/motd")) && File.ReadAllText(_mesh.RootOf(b, "/motd")) == "bad", "b applied the bad revision");
-        await Eventually.True(() => b.HistoryAsync("motd").Result.Count == 2, "b sees both revisions");
+        await Eventually.True(() => b.Store.HistoryAsync("motd").Result.Count == 2, "b sees both revisions");
 
-        var rolled = await b.RollbackAsync("motd", first.Version.ToString(), "tester");
+        var rolled = await b.Revisions.RollbackAsync("motd", first.Version.ToString(), "tester");
 
         var revision = Assert.Single(rolled!.Revisions).Revision;
         Assert.Equal(first.Hash, revision.Hash);
@@ -52,7 +52,7 @@ public sealed class HistoryTests : IAsyncLifetime
         Assert.Equal($"rollback to {first.Version}", revision.Message);
         foreach (var node in new[] { a, b })
             await Eventually.True(() => File.ReadAllText(_mesh.RootOf(node, "/motd")) == "good", $"{node.Settings.Name} rolled back");
-        Assert.Equal(3, (await b.HistoryAsync("motd")).Count);
+        Assert.Equal(3, (await b.Store.HistoryAsync("motd")).Count);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

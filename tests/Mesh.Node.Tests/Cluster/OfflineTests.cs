@@ -19,7 +19,7 @@ public sealed class OfflineTests : IAsyncLifetime
         var solo = _mesh.Start("solo");
         await _mesh.Converged();
 
-        var status = await Eventually.Value(async () => await solo.StatusAsync(null) is { Offline: false } s ? s : null, "solo online");
+        var status = await Eventually.Value(async () => await solo.Queries.StatusAsync(null) is { Offline: false } s ? s : null, "solo online");
 
         Assert.Equal("solo", status.Node);
         Assert.Null(status.OfflineSince);
@@ -33,9 +33,9 @@ public sealed class OfflineTests : IAsyncLifetime
         // Port 9 (discard) on loopback: nothing of ours listens there.
         var lonely = _mesh.Start("lonely", extraHocon: """mesh.seeds = ["akka.tcp://mesh@127.0.0.1:9"]""");
 
-        await lonely.PushAsync(Motd("while offline"));
+        await lonely.Revisions.PushAsync(Motd("while offline"));
 
-        var status = await Eventually.Value(async () => await lonely.StatusAsync(null) is { Manifests: [{ State: "ok" }] } s ? s : null,
+        var status = await Eventually.Value(async () => await lonely.Queries.StatusAsync(null) is { Manifests: [{ State: "ok" }] } s ? s : null,
             "the offline node applies the push it took and reports on itself");
         Assert.True(status.Offline);
         Assert.Equal(Connectivity.NotJoined, status.OfflineReason);
@@ -50,17 +50,17 @@ public sealed class OfflineTests : IAsyncLifetime
         var a = _mesh.Start("a");
         var b = _mesh.Start("b");
         await _mesh.Converged();
-        Assert.False((await a.StatusAsync(null)).Offline);
+        Assert.False((await a.Queries.StatusAsync(null)).Offline);
 
         var left = DateTimeOffset.UtcNow;
         await b.DisposeAsync();
 
-        var offline = await Eventually.Value(async () => await a.StatusAsync(null) is { Offline: true } s ? s : null, "a notices it is alone");
+        var offline = await Eventually.Value(async () => await a.Queries.StatusAsync(null) is { Offline: true } s ? s : null, "a notices it is alone");
         Assert.Equal(Connectivity.Alone, offline.OfflineReason);
         Assert.InRange(offline.OfflineSince!.Value, left.AddSeconds(-1), DateTimeOffset.UtcNow);
 
         _mesh.Start("b2", seed: a);
-        await Eventually.Value(async () => await a.StatusAsync(null) is { Offline: false } s ? s : null, "a is online again once b2 joined");
+        await Eventually.Value(async () => await a.Queries.StatusAsync(null) is { Offline: false } s ? s : null, "a is online again once b2 joined");
     }
 
     [Fact]

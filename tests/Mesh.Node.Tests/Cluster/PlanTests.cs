@@ -34,7 +34,7 @@ public sealed class PlanTests : IAsyncLifetime
         var b = _mesh.Start("b");
         await _mesh.Converged();
 
-        var plan = await a.PlanAsync(Request(App, Tool), TimeSpan.FromSeconds(20));
+        var plan = await a.Fleet.PlanAsync(Request(App, Tool), TimeSpan.FromSeconds(20));
 
         var manifest = Assert.Single(plan.Manifests);
         Assert.Equal(["a", "b"], manifest.Targets);
@@ -47,7 +47,7 @@ public sealed class PlanTests : IAsyncLifetime
             Assert.Equal(ResourceAction.Created, conf.Action);
             Assert.Contains($"+port = 8080 on {p.Node}", conf.Detail);
         }
-        Assert.Empty(await a.IndexAsync());
+        Assert.Empty(await a.Store.IndexAsync());
         Assert.False(Directory.Exists(_mesh.RootOf(b, "/etc")));
     }
 
@@ -57,14 +57,14 @@ public sealed class PlanTests : IAsyncLifetime
         var a = _mesh.Start("a");
         var b = _mesh.Start("b");
         await _mesh.Converged();
-        await b.PushAsync(Request(App, Tool));
-        await Eventually.True(() => a.StatusAsync("app").Result.Manifests.Count(s => s.State == "ok") == 2, "both nodes applied app");
+        await b.Revisions.PushAsync(Request(App, Tool));
+        await Eventually.True(() => a.Queries.StatusAsync("app").Result.Manifests.Count(s => s.State == "ok") == 2, "both nodes applied app");
         Assert.Equal("#!/bin/sh\necho tool\n", File.ReadAllText(_mesh.RootOf(a, "/etc/tool")));
 
-        var same = await a.PlanAsync(Request(App, Tool), TimeSpan.FromSeconds(20));
+        var same = await a.Fleet.PlanAsync(Request(App, Tool), TimeSpan.FromSeconds(20));
         Assert.All(Assert.Single(same.Manifests).Plans, p => Assert.Equal(0, p.Changed));
 
-        var changed = await a.PlanAsync(Request(App.Replace("8080", "9090"), Tool), TimeSpan.FromSeconds(20));
+        var changed = await a.Fleet.PlanAsync(Request(App.Replace("8080", "9090"), Tool), TimeSpan.FromSeconds(20));
         foreach (var p in Assert.Single(changed.Manifests).Plans)
         {
             var conf = Assert.Single(p.Resources);

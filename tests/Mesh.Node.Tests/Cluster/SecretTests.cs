@@ -52,7 +52,7 @@ public sealed class SecretTests : IAsyncLifetime
 
     /// <summary>What the CLI does before a push: seal the secrets for the members the manifest targets, with the keys they publish.</summary>
     private static string Sealed(string yaml, MeshNode via) =>
-        SecretSealer.Seal(yaml, "db.yaml", manifest => via.MemberList()
+        SecretSealer.Seal(yaml, "db.yaml", manifest => via.Queries.Members()
             .Where(m => manifest.Target.Matches(new NodeIdentity(m.Name, m.Roles.ToHashSet(), m.Labels)))
             .Select(m => Convert.FromBase64String(m.Key!))
             .ToArray()).Text;
@@ -60,7 +60,7 @@ public sealed class SecretTests : IAsyncLifetime
     private static PushRequest Push(string text) => new([new ManifestFile("db.yaml", text)], "secrets", "tester");
 
     private static Task<NodeStatus> Reported(MeshNode observer, string node, string state = "ok") =>
-        Eventually.Value(async () => (await observer.StatusAsync("db")).Manifests.FirstOrDefault(s => s.Node == node && s.State == state),
+        Eventually.Value(async () => (await observer.Queries.StatusAsync("db")).Manifests.FirstOrDefault(s => s.Node == node && s.State == state),
             $"{node} reported {state} for db (seen from {observer.Settings.Name})");
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class SecretTests : IAsyncLifetime
         var text = Sealed(Db, a);
         Assert.DoesNotContain(Password, text);
 
-        var pushed = await a.PushAsync(Push(text));
+        var pushed = await a.Revisions.PushAsync(Push(text));
 
         Assert.Equal(["b", "c"], Assert.Single(pushed.Revisions).Targets);
         foreach (var observer in new[] { a, b, c })
@@ -96,9 +96,9 @@ public sealed class SecretTests : IAsyncLifetime
 
         foreach (var node in new[] { a, b, c })
         {
-            var reports = JsonSerializer.Serialize(await node.StatusAsync(null), ApiJson.Options);
+            var reports = JsonSerializer.Serialize(await node.Queries.StatusAsync(null), ApiJson.Options);
             AssertNoSecret(reports, $"the status seen from {node.Settings.Name}");
-            var body = (await node.GetAsync("db"))!.Canonical;
+            var body = (await node.Queries.GetAsync("db"))!.Canonical;
             Assert.Contains(SecretBox.Prefix, body);
             AssertNoSecret(body, $"the body {node.Settings.Name} serves");
         }
@@ -111,7 +111,7 @@ public sealed class SecretTests : IAsyncLifetime
         var a = _mesh.Start("a");
         var b = _mesh.Start("b", roles: ["db"]);
         await _mesh.Converged();
-        await a.PushAsync(Push(Sealed(Db, a)));
+        await a.Revisions.PushAsync(Push(Sealed(Db, a)));
         await Reported(a, "b");
 
         var late = _mesh.Start("late", roles: ["db"]);
@@ -123,7 +123,7 @@ public sealed class SecretTests : IAsyncLifetime
         Assert.Empty(failed.Resources);
         Assert.False(File.Exists(_mesh.RootOf(late, "/etc/db.conf")));
 
-        await a.PushAsync(Push(Sealed(Db, a)));
+        await a.Revisions.PushAsync(Push(Sealed(Db, a)));
 
         await Eventually.True(() => File.Exists(_mesh.RootOf(late, "/etc/db.conf")), "late applies the secret once sealed for it");
         await Reported(a, "late");
@@ -138,7 +138,7 @@ public sealed class SecretTests : IAsyncLifetime
         var b = _mesh.Start("b", roles: ["db"]);
         await _mesh.Converged();
 
-        var plan = await a.PlanAsync(Push(Sealed(Db, a)), TimeSpan.FromSeconds(20));
+        var plan = await a.Fleet.PlanAsync(Push(Sealed(Db, a)), TimeSpan.FromSeconds(20));
 
         var p = Assert.Single(Assert.Single(plan.Manifests).Plans);
         Assert.True(p.Succeeded, p.Error);
@@ -155,13 +155,13 @@ public sealed class SecretTests : IAsyncLifetime
         var a = _mesh.Start("a");
         await _mesh.Converged();
 
-        var refused = await Assert.ThrowsAsync<ManifestException>(() => a.PushAsync(Push(Db)));
+        var refused = await Assert.ThrowsAsync<ManifestException>(() => a.Revisions.PushAsync(Push(Db)));
 
         Assert.All(refused.Errors, e => Assert.Contains("a plaintext secret (!secret) never goes to a node", e.Message));
         var secretLines = Db.Split('\n').Select((line, i) => (line, i)).Where(l => l.line.Contains("!secret")).Select(l => l.i + 1);
         Assert.Equal(secretLines, refused.Errors.Select(e => e.Line).Order());
         AssertNoSecret(refused.Message, "the refusal");
-        Assert.Empty(await a.IndexAsync());
+        Assert.Empty(await a.Store.IndexAsync());
         AssertNoSecretInDataDir(a, holdsBody: false);
     }
 
@@ -177,10 +177,10 @@ public sealed class SecretTests : IAsyncLifetime
             var file = Path.Combine(node.Settings.DataDir, NodeKey.FileName);
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
             using var key = NodeKey.Load(node.Settings.DataDir)!;
-            await Eventually.True(() => a.MemberList().Any(m => m.Name == node.Settings.Name && m.Key == Convert.ToBase64String(key.PublicKey)),
+            await Eventually.True(() => a.Queries.Members().Any(m => m.Name == node.Settings.Name && m.Key == Convert.ToBase64String(key.PublicKey)),
                 $"a sees the public key of {node.Settings.Name}");
         }
-        Assert.NotEqual(a.MemberList().Single(m => m.Name == "a").Key, a.MemberList().Single(m => m.Name == "b").Key);
+        Assert.NotEqual(a.Queries.Members().Single(m => m.Name == "a").Key, a.Queries.Members().Single(m => m.Name == "b").Key);
     }
 
     private static void AssertNoSecret(string text, string where)

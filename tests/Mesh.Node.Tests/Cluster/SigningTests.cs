@@ -33,7 +33,7 @@ public sealed class SigningTests : IAsyncLifetime
         try
         {
             return await Eventually.Value(async () =>
-                (await node.ReportsOfAsync(node.Settings.Name)).TryGetValue("motd", out var r) && r.Version.Equals(revision.Version) && (last = r).Outcome == expected ? r : null,
+                (await node.Store.ReportsOfAsync(node.Settings.Name)).TryGetValue("motd", out var r) && r.Version.Equals(revision.Version) && (last = r).Outcome == expected ? r : null,
                 $"{node.Settings.Name} reports {expected} on {revision.Version}");
         }
         catch (TimeoutException e)
@@ -49,26 +49,26 @@ public sealed class SigningTests : IAsyncLifetime
         var strict = _mesh.Start("strict", extraHocon: TrustAlice);
         await _mesh.Converged();
 
-        var good = (await open.PushAsync(Signed(Motd("from alice"), _alice))).Revisions[0].Revision;
+        var good = (await open.Revisions.PushAsync(Signed(Motd("from alice"), _alice))).Revisions[0].Revision;
         await ReportOf(strict, good, ApplyOutcome.Ok);
         Assert.Equal(_alice.Public.Id, good.Signature!.KeyId);
 
-        var unsigned = (await open.PushAsync(Motd("unsigned"))).Revisions[0].Revision;
+        var unsigned = (await open.Revisions.PushAsync(Motd("unsigned"))).Revisions[0].Revision;
         var rejected = await ReportOf(strict, unsigned, ApplyOutcome.Rejected);
         Assert.Contains("unsigned", rejected.Error);
         await ReportOf(open, unsigned, ApplyOutcome.Ok);
         Assert.Equal("from alice", File.ReadAllText(_mesh.RootOf(strict, "/motd")));
 
-        var foreign = (await open.PushAsync(Signed(Motd("from mallory"), _mallory))).Revisions[0].Revision;
+        var foreign = (await open.Revisions.PushAsync(Signed(Motd("from mallory"), _mallory))).Revisions[0].Revision;
         var refused = await ReportOf(strict, foreign, ApplyOutcome.Rejected);
         Assert.Contains($"unknown key {_mallory.Public.Id}", refused.Error);
         Assert.Equal("from alice", File.ReadAllText(_mesh.RootOf(strict, "/motd")));
         // The report can arrive (by pub-sub) before strict's replica of the index holds the revision it is about.
-        await Eventually.True(() => strict.StatusAsync("motd").Result.Manifests.Single(s => s.Node == "strict").State == "rejected", "strict's status says rejected");
+        await Eventually.True(() => strict.Queries.StatusAsync("motd").Result.Manifests.Single(s => s.Node == "strict").State == "rejected", "strict's status says rejected");
 
         // The last trusted revision is still enforced: a hand edit is repaired.
         File.WriteAllText(_mesh.RootOf(strict, "/motd"), "edited");
-        await strict.ConvergeAsync("strict");
+        await strict.Fleet.ConvergeAsync("strict");
         await Eventually.True(() => File.ReadAllText(_mesh.RootOf(strict, "/motd")) == "from alice", "strict repairs to the trusted content");
     }
 
@@ -78,11 +78,11 @@ public sealed class SigningTests : IAsyncLifetime
         var open = _mesh.Start("open");
         var strict = _mesh.Start("strict", extraHocon: TrustAlice);
         await _mesh.Converged();
-        var good = (await open.PushAsync(Signed(Motd("from alice"), _alice))).Revisions[0].Revision;
+        var good = (await open.Revisions.PushAsync(Signed(Motd("from alice"), _alice))).Revisions[0].Revision;
         await ReportOf(strict, good, ApplyOutcome.Ok);
-        var unsigned = (await open.PushAsync(Motd("unsigned"))).Revisions[0].Revision;
+        var unsigned = (await open.Revisions.PushAsync(Motd("unsigned"))).Revisions[0].Revision;
         await ReportOf(strict, unsigned, ApplyOutcome.Rejected);
-        await Eventually.True(() => strict.HistoryAsync("motd").Result.Count == 2, "strict holds both revisions in history");
+        await Eventually.True(() => strict.Store.HistoryAsync("motd").Result.Count == 2, "strict holds both revisions in history");
         await strict.DisposeAsync();
 
         File.Delete(_mesh.RootOf(strict, "/motd"));
@@ -91,14 +91,14 @@ public sealed class SigningTests : IAsyncLifetime
         await Eventually.True(() => File.Exists(_mesh.RootOf(again, "/motd")), "the restarted node enforces Alice's revision again");
         Assert.Equal("from alice", File.ReadAllText(_mesh.RootOf(again, "/motd")));
         await ReportOf(again, unsigned, ApplyOutcome.Rejected);
-        await Eventually.True(() => again.AuditAsync("strict", null, 100).Result.Any(e => e.Kind == "enforcing" && e.Version == good.Version.ToString()),
+        await Eventually.True(() => again.Fleet.AuditAsync("strict", null, 100).Result.Any(e => e.Kind == "enforcing" && e.Version == good.Version.ToString()),
             "the audit trail says which revision it enforces instead");
 
         // Drift under the rejected head is repaired to the trusted content, and the status still says rejected.
         File.WriteAllText(_mesh.RootOf(again, "/motd"), "edited");
-        await again.ConvergeAsync("strict");
+        await again.Fleet.ConvergeAsync("strict");
         await Eventually.True(() => File.ReadAllText(_mesh.RootOf(again, "/motd")) == "from alice", "drift repaired to Alice's content");
-        Assert.Equal("rejected", (await again.StatusAsync("motd")).Manifests.Single(s => s.Node == "strict").State);
+        Assert.Equal("rejected", (await again.Queries.StatusAsync("motd")).Manifests.Single(s => s.Node == "strict").State);
     }
 
     [Fact]
@@ -107,11 +107,11 @@ public sealed class SigningTests : IAsyncLifetime
         var open = _mesh.Start("open");
         var strict = _mesh.Start("strict", extraHocon: TrustAlice);
         await _mesh.Converged();
-        var good = (await open.PushAsync(Signed(Motd("original"), _alice))).Revisions[0].Revision;
+        var good = (await open.Revisions.PushAsync(Signed(Motd("original"), _alice))).Revisions[0].Revision;
         await ReportOf(strict, good, ApplyOutcome.Ok);
 
         // A hostile member writes a revision whose body is not the one Alice signed, keeping her signature.
-        var evil = (await open.PushAsync(Motd("evil"))).Revisions[0].Revision;
+        var evil = (await open.Revisions.PushAsync(Motd("evil"))).Revisions[0].Revision;
         var forged = evil with { Version = open.Clock.Now(), Signature = good.Signature };
         var replicator = DistributedData.Get(open.System).Replicator;
         await replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.IndexOf("motd"), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
@@ -128,11 +128,11 @@ public sealed class SigningTests : IAsyncLifetime
         var strict = _mesh.Start("strict", extraHocon: TrustAlice);
         await _mesh.Converged();
 
-        var e = await Assert.ThrowsAsync<PushDeniedException>(() => strict.PushAsync(Motd("unsigned")));
+        var e = await Assert.ThrowsAsync<PushDeniedException>(() => strict.Revisions.PushAsync(Motd("unsigned")));
         Assert.Contains("motd: unsigned", e.Message);
-        var mallory = await Assert.ThrowsAsync<PushDeniedException>(() => strict.PushAsync(Signed(Motd("x"), _mallory)));
+        var mallory = await Assert.ThrowsAsync<PushDeniedException>(() => strict.Revisions.PushAsync(Signed(Motd("x"), _mallory)));
         Assert.Contains("unknown key", mallory.Message);
-        Assert.Empty(await strict.IndexAsync());
+        Assert.Empty(await strict.Store.IndexAsync());
     }
 
     [Fact]
@@ -143,9 +143,9 @@ public sealed class SigningTests : IAsyncLifetime
         var signedOther = Signed(Motd("what alice signed"), _alice);
         var tampered = Motd("something else") with { Signatures = signedOther.Signatures };
 
-        var e = await Assert.ThrowsAsync<PushDeniedException>(() => open.PushAsync(tampered));
+        var e = await Assert.ThrowsAsync<PushDeniedException>(() => open.Revisions.PushAsync(tampered));
         Assert.Contains("altered after signing", e.Message);
-        Assert.Empty(await open.IndexAsync());
+        Assert.Empty(await open.Store.IndexAsync());
     }
 
     [Fact]
@@ -154,12 +154,12 @@ public sealed class SigningTests : IAsyncLifetime
         var open = _mesh.Start("open");
         var strict = _mesh.Start("strict", extraHocon: TrustAlice);
         await _mesh.Converged();
-        var first = (await open.PushAsync(Signed(Motd("first"), _alice))).Revisions[0].Revision;
-        var second = (await open.PushAsync(Signed(Motd("second"), _alice))).Revisions[0].Revision;
+        var first = (await open.Revisions.PushAsync(Signed(Motd("first"), _alice))).Revisions[0].Revision;
+        var second = (await open.Revisions.PushAsync(Signed(Motd("second"), _alice))).Revisions[0].Revision;
         await ReportOf(strict, second, ApplyOutcome.Ok);
-        await Eventually.True(() => strict.HistoryAsync("motd").Result.Count == 2, "strict sees both revisions");
+        await Eventually.True(() => strict.Store.HistoryAsync("motd").Result.Count == 2, "strict sees both revisions");
 
-        var rolled = (await strict.RollbackAsync("motd", first.Version.ToString(), "tester"))!.Revisions[0].Revision;
+        var rolled = (await strict.Revisions.RollbackAsync("motd", first.Version.ToString(), "tester"))!.Revisions[0].Revision;
 
         await ReportOf(strict, rolled, ApplyOutcome.Ok);
         Assert.Equal("first", File.ReadAllText(_mesh.RootOf(strict, "/motd")));

@@ -36,7 +36,7 @@ public sealed class SpreadingTests : IAsyncLifetime
 
     /// <summary>Waits until the given node has an ok report for the head revision of the manifest, as seen from <paramref name="observer"/>.</summary>
     private static Task<NodeStatus> AppliedOk(MeshNode observer, string node, string manifest) =>
-        Eventually.Value(async () => (await observer.StatusAsync(manifest)).Manifests.FirstOrDefault(s => s.Node == node && s.State == "ok"),
+        Eventually.Value(async () => (await observer.Queries.StatusAsync(manifest)).Manifests.FirstOrDefault(s => s.Node == node && s.State == "ok"),
             $"{node} applied {manifest} (seen from {observer.Settings.Name})");
 
     [Fact]
@@ -47,7 +47,7 @@ public sealed class SpreadingTests : IAsyncLifetime
         var c = _mesh.Start("c", labels: new Dictionary<string, string> { ["env"] = "prod" });
         await _mesh.Converged();
 
-        var response = await b.PushAsync(Push(Motd, Web, Prod));
+        var response = await b.Revisions.PushAsync(Push(Motd, Web, Prod));
 
         Assert.Equal(["a", "b", "c"], response.Revisions.Single(r => r.Revision.Manifest == "motd").Targets);
         Assert.Equal(["b"], response.Revisions.Single(r => r.Revision.Manifest == "web").Targets);
@@ -74,7 +74,7 @@ public sealed class SpreadingTests : IAsyncLifetime
         var c = _mesh.Start("c", announce: false);
         await _mesh.Converged();
 
-        await b.PushAsync(Push(Motd));
+        await b.Revisions.PushAsync(Push(Motd));
 
         foreach (var node in new[] { "a", "b", "c" }) await AppliedOk(a, node, "motd");
         foreach (var n in new[] { a, b, c }) Assert.True(File.Exists(_mesh.RootOf(n, "/etc/motd")));
@@ -86,7 +86,7 @@ public sealed class SpreadingTests : IAsyncLifetime
         var a = _mesh.Start("a");
         var b = _mesh.Start("b");
         await _mesh.Converged();
-        await a.PushAsync(Push(Motd, Web));
+        await a.Revisions.PushAsync(Push(Motd, Web));
         await AppliedOk(a, "b", "motd");
 
         // The origin of the revisions goes away: the late joiner must pull the body from b.
@@ -105,11 +105,11 @@ public sealed class SpreadingTests : IAsyncLifetime
         var b = _mesh.Start("b");
         await _mesh.Converged();
 
-        var first = await a.PushAsync(Push(Motd));
+        var first = await a.Revisions.PushAsync(Push(Motd));
         await AppliedOk(b, "a", "motd");
         await AppliedOk(b, "b", "motd");
 
-        var second = await b.PushAsync(Push(Motd.Replace("hello", "bye")));
+        var second = await b.Revisions.PushAsync(Push(Motd.Replace("hello", "bye")));
         Assert.Equal(first.Revisions[0].Revision.Version.ToString(), second.Revisions[0].Revision.Parent);
         Assert.True(second.Revisions[0].Revision.Version > first.Revisions[0].Revision.Version);
         await Eventually.True(() => File.Exists(_mesh.RootOf(a, "/etc/motd")) && File.ReadAllText(_mesh.RootOf(a, "/etc/motd")) == "bye\n",
@@ -125,8 +125,8 @@ public sealed class SpreadingTests : IAsyncLifetime
         var a = _mesh.Start("a");
         await _mesh.Converged();
 
-        var first = await a.PushAsync(Push(Motd));
-        var again = await a.PushAsync(Push("# same meaning, other spelling\n" + Motd));
+        var first = await a.Revisions.PushAsync(Push(Motd));
+        var again = await a.Revisions.PushAsync(Push("# same meaning, other spelling\n" + Motd));
 
         Assert.True(again.Revisions[0].Unchanged);
         Assert.Equal(first.Revisions[0].Revision.Version, again.Revisions[0].Revision.Version);
@@ -145,9 +145,9 @@ public sealed class SpreadingTests : IAsyncLifetime
               - { id: fine, type: file, path: /fine }
             """;
 
-        await a.PushAsync(Push(broken));
+        await a.Revisions.PushAsync(Push(broken));
 
-        var status = await Eventually.Value(async () => (await a.StatusAsync("broken")).Manifests.FirstOrDefault(s => s.State == "failed"), "failure report");
+        var status = await Eventually.Value(async () => (await a.Queries.StatusAsync("broken")).Manifests.FirstOrDefault(s => s.State == "failed"), "failure report");
         var results = status.Report!.Resources.ToDictionary(r => r.Id);
         Assert.Equal(ResourceAction.Failed, results["orphan"].Action);
         Assert.Contains("parent directory /missing/dir", results["orphan"].Message);
@@ -168,9 +168,9 @@ public sealed class SpreadingTests : IAsyncLifetime
             .Select(i => $"manifest: fleet-{i:D3}\ntarget: {{ nodes: [nobody] }}\nresources:\n  - {{ id: f, type: file, path: /f{i} }}\n")
             .ToArray();
 
-        await a.PushAsync(Push(manifests));
+        await a.Revisions.PushAsync(Push(manifests));
 
-        await Eventually.True(() => b.IndexAsync().Result.Count == 500, "b holds all 500 revisions", TimeSpan.FromSeconds(30));
+        await Eventually.True(() => b.Store.IndexAsync().Result.Count == 500, "b holds all 500 revisions", TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class SpreadingTests : IAsyncLifetime
         await _mesh.Converged();
         var resources = string.Concat(Enumerable.Range(0, 3000).Select(i => $"  - {{ id: file-{i}, type: file, path: /file-{i}, content: \"{i}\" }}\n"));
 
-        await b.PushAsync(Push($"manifest: big\ntarget: {{ nodes: [a] }}\nresources:\n{resources}"));
+        await b.Revisions.PushAsync(Push($"manifest: big\ntarget: {{ nodes: [a] }}\nresources:\n{resources}"));
 
         var status = await AppliedOk(b, "a", "big");
         Assert.Equal(3000, status.Report!.Changed);

@@ -18,11 +18,11 @@ public sealed class TlsTests : IAsyncLifetime
         new([new ManifestFile($"{name}.yaml", $"manifest: {name}\nresources:\n  - {{ id: f, type: file, path: /{name}, content: \"{name}\\n\" }}\n")], "test", "tester");
 
     private static Task<NodeStatus> AppliedOk(MeshNode observer, string node, string manifest) =>
-        Eventually.Value(async () => (await observer.StatusAsync(manifest)).Manifests.FirstOrDefault(s => s.Node == node && s.State == "ok"),
+        Eventually.Value(async () => (await observer.Queries.StatusAsync(manifest)).Manifests.FirstOrDefault(s => s.Node == node && s.State == "ok"),
             $"{node} applied {manifest} (seen from {observer.Settings.Name})");
 
     private static bool Lists(MeshNode observer, string name) =>
-        observer.MemberList().Any(m => m.Name == name);
+        observer.Queries.Members().Any(m => m.Name == name);
 
     [Fact]
     public async Task Nodes_with_certificates_of_the_fleet_CA_form_a_mesh_over_TLS_and_a_push_applies_on_each()
@@ -32,8 +32,8 @@ public sealed class TlsTests : IAsyncLifetime
         await _mesh.Converged();
 
         Assert.Equal("akka.ssl.tcp", a.Cluster.SelfAddress.Protocol);
-        Assert.All([a, b], n => Assert.Equal(["a", "b"], n.MemberList().Select(m => m.Name).Order()));
-        await b.PushAsync(Push("over-tls"));
+        Assert.All([a, b], n => Assert.Equal(["a", "b"], n.Queries.Members().Select(m => m.Name).Order()));
+        await b.Revisions.PushAsync(Push("over-tls"));
         await AppliedOk(b, "a", "over-tls");
         await AppliedOk(a, "b", "over-tls");
         Assert.Equal("over-tls\n", File.ReadAllText(_mesh.RootOf(a, "/over-tls")));
@@ -66,10 +66,10 @@ public sealed class TlsTests : IAsyncLifetime
         Assert.DoesNotContain(intruder.Cluster.State.Members, m => m.Status == MemberStatus.Up);
         Assert.False(intruder.System.WhenTerminated.IsCompleted);
 
-        await a.PushAsync(Push("after-intruder"));
+        await a.Revisions.PushAsync(Push("after-intruder"));
         await AppliedOk(a, "b", "after-intruder");
         await AppliedOk(b, "a", "after-intruder");
-        Assert.All([a, b], n => Assert.Equal(["a", "b"], n.MemberList().Select(m => m.Name).Order()));
+        Assert.All([a, b], n => Assert.Equal(["a", "b"], n.Queries.Members().Select(m => m.Name).Order()));
         Assert.False(File.Exists(_mesh.RootOf(intruder, "/after-intruder")));
     }
 
@@ -91,9 +91,9 @@ public sealed class TlsTests : IAsyncLifetime
             Assert.False(Lists(a, "loner") || Lists(b, "loner"), "the self-signed node became a member");
             return loner.System.WhenTerminated.IsCompleted;
         }, "the self-signed node stops", TimeSpan.FromSeconds(30));
-        await a.PushAsync(Push("after-loner"));
+        await a.Revisions.PushAsync(Push("after-loner"));
         await AppliedOk(a, "b", "after-loner");
-        Assert.All([a, b], n => Assert.Equal(["a", "b"], n.MemberList().Select(m => m.Name).Order()));
+        Assert.All([a, b], n => Assert.Equal(["a", "b"], n.Queries.Members().Select(m => m.Name).Order()));
     }
 
     [Fact]

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Mesh.Protocol.Api;
+using Microsoft.AspNetCore.Http;
+
+namespace Mesh.Node.Api;
+
+/// <summary>
+/// Reads and checks the JSON bodies of the control API. A body that is not what the route
+/// takes, or leaves null what the node needs (JSON's null gets past the types), is a 400
+/// (<see cref="BadHttpRequestException"/>) that says what is wrong.
+/// </summary>
+public static class RequestBodies
+{
+    public static async Task<PushRequest> PushAsync(HttpRequest request)
+    {
+        var push = await ReadAsync<PushRequest>(request, "a push");
+        if (push?.Manifests is null) throw Refused("a push", "'manifests' is missing");
+        if (Incomplete(push) is { } missing) throw Refused("a push", missing);
+        return push;
+    }
+
+    public static async Task<DeleteRequest> DeletionAsync(HttpRequest request)
+    {
+        var delete = await ReadAsync<DeleteRequest>(request, "a deletion");
+        if (delete?.Parent is null) throw Refused("a deletion", "'parent' (the head you saw) is missing");
+        return delete;
+    }
+
+    private static async Task<T?> ReadAsync<T>(HttpRequest request, string what)
+    {
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(request.Body, ApiJson.Options);
+        }
+        catch (JsonException e)
+        {
+            throw Refused(what, e.Message);
+        }
+    }
+
+    private static BadHttpRequestException Refused(string what, string why) => new($"request body is not {what}: {why}", 400);
+
+    /// <summary>What a push body leaves null that the node needs.</summary>
+    private static string? Incomplete(PushRequest push)
+    {
+        for (var i = 0; i < push.Manifests.Length; i++)
+        {
+            var file = push.Manifests[i];
+            if (file is null) return $"manifests[{i}] is null";
+            if (file.File is null) return $"manifests[{i}].file is missing";
+            if (file.Text is null) return $"manifests[{i}].text is missing";
+            if (file.Attachments?.FirstOrDefault(a => a.Value is null) is { Key: { } attachment })
+                return $"manifests[{i}].attachments[\"{attachment}\"] is null";
+        }
+        if (push.Parents?.FirstOrDefault(p => p.Value is null) is { Key: { } manifest })
+            return $"parents[\"{manifest}\"] is null (an empty string names a manifest that should not exist yet)";
+        return null;
+    }
+}

@@ -1,0 +1,44 @@
+using Mesh.Protocol.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+
+namespace Mesh.Node.Api;
+
+/// <summary>
+/// The route table of <c>/v1/</c>: one line per route, each handler a call into one of the
+/// node's operations. Failures are thrown and mapped in one place (<see cref="ApiErrors"/>);
+/// request bodies are read by <see cref="RequestBodies"/>, the event stream by <see cref="EventStream"/>.
+/// </summary>
+public static class Routes
+{
+    public static void Map(RouteGroupBuilder v1, MeshNode node)
+    {
+        var (revisions, queries, fleet) = (node.Revisions, node.Queries, node.Fleet);
+
+        v1.MapGet("/members", () => Json(queries.Members()));
+        v1.MapGet("/manifests", async () => Json(await queries.ManifestsAsync()));
+        v1.MapGet("/manifests/{name}", async (string name, string? revision) =>
+            await queries.GetAsync(name, revision) is { } detail ? Json(detail)
+                : ApiErrors.Result(404, revision is null ? $"no manifest named '{name}'" : $"{name} has no revision '{revision}' (see mesh history {name})"));
+        v1.MapGet("/manifests/{name}/history", async (string name) =>
+            await queries.HistoryAsync(name) is { Length: > 0 } history ? Json(history) : ApiErrors.Result(404, $"no manifest named '{name}'"));
+        v1.MapPost("/manifests/{name}/rollback", async (string name, string to, string? author) =>
+            await revisions.RollbackAsync(name, to, author) is { } pushed ? Json(pushed)
+                : ApiErrors.Result(404, $"{name} has no revision '{to}' (see mesh history {name})"));
+        v1.MapDelete("/manifests/{name}", async (string name, HttpRequest request) =>
+            await revisions.DeleteAsync(name, await RequestBodies.DeletionAsync(request)) is { } deleted ? Json(new PushResponse([deleted]))
+                : ApiErrors.Result(404, $"no manifest named '{name}'"));
+        v1.MapPost("/push", async (HttpRequest request) => Json(await revisions.PushAsync(await RequestBodies.PushAsync(request))));
+        v1.MapPost("/plan", async (HttpRequest request, int? timeoutSeconds) =>
+            Json(await fleet.PlanAsync(await RequestBodies.PushAsync(request), TimeSpan.FromSeconds(Math.Clamp(timeoutSeconds ?? 30, 1, 600)))));
+        v1.MapPost("/converge", async ([FromQuery(Name = "node")] string? name) => Json(await fleet.ConvergeAsync(name)));
+        v1.MapGet("/audit", async ([FromQuery(Name = "node")] string? name, DateTimeOffset? since, int? limit) =>
+            Json(await fleet.AuditAsync(name, since, Math.Clamp(limit ?? 1000, 1, 5000))));
+        v1.MapGet("/status", async (string? manifest) => Json(await queries.StatusAsync(manifest)));
+        v1.MapGet("/events", (HttpContext context) => EventStream.ServeAsync(context, node.Listen(context.RequestAborted)));
+    }
+
+    private static IResult Json<T>(T value) => Results.Json(value, ApiJson.Options);
+}

@@ -1,0 +1,188 @@
+using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Converge;
+
+/// <summary>
+/// The converger's decisions, without the actor: which revision to work on next, when a
+/// revision that could not be fetched is due again, which revision stands in for a head this
+/// node does not trust, and what a re-check's report means. State and the time go in, a
+/// decision comes out (as Akka's <c>MembershipState</c> decides for its cluster actors), so
+/// every rule is tested without an actor system; the <see cref="Converger"/> only does the I/O.
+/// </summary>
+/// <param name="refusal">Why this node must not apply a revision (its trust list), or null.</param>
+public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, string?> refusal, TimeSpan retryInterval)
+{
+    private readonly Dictionary<string, RevisionRecord> _heads = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Protocol.Versioning.HybridTimestamp> _done = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTime> _backoff = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Enforced> _enforced = new(StringComparer.Ordinal);
+    /// <summary>Manifests whose head this node rejected while it enforced nothing of them: the newest trusted revision to enforce instead.</summary>
+    private readonly Dictionary<string, RevisionRecord> _fallback = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _recheck = new(StringComparer.Ordinal);
+
+    /// <summary>What this node enforces, by manifest.</summary>
+    public IReadOnlyDictionary<string, Enforced> Enforced => _enforced;
+
+    public TimeSpan RetryInterval => retryInterval;
+
+    public bool Targets(RevisionRecord revision) => revision.Target.Matches(self);
+
+    /// <summary>Takes a revision heard of (from the index or an announcement); true when it is the manifest's new head.</summary>
+    public bool Consider(RevisionRecord record, bool fromIndex)
+    {
+        if (_heads.TryGetValue(record.Manifest, out var known) && !Replaces(record, known, fromIndex)) return false;
+        _heads[record.Manifest] = record;
+        _fallback.Remove(record.Manifest);
+        return true;
+    }
+
+    /// <summary>
+    /// The index orders heads by wall time and counter only (<see cref="Replication.Replicated.RevisionClock"/>)
+    /// and breaks a tie on both (two nodes, one millisecond) by the writer's incarnation, not by
+    /// node name. On such a tie the index's choice stands, and an announcement never overrides
+    /// it, so every node ends on the head the index holds everywhere.
+    /// </summary>
+    public static bool Replaces(RevisionRecord candidate, RevisionRecord known, bool fromIndex)
+    {
+        var order = candidate.Version.Packed.CompareTo(known.Version.Packed);
+        return order > 0 || (order == 0 && fromIndex && !candidate.Version.Equals(known.Version));
+    }
+
+    /// <summary>Every enforced manifest is due for a re-check (interval, or on demand).</summary>
+    public void RecheckAll() => _recheck.UnionWith(_enforced.Keys);
+
+    /// <summary>One manifest is due for a re-check (a managed path was touched).</summary>
+    public void RecheckOne(string manifest) => _recheck.Add(manifest);
+
+    /// <summary>
+    /// The next piece of work at <paramref name="now"/>, or null: new revisions first (oldest
+    /// first, none in back-off), then a trusted stand-in for a rejected head, then re-checks.
+    /// A rejection and a deletion are settled as they are handed out; an apply is settled by <see cref="Applied"/>.
+    /// </summary>
+    public Work? Next(DateTime now)
+    {
+        var next = _heads.Values
+            .Where(Targets)
+            .Where(r => !_done.TryGetValue(r.Manifest, out var v) || !v.Equals(r.Version))
+            .Where(r => Due(r.Manifest, now))
+            .OrderBy(r => r.Version)
+            .FirstOrDefault();
+        if (next is not null)
+        {
+            if (refusal(next) is { } why)
+            {
+                // Never applied: the host stays as the last accepted revision left it, and keeps being enforced.
+                _done[next.Manifest] = next.Version;
+                return new Work.Reject(next, why, LookForTrusted: !_enforced.ContainsKey(next.Manifest));
+            }
+            if (next.Deleted)
+            {
+                _done[next.Manifest] = next.Version;
+                return new Work.Stop(next, WasEnforced: _enforced.Remove(next.Manifest));
+            }
+            return new Work.Apply(next, Fallback: false);
+        }
+
+        if (_fallback.Values.FirstOrDefault(r => Due(r.Manifest, now)) is { } trusted) return new Work.Apply(trusted, Fallback: true);
+
+        // A manifest that no longer targets this node is no longer enforced (what it applied stays).
+        foreach (var name in _enforced.Keys.Where(n => _heads.TryGetValue(n, out var h) && !Targets(h)).ToArray())
+            _enforced.Remove(name);
+        var due = _recheck.Where(_enforced.ContainsKey).Select(n => _enforced[n]).ToArray();
+        _recheck.Clear();
+        return due.Length == 0 ? null : new Work.Recheck(due);
+    }
+
+    /// <summary>
+    /// How an apply ended. <paramref name="retry"/>: the body could not be fetched yet (say, the
+    /// origin is restarting): the manifest waits <see cref="RetryInterval"/> while others go on.
+    /// </summary>
+    public void Applied(RevisionRecord revision, Manifest? manifest, ApplyOutcome outcome, bool retry, bool fallback, DateTime now)
+    {
+        var name = revision.Manifest;
+        if (retry)
+        {
+            _backoff[name] = now + retryInterval;
+            return;
+        }
+        _backoff.Remove(name);
+        if (fallback)
+        {
+            _fallback.Remove(name);
+            if (manifest is not null) _enforced.TryAdd(name, new Enforced(revision, manifest, outcome));
+            return;
+        }
+        _done[name] = revision.Version;
+        if (manifest is not null) _enforced[name] = new Enforced(revision, manifest, outcome);
+    }
+
+    /// <summary>
+    /// The history of a manifest whose head was rejected: the newest revision below it that this
+    /// node trusts becomes the one to enforce. False when it is moot (something is enforced by
+    /// now, or the head moved on) or nothing is trusted.
+    /// </summary>
+    public bool TrustedHistory(RevisionRecord rejected, IEnumerable<RevisionRecord> history)
+    {
+        var name = rejected.Manifest;
+        if (_enforced.ContainsKey(name) || !_heads.TryGetValue(name, out var head) || !head.Version.Equals(rejected.Version)) return false;
+        var trusted = history
+            .Where(r => r.Manifest == name && !r.Deleted && r.Version.CompareTo(rejected.Version) < 0 && refusal(r) is null)
+            .MaxBy(r => r.Version);
+        if (trusted is null) return false;
+        _fallback[name] = trusted;
+        return true;
+    }
+
+    /// <summary>What a re-check's report means, and the outcome it leaves enforced.</summary>
+    public RecheckVerdict Rechecked(ApplyReport report)
+    {
+        if (!_enforced.TryGetValue(report.Manifest, out var enforced) || enforced.Revision.Version.CompareTo(report.Version) != 0) return RecheckVerdict.Stale;
+        // Quiet when nothing was repaired and nothing changed state: a re-check is not news.
+        if (report.Changed == 0 && report.Outcome == enforced.Outcome) return RecheckVerdict.Quiet;
+        _enforced[report.Manifest] = enforced with { Outcome = report.Outcome };
+        // Enforcing a trusted revision below a rejected head: the status map keeps saying rejected.
+        return _heads.TryGetValue(report.Manifest, out var head) && !head.Version.Equals(report.Version)
+            ? RecheckVerdict.UnderRejectedHead
+            : RecheckVerdict.Report;
+    }
+
+    /// <summary>The manifest paths every other enforced manifest manages (so a purge spares them).</summary>
+    public HashSet<string> ManagedPathsExcept(string manifest) =>
+        _enforced.Where(e => e.Key != manifest)
+            .SelectMany(e => e.Value.Manifest.Resources.Select(r => r.ManagedPath).OfType<string>())
+            .ToHashSet(StringComparer.Ordinal);
+
+    private bool Due(string manifest, DateTime now) => !_backoff.TryGetValue(manifest, out var until) || until <= now;
+}
+
+/// <summary>A manifest this node enforces: the revision it applied and how the last run ended.</summary>
+public sealed record Enforced(RevisionRecord Revision, Manifest Manifest, ApplyOutcome Outcome);
+
+/// <summary>One piece of the converger's work.</summary>
+public abstract record Work
+{
+    /// <summary>This node must not apply the revision; <see cref="LookForTrusted"/>: nothing of it is enforced yet, so look in history for a revision to stand in.</summary>
+    public sealed record Reject(RevisionRecord Revision, string Reason, bool LookForTrusted) : Work;
+
+    /// <summary>A tombstone: stop enforcing (<see cref="WasEnforced"/>: it was enforced until now).</summary>
+    public sealed record Stop(RevisionRecord Tombstone, bool WasEnforced) : Work;
+
+    /// <summary>Pull and apply a revision; <see cref="Fallback"/>: the trusted stand-in for a rejected head.</summary>
+    public sealed record Apply(RevisionRecord Revision, bool Fallback) : Work;
+
+    /// <summary>Run the engine again on what is enforced, to repair drift.</summary>
+    public sealed record Recheck(Enforced[] Due) : Work;
+}
+
+public enum RecheckVerdict
+{
+    /// <summary>The report is of a revision no longer enforced.</summary>
+    Stale,
+    /// <summary>Nothing repaired, nothing changed: not news.</summary>
+    Quiet,
+    /// <summary>Worth reporting: drift repaired, or the outcome changed.</summary>
+    Report,
+    /// <summary>Drift repaired on the stand-in for a rejected head: logged and audited, not reported.</summary>
+    UnderRejectedHead,
+}

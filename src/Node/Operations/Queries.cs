@@ -1,0 +1,99 @@
+using Akka.Cluster;
+using Mesh.Node.Content;
+using Mesh.Node.Membership;
+using Mesh.Node.Replication;
+using Mesh.Protocol.Api;
+using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Versioning;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Operations;
+
+/// <summary>
+/// What any node can tell about the whole mesh from its own replica, with no coordinator:
+/// members, manifests, one revision with its body, a manifest's history, where every targeted
+/// node stands, and the writes concurrent pushes lost.
+/// </summary>
+public sealed class Queries(string self, Cluster cluster, ReplicatedStore store, RevisionLoader loader, Revisions revisions, Connectivity connectivity)
+{
+    public IReadOnlyList<MemberInfo> Members() =>
+        cluster.State.Members.Select(m => Membership.Members.Describe(m, cluster)).OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();
+
+    /// <summary>The manifests that exist (not deleted), by name, with the members each targets now.</summary>
+    public async Task<ManifestSummary[]> ManifestsAsync() =>
+        (await store.IndexAsync()).Values.Where(r => !r.Deleted).OrderBy(r => r.Manifest, StringComparer.Ordinal)
+            .Select(r => new ManifestSummary(r, Membership.Members.Targeted(cluster, r.Target))).ToArray();
+
+    /// <summary>A revision of a manifest (the head by default) with its canonical body, pulled from a peer if this node lacks it.</summary>
+    public async Task<ManifestDetail?> GetAsync(string name, string? revision = null)
+    {
+        var record = revision is null ? await store.HeadAsync(name) : await revisions.FindAsync(name, revision);
+        if (record is null || record.Deleted) return null;
+        return new ManifestDetail(record, System.Text.Encoding.UTF8.GetString(await loader.BodyAsync(record)));
+    }
+
+    /// <summary>
+    /// Every retained revision of a manifest, newest first: which is the head, which nodes'
+    /// latest successful report is for it (this node too when it has not joined: offline, it
+    /// still applies), and which a concurrent push lost. Empty when there is no such manifest.
+    /// </summary>
+    public async Task<HistoryEntry[]> HistoryAsync(string name)
+    {
+        var history = await store.HistoryAsync(name);
+        if (history.Count == 0) return [];
+        var head = await store.HeadAsync(name);
+        var applied = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var member in Members().Select(m => m.Name).Append(self).Distinct())
+            if ((await store.ReportsOfAsync(member)).TryGetValue(name, out var report) && report.Succeeded)
+                (applied.TryGetValue(report.Version.ToString(), out var nodes) ? nodes : applied[report.Version.ToString()] = []).Add(member);
+        var lost = new HashSet<HybridTimestamp>(head is null ? [] : Lineage.LostRevisions(history, head).Select(l => l.Lost.Version));
+        return history.Select(r => new HistoryEntry(r, head is not null && head.Version.Equals(r.Version),
+            applied.GetValueOrDefault(r.Version.ToString())?.Order(StringComparer.Ordinal).ToArray() ?? [], lost.Contains(r.Version))).ToArray();
+    }
+
+    /// <summary>
+    /// Where every targeted member stands with every manifest: applied (ok or failed) at the
+    /// head revision, or pending (no report yet for the head); whether this node is offline;
+    /// and the writes concurrent pushes lost that nobody has settled yet.
+    /// </summary>
+    public async Task<StatusReport> StatusAsync(string? manifest)
+    {
+        var heads = (await store.IndexAsync()).Values.Where(h => manifest is null || h.Manifest == manifest).ToArray();
+        var now = connectivity.Current;
+        return new StatusReport(self, now.Offline, now.Since, now.Reason, await ManifestStatusAsync(heads), await LostWritesAsync(heads));
+    }
+
+    private async Task<NodeStatus[]> ManifestStatusAsync(IEnumerable<RevisionRecord> heads)
+    {
+        var reports = new Dictionary<string, IReadOnlyDictionary<string, ApplyReport>>(StringComparer.Ordinal);
+        var result = new List<NodeStatus>();
+        foreach (var head in heads.Where(h => !h.Deleted).OrderBy(h => h.Manifest, StringComparer.Ordinal))
+        {
+            foreach (var node in Membership.Members.Targeted(cluster, head.Target))
+            {
+                if (!reports.TryGetValue(node, out var ofNode)) reports[node] = ofNode = await store.ReportsOfAsync(node);
+                ofNode.TryGetValue(head.Manifest, out var report);
+                var state = report is null || report.Version.CompareTo(head.Version) != 0
+                    ? "pending"
+                    : report.Outcome switch { ApplyOutcome.Ok => "ok", ApplyOutcome.Rejected => "rejected", _ => "failed" };
+                result.Add(new NodeStatus(node, head.Manifest, state, report, head));
+            }
+        }
+        return result.ToArray();
+    }
+
+    /// <summary>
+    /// Revisions that a concurrent push overwrote without seeing them (<see cref="Lineage"/>),
+    /// for as long as the revision that overwrote them is still the head: a push over it (a
+    /// rollback to the lost revision, or a change that takes it in) settles the loss.
+    /// </summary>
+    private async Task<LostWrite[]> LostWritesAsync(IReadOnlyList<RevisionRecord> heads)
+    {
+        var history = await store.HistoriesAsync(heads.Select(h => h.Manifest));
+        return heads.OrderBy(h => h.Manifest, StringComparer.Ordinal)
+            .SelectMany(head => Lineage.LostRevisions(history[head.Manifest], head)
+                .Where(loss => loss.Winner.Version.Equals(head.Version))
+                .Select(loss => new LostWrite(head.Manifest, loss.Lost, loss.Winner)))
+            .ToArray();
+    }
+}

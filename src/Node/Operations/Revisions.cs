@@ -1,0 +1,161 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Mesh.Node.Audit;
+using Mesh.Node.Configuration;
+using Mesh.Node.Content;
+using Mesh.Node.Membership;
+using Mesh.Node.Replication;
+using Mesh.Protocol.Api;
+using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Signing;
+using Mesh.Protocol.Versioning;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Operations;
+
+/// <summary>
+/// The changes a node accepts: a push (with compare-and-set), a deletion, a rollback. Each
+/// reads top to bottom: prepare the manifests, refuse what the trust list or a moved head
+/// forbids, store the bodies, record the revision in the replicated index and history, write
+/// the audit trail, announce it.
+/// </summary>
+public sealed class Revisions(NodeSettings settings, Cluster cluster, ReplicatedStore store, ContentStore content, RevisionLoader loader,
+    HybridClock clock, AuditLog audit, IActorRef mediator)
+{
+    /// <summary>
+    /// Validates every file first: one bad file refuses the whole push and nothing is stored.
+    /// Then the signatures: with a trust list every manifest must be signed by a trusted key,
+    /// and any signature given must match the content whatever the policy. A manifest whose
+    /// canonical bytes equal its head's is not a new revision.
+    /// </summary>
+    public async Task<PushResponse> PushAsync(PushRequest request)
+    {
+        var prepared = PreparedManifest.PrepareAll(request.Manifests);
+        RefuseUntrusted(prepared.Select(p => (p.Name, RevisionSignature.ContentStatement(p.Name, p.Hash))), request.Signatures);
+        var index = await store.IndexAsync();
+        if (!request.Force) RefuseStaleParents(request, prepared.Select(p => p.Name), index);
+        var origin = Origin(request.Author, request.Message);
+        var pushed = new List<PushedRevision>();
+        foreach (var manifest in prepared)
+        {
+            index.TryGetValue(manifest.Name, out var head);
+            if (head is { Deleted: false } && head.Hash == manifest.Hash)
+            {
+                pushed.Add(new PushedRevision(head, Unchanged: true, Members.Targeted(cluster, head.Target)));
+                continue;
+            }
+
+            Store(manifest);
+            // A node whose wall clock lags must still stamp a version above the head it replaces.
+            if (head is not null) clock.Observe(head.Version);
+            var record = RevisionRecord.Of(manifest, clock.Now(), origin, head?.Version.ToString(), request.Signatures?.GetValueOrDefault(manifest.Name));
+            await RecordAsync(record, "pushed");
+            pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(cluster, record.Target)));
+        }
+        return new PushResponse(pushed.ToArray());
+    }
+
+    /// <summary>
+    /// Ends a manifest with a tombstone revision: nodes stop enforcing it; what it applied stays
+    /// on the hosts. Compare-and-set like a push: the deleter names the head they saw. Null when
+    /// there is no such manifest (or it is already deleted).
+    /// </summary>
+    public async Task<PushedRevision?> DeleteAsync(string name, DeleteRequest request)
+    {
+        var head = await store.HeadAsync(name);
+        if (head is null || head.Deleted) return null;
+        if (!request.Force && request.Parent != head.Version.ToString())
+            throw new PushConflictException([$"{name}: the head is now {head.Version} by {head.Author} via {head.Origin} at {head.Time:u}, not {request.Parent} as you saw"]);
+        RefuseUntrusted([(name, RevisionSignature.DeletionStatement(name, head.Version.ToString()))],
+            request.Signature is null ? null : new Dictionary<string, RevisionSignature> { [name] = request.Signature });
+        clock.Observe(head.Version);
+        var tombstone = RevisionRecord.Tombstone(head, clock.Now(), Origin(request.Author, request.Message), request.Signature);
+        await RecordAsync(tombstone, "deleted");
+        return new PushedRevision(tombstone, Unchanged: false, Members.Targeted(cluster, tombstone.Target));
+    }
+
+    /// <summary>
+    /// Makes an old revision's content the head again, as a new revision pushed from this node
+    /// (history only grows: the rollback itself can be rolled back). Null when no retained revision matches.
+    /// </summary>
+    public async Task<PushResponse?> RollbackAsync(string name, string revision, string? author)
+    {
+        var target = await FindAsync(name, revision);
+        if (target is null) return null;
+        if (target.Deleted) throw new ArgumentException($"{target.Version} is the deletion of {name}: roll back to a revision with content");
+        var text = System.Text.Encoding.UTF8.GetString(await loader.BodyAsync(target));
+        return await PushAsync(new PushRequest([new ManifestFile($"{name}@{target.Version}", text)],
+            $"rollback to {target.Version}", author, Force: true,
+            // The old revision's signature covers the same name and content hash, so it still holds.
+            Signatures: target.Signature is null ? null : new() { [name] = target.Signature }));
+    }
+
+    /// <summary>
+    /// A retained revision named by its full version, a prefix of its version, or a prefix of
+    /// its hash (at least 6 characters); null when none matches. Two matches are an error.
+    /// </summary>
+    public async Task<RevisionRecord?> FindAsync(string name, string revision)
+    {
+        var history = await store.HistoryAsync(name);
+        var exact = history.FirstOrDefault(r => r.Version.ToString() == revision);
+        if (exact is not null) return exact;
+        var matches = history.Where(r => r.Version.ToString().StartsWith(revision, StringComparison.Ordinal)
+            || (revision.Length >= 6 && r.Hash.StartsWith(revision, StringComparison.Ordinal))).ToArray();
+        return matches.Length switch
+        {
+            0 => null,
+            1 => matches[0],
+            _ => throw new ArgumentException($"'{revision}' matches {matches.Length} revisions of {name}: {string.Join(", ", matches.Select(m => m.Version))}"),
+        };
+    }
+
+    /// <summary>Puts a manifest's body and attached files into this node's store, for the targets to pull.</summary>
+    public void Store(PreparedManifest manifest)
+    {
+        foreach (var blob in manifest.Attachments.Values) content.Put(blob);
+        content.Put(manifest.Bytes);
+    }
+
+    public RevisionOrigin Origin(string? author, string? message) =>
+        RevisionOrigin.Of(author, settings.Name, cluster.SelfAddress.ToString(), message);
+
+    /// <summary>A new head in the replicated index and history, in this node's audit trail, and announced.</summary>
+    private async Task RecordAsync(RevisionRecord record, string action)
+    {
+        await store.RecordAsync(record, settings.HistoryKeep);
+        var signer = record.Signature is { } sig ? $"signed by {settings.Trust.NameOf(sig.KeyId) ?? "key " + sig.KeyId}" : "unsigned";
+        audit.Write(action, record.Manifest, record.Version.ToString(), $"{record.Author} ({signer})", record.Message);
+        if (settings.Announce) mediator.Tell(new Publish(Replicated.ChangeTopic, record));
+    }
+
+    /// <summary>Refuses the whole change when one of its manifests fails this node's trust list.</summary>
+    private void RefuseUntrusted(IEnumerable<(string Manifest, byte[] Statement)> changes, IReadOnlyDictionary<string, RevisionSignature>? signatures)
+    {
+        var refusals = new List<string>();
+        foreach (var (name, statement) in changes)
+            if (settings.Trust.Refusal(signatures?.GetValueOrDefault(name), statement) is { } why)
+                refusals.Add($"{name}: {why}");
+        if (refusals.Count > 0) throw new PushDeniedException(refusals);
+    }
+
+    /// <summary>Compare-and-set: every manifest the pusher named a parent for must still have that head.</summary>
+    private static void RefuseStaleParents(PushRequest request, IEnumerable<string> names, IReadOnlyDictionary<string, RevisionRecord> index)
+    {
+        var conflicts = new List<string>();
+        foreach (var name in names)
+        {
+            if (request.Parents is null || !request.Parents.TryGetValue(name, out var seen)) continue;
+            index.TryGetValue(name, out var head);
+            if (head is { Deleted: true }) head = null;
+            var current = head?.Version.ToString() ?? "";
+            if (current == seen) continue;
+            conflicts.Add(head is null
+                ? $"{name}: you pushed over {seen}, but the manifest no longer exists"
+                : $"{name}: the head is now {head.Version} by {head.Author} via {head.Origin} at {head.Time:u}" +
+                  (head.Message.Length > 0 ? $" (\"{head.Message}\")" : "") +
+                  $", not {(seen.Length == 0 ? "absent" : seen)} as you saw");
+        }
+        if (conflicts.Count > 0) throw new PushConflictException(conflicts);
+    }
+}

@@ -1,0 +1,151 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.DistributedData;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Replication;
+
+/// <summary>
+/// The one door to the replicated state (as Akka's <c>DistributedData</c> wraps its
+/// <c>Replicator</c>): every read and write of the index, the history and the reports goes
+/// through here, as typed values. One rule for all: this node's replica is asked locally, and a
+/// replicator that does not answer within <see cref="Timeout"/>, or fails to store a change, is
+/// a <see cref="StoreUnavailableException"/>, never a silent empty answer.
+/// </summary>
+public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self)
+{
+    /// <summary>How long a local read or write may take, the durable store's write included.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    // ---- reads ----------------------------------------------------------------------------------
+
+    /// <summary>Manifest name → head revision, tombstones included, as this node knows it.</summary>
+    public async Task<IReadOnlyDictionary<string, RevisionRecord>> IndexAsync()
+    {
+        var shards = await Task.WhenAll(Replicated.Index.Select(ReadAsync));
+        return shards.SelectMany(s => s).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>A manifest's head (possibly a tombstone), or null when it never existed here.</summary>
+    public async Task<RevisionRecord?> HeadAsync(string manifest) =>
+        (await ReadAsync(Replicated.IndexOf(manifest))).GetValueOrDefault(manifest);
+
+    /// <summary>Every retained revision of a manifest, newest first.</summary>
+    public async Task<IReadOnlyList<RevisionRecord>> HistoryAsync(string manifest) =>
+        (await ReadAsync(Replicated.HistoryOf(manifest))).Values.Where(r => r.Manifest == manifest).OrderByDescending(r => r.Version).ToArray();
+
+    /// <summary>The retained revisions of several manifests, by manifest (each shard read once).</summary>
+    public async Task<ILookup<string, RevisionRecord>> HistoriesAsync(IEnumerable<string> manifests)
+    {
+        var shards = await Task.WhenAll(manifests.Select(Replicated.HistoryOf).Distinct().Select(ReadAsync));
+        return shards.SelectMany(s => s.Values).ToLookup(r => r.Manifest, StringComparer.Ordinal);
+    }
+
+    /// <summary>Every retained revision of every manifest.</summary>
+    public async Task<IReadOnlyList<RevisionRecord>> AllHistoryAsync() =>
+        (await Task.WhenAll(Replicated.History.Select(ReadAsync))).SelectMany(s => s.Values).ToArray();
+
+    /// <summary>Manifest name → the latest report of one node, as this node knows it.</summary>
+    public Task<IReadOnlyDictionary<string, ApplyReport>> ReportsOfAsync(string node) => ReadAsync(Replicated.StatusOf(node));
+
+    // ---- writes ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Makes a revision the head of its manifest and adds it to the manifest's history, dropping
+    /// the oldest entries beyond <paramref name="keep"/>. Done when this node's replica (and so its
+    /// durable store) holds both; gossip takes them to the others.
+    /// </summary>
+    public async Task RecordAsync(RevisionRecord record, int keep)
+    {
+        await UpdateAsync(Replicated.IndexOf(record.Manifest), d => d.SetItem(self, record.Manifest, record, Replicated.RevisionClock));
+        await UpdateAsync(Replicated.HistoryOf(record.Manifest), history =>
+        {
+            history = history.SetItem(self, Replicated.HistoryEntry(record), record, Replicated.RevisionClock);
+            foreach (var old in history.Entries.Where(e => e.Value.Manifest == record.Manifest)
+                         .OrderByDescending(e => e.Value.Version).Skip(keep).Select(e => e.Key).ToArray())
+                history = history.Remove(self, old);
+            return history;
+        });
+    }
+
+    /// <summary>This node's latest report for a manifest, into its own status key (only this node writes it). Not awaited: the converger goes on.</summary>
+    public void PutReport(ApplyReport report) =>
+        replicator.Tell(Dsl.Update(Replicated.StatusOf(report.Node), LWWDictionary<string, ApplyReport>.Empty, WriteLocal.Instance,
+            d => d.SetItem(self, report.Manifest, report, Replicated.ReportClock)));
+
+    /// <summary>Drops this node's report for a manifest it no longer enforces.</summary>
+    public void RemoveReport(string node, string manifest) =>
+        replicator.Tell(Dsl.Update(Replicated.StatusOf(node), LWWDictionary<string, ApplyReport>.Empty, WriteLocal.Instance,
+            d => d.Remove(self, manifest)));
+
+    /// <summary>
+    /// Queues, before this node joins, the rewrite of the revisions it was the origin of under
+    /// its new incarnation (<see cref="OwnRevisions"/>). Only keys the durable store holds.
+    /// </summary>
+    public void Reclaim(string node, string durableDir, int keep)
+    {
+        foreach (var key in Replicated.Index.Where(k => OwnRevisions.Stored(durableDir, k)))
+            replicator.Tell(Dsl.Update(key, LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
+                heads => OwnRevisions.ReclaimHeads(heads, self, node)), ActorRefs.NoSender);
+        foreach (var key in Replicated.History.Where(k => OwnRevisions.Stored(durableDir, k)))
+            replicator.Tell(Dsl.Update(key, LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
+                history => OwnRevisions.ReclaimHistory(history, self, node, keep)), ActorRefs.NoSender);
+    }
+
+    // ---- changes --------------------------------------------------------------------------------
+
+    /// <summary>Tells <paramref name="subscriber"/> of every change of the index (as <see cref="Changed"/>; read it with <see cref="Revisions"/>).</summary>
+    public void SubscribeToIndex(IActorRef subscriber)
+    {
+        foreach (var shard in Replicated.Index) replicator.Tell(new Subscribe(shard, subscriber));
+    }
+
+    /// <summary>Tells <paramref name="subscriber"/> of every change of one node's reports (read them with <see cref="Reports"/>).</summary>
+    public void SubscribeToReportsOf(string node, IActorRef subscriber) => replicator.Tell(new Subscribe(Replicated.StatusOf(node), subscriber));
+
+    /// <summary>The revisions a change of an index shard carries (none for any other key).</summary>
+    public static IEnumerable<RevisionRecord> Revisions(Changed changed) =>
+        changed.Key is LWWDictionaryKey<string, RevisionRecord> key ? changed.Get(key).Entries.Values : [];
+
+    /// <summary>The reports a change of a status key carries (none for any other key).</summary>
+    public static IEnumerable<ApplyReport> Reports(Changed changed) =>
+        changed.Key is LWWDictionaryKey<string, ApplyReport> key ? changed.Get(key).Entries.Values : [];
+
+    // ---- the replicator's protocol ---------------------------------------------------------------
+
+    private async Task<IReadOnlyDictionary<string, T>> ReadAsync<T>(LWWDictionaryKey<string, T> key)
+    {
+        var response = await Ask<IGetResponse>(Dsl.Get(key, ReadLocal.Instance), key);
+        return response switch
+        {
+            GetSuccess success => success.Get(key).Entries,
+            NotFound => new Dictionary<string, T>(),
+            _ => throw new StoreUnavailableException($"the node's replicated store could not read {key.Id} ({response.GetType().Name})"),
+        };
+    }
+
+    private async Task UpdateAsync<T>(LWWDictionaryKey<string, T> key, Func<LWWDictionary<string, T>, LWWDictionary<string, T>> modify)
+    {
+        var response = await Ask<IUpdateResponse>(Dsl.Update(key, LWWDictionary<string, T>.Empty, WriteLocal.Instance, modify), key);
+        if (response is not UpdateSuccess)
+            throw new StoreUnavailableException(response is StoreFailure
+                ? $"the node could not write {key.Id} to its durable store (disk full or unwritable?); the change is not recorded"
+                : $"the node's replicated store refused the change of {key.Id} ({response.GetType().Name})");
+    }
+
+    private async Task<T> Ask<T>(object message, IKey key)
+    {
+        try
+        {
+            return await replicator.Ask<T>(message, Timeout);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new StoreUnavailableException(
+                $"the node's replicated store did not answer within {Timeout.TotalSeconds:0}s about {key.Id} (node overloaded?); retry the request");
+        }
+    }
+}
+
+/// <summary>This node's replicated store could not answer or store a change; the message says what and why.</summary>
+public sealed class StoreUnavailableException(string message) : Exception(message);

@@ -1,0 +1,202 @@
+using System.Text.Json.Nodes;
+using Mesh.Node.Converge;
+using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Versioning;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Tests.Converge;
+
+/// <summary>The converger's decisions, played on the queue alone: no actor system, no host, a clock in the test's hand.</summary>
+public class EnforcementQueueTests
+{
+    private static readonly NodeIdentity Web1 = new("web1", new HashSet<string> { "web" }, new Dictionary<string, string>());
+    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(5);
+    private static readonly DateTime T0 = new(2026, 12, 3, 12, 0, 0, DateTimeKind.Utc);
+
+    private static RevisionRecord Rev(string manifest, long wall, string[]? roles = null, bool deleted = false, string node = "a") =>
+        new(manifest, new HybridTimestamp(wall, 0, node), deleted ? "" : $"hash-{manifest}-{wall}", 10, "tester", node, "", DateTimeOffset.UnixEpoch, "",
+            new TargetSpec(roles ?? [], new Dictionary<string, string>(), []), null, Deleted: deleted);
+
+    private static Manifest Body(string name, params string[] paths) =>
+        new(name, TargetSpec.All, new JsonObject(), paths.Select(p => (ResourceSpec)new DirectoryResource(p.Trim('/').Replace('/', '-'), [], p, Ensure.Present, null, false)).ToArray());
+
+    private static ApplyReport Report(RevisionRecord r, ApplyOutcome outcome = ApplyOutcome.Ok, int changed = 0) =>
+        new("web1", r.Manifest, r.Version, r.Hash, outcome, changed, [], null, 1, DateTimeOffset.UnixEpoch);
+
+    private static EnforcementQueue Queue(Func<RevisionRecord, string?>? refusal = null) => new(Web1, refusal ?? (_ => null), Retry);
+
+    [Fact]
+    public void New_revisions_are_applied_oldest_first_and_only_those_that_target_this_node()
+    {
+        var queue = Queue();
+        queue.Consider(Rev("b", 200), fromIndex: true);
+        queue.Consider(Rev("a", 100), fromIndex: true);
+        queue.Consider(Rev("db", 50, roles: ["db"]), fromIndex: true);
+
+        var first = Assert.IsType<Work.Apply>(queue.Next(T0));
+        Assert.Equal("a", first.Revision.Manifest);
+        Assert.False(first.Fallback);
+        queue.Applied(first.Revision, Body("a"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        Assert.Equal("b", Assert.IsType<Work.Apply>(queue.Next(T0)).Revision.Manifest);
+        queue.Applied(Rev("b", 200), Body("b"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        Assert.Null(queue.Next(T0));
+    }
+
+    [Fact]
+    public void A_revision_that_could_not_be_fetched_waits_its_back_off_while_others_go_on()
+    {
+        var queue = Queue();
+        var web = Rev("web", 100);
+        queue.Consider(web, fromIndex: true);
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, null, ApplyOutcome.Failed, retry: true, fallback: false, T0);
+
+        queue.Consider(Rev("motd", 300), fromIndex: true);
+        Assert.Equal("motd", Assert.IsType<Work.Apply>(queue.Next(T0 + Retry / 2)).Revision.Manifest);
+        queue.Applied(Rev("motd", 300), Body("motd"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        Assert.Null(queue.Next(T0 + Retry / 2));
+        Assert.Equal(web, Assert.IsType<Work.Apply>(queue.Next(T0 + Retry)).Revision);
+    }
+
+    [Fact]
+    public void A_head_heard_twice_is_handled_once_and_an_older_one_never_replaces_it()
+    {
+        var queue = Queue();
+        Assert.True(queue.Consider(Rev("web", 200), fromIndex: false));
+        Assert.False(queue.Consider(Rev("web", 200), fromIndex: true));
+        Assert.False(queue.Consider(Rev("web", 100), fromIndex: true));
+        Assert.Equal(200, Assert.IsType<Work.Apply>(queue.Next(T0)).Revision.Version.WallMs);
+    }
+
+    [Fact]
+    public void On_a_tie_of_wall_time_and_counter_the_index_wins_and_an_announcement_never_does()
+    {
+        var fromA = Rev("web", 100, node: "a");
+        var fromB = Rev("web", 100, node: "b");
+        Assert.True(EnforcementQueue.Replaces(fromB, fromA, fromIndex: true));
+        Assert.False(EnforcementQueue.Replaces(fromB, fromA, fromIndex: false));
+        Assert.False(EnforcementQueue.Replaces(fromA, fromA, fromIndex: true));
+    }
+
+    [Fact]
+    public void An_untrusted_head_is_rejected_once_and_when_nothing_is_enforced_the_newest_trusted_revision_stands_in()
+    {
+        var trusted = new HashSet<long> { 100, 200 };
+        var queue = Queue(r => trusted.Contains(r.Version.WallMs) ? null : "unsigned");
+        var head = Rev("web", 300);
+        queue.Consider(head, fromIndex: true);
+
+        var reject = Assert.IsType<Work.Reject>(queue.Next(T0));
+        Assert.Equal("unsigned", reject.Reason);
+        Assert.True(reject.LookForTrusted);
+        Assert.Null(queue.Next(T0));
+
+        Assert.True(queue.TrustedHistory(head, [Rev("web", 100), Rev("web", 200), head, Rev("web", 250)]));
+        var standIn = Assert.IsType<Work.Apply>(queue.Next(T0));
+        Assert.True(standIn.Fallback);
+        Assert.Equal(200, standIn.Revision.Version.WallMs);
+        queue.Applied(standIn.Revision, Body("web"), ApplyOutcome.Ok, retry: false, fallback: true, T0);
+        Assert.Equal(200, queue.Enforced["web"].Revision.Version.WallMs);
+        Assert.Null(queue.Next(T0));
+    }
+
+    [Fact]
+    public void A_stand_in_is_moot_once_the_head_moved_on()
+    {
+        var queue = Queue(r => r.Version.WallMs == 300 ? "unsigned" : null);
+        var rejected = Rev("web", 300);
+        queue.Consider(rejected, fromIndex: true);
+        Assert.IsType<Work.Reject>(queue.Next(T0));
+        queue.Consider(Rev("web", 400), fromIndex: true);
+        Assert.False(queue.TrustedHistory(rejected, [Rev("web", 100)]));
+        Assert.Equal(400, Assert.IsType<Work.Apply>(queue.Next(T0)).Revision.Version.WallMs);
+    }
+
+    [Fact]
+    public void A_rejected_head_over_an_enforced_revision_keeps_that_revision_enforced()
+    {
+        var queue = Queue(r => r.Version.WallMs == 200 ? "signed by an unknown key" : null);
+        queue.Consider(Rev("web", 100), fromIndex: true);
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("web", "/srv"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Consider(Rev("web", 200), fromIndex: true);
+
+        Assert.False(Assert.IsType<Work.Reject>(queue.Next(T0)).LookForTrusted);
+        queue.RecheckAll();
+        var recheck = Assert.IsType<Work.Recheck>(queue.Next(T0));
+        Assert.Equal(100, Assert.Single(recheck.Due).Revision.Version.WallMs);
+    }
+
+    [Fact]
+    public void A_tombstone_stops_enforcement_and_says_whether_anything_was_enforced()
+    {
+        var queue = Queue();
+        queue.Consider(Rev("web", 100), fromIndex: true);
+        queue.Applied(Rev("web", 100), Body("web"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Consider(Rev("web", 200, deleted: true), fromIndex: true);
+        Assert.True(Assert.IsType<Work.Stop>(queue.Next(T0)).WasEnforced);
+        Assert.Empty(queue.Enforced);
+
+        queue.Consider(Rev("never", 300, deleted: true), fromIndex: true);
+        Assert.False(Assert.IsType<Work.Stop>(queue.Next(T0)).WasEnforced);
+        Assert.Null(queue.Next(T0));
+    }
+
+    [Fact]
+    public void Rechecks_come_after_new_revisions_and_only_for_what_is_enforced_and_still_targets_this_node()
+    {
+        var queue = Queue();
+        queue.Consider(Rev("a", 100), fromIndex: true);
+        queue.Applied(Rev("a", 100), Body("a"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Consider(Rev("b", 100), fromIndex: true);
+        queue.Applied(Rev("b", 100), Body("b"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.RecheckAll();
+        queue.RecheckOne("unknown");
+        queue.Consider(Rev("c", 300), fromIndex: true);
+        Assert.Equal("c", Assert.IsType<Work.Apply>(queue.Next(T0)).Revision.Manifest);
+        queue.Applied(Rev("c", 300), null, ApplyOutcome.Failed, retry: false, fallback: false, T0);
+
+        // b now targets the database nodes only: no longer enforced here.
+        queue.Consider(Rev("b", 400, roles: ["db"]), fromIndex: true);
+        var recheck = Assert.IsType<Work.Recheck>(queue.Next(T0));
+        Assert.Equal(["a"], recheck.Due.Select(e => e.Revision.Manifest));
+        Assert.DoesNotContain("b", queue.Enforced.Keys);
+        Assert.Null(queue.Next(T0));
+    }
+
+    [Fact]
+    public void A_recheck_is_news_only_when_it_repaired_something_or_the_outcome_changed()
+    {
+        var queue = Queue();
+        var web = Rev("web", 100);
+        queue.Consider(web, fromIndex: true);
+        queue.Applied(web, Body("web"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+
+        Assert.Equal(RecheckVerdict.Quiet, queue.Rechecked(Report(web)));
+        Assert.Equal(RecheckVerdict.Report, queue.Rechecked(Report(web, changed: 2)));
+        Assert.Equal(RecheckVerdict.Report, queue.Rechecked(Report(web, ApplyOutcome.Failed)));
+        Assert.Equal(RecheckVerdict.Quiet, queue.Rechecked(Report(web, ApplyOutcome.Failed)));
+        Assert.Equal(RecheckVerdict.Stale, queue.Rechecked(Report(Rev("web", 50))));
+    }
+
+    [Fact]
+    public void Drift_repaired_on_a_stand_in_is_not_reported_as_the_heads()
+    {
+        var queue = Queue(r => r.Version.WallMs == 300 ? "unsigned" : null);
+        var head = Rev("web", 300);
+        queue.Consider(head, fromIndex: true);
+        queue.Next(T0);
+        queue.TrustedHistory(head, [Rev("web", 100)]);
+        var standIn = Assert.IsType<Work.Apply>(queue.Next(T0)).Revision;
+        queue.Applied(standIn, Body("web"), ApplyOutcome.Ok, retry: false, fallback: true, T0);
+        Assert.Equal(RecheckVerdict.UnderRejectedHead, queue.Rechecked(Report(standIn, changed: 1)));
+    }
+
+    [Fact]
+    public void A_purge_spares_the_paths_of_every_other_enforced_manifest()
+    {
+        var queue = Queue();
+        queue.Applied(Rev("a", 100), Body("a", "/srv/a"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(Rev("b", 100), Body("b", "/srv/b", "/srv/c"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        Assert.Equal(new[] { "/srv/b", "/srv/c" }, queue.ManagedPathsExcept("a").Order());
+        Assert.Equal(new[] { "/srv/a" }, queue.ManagedPathsExcept("b"));
+    }
+}
