@@ -12,21 +12,30 @@ namespace Mesh.Cli;
 /// </summary>
 public static class ManifestSealing
 {
-    public static PushRequest Seal(CliContext ctx, PushRequest request, CancellationToken cancel)
+    /// <summary>The files as they are to be sent: those that hold secrets sealed, the rest as read.</summary>
+    /// <exception cref="CliException">a file that may hold secrets does not parse, or its secrets have nobody to be sealed for: nothing is sent.</exception>
+    public static async Task<ManifestFile[]> SealAsync(CliContext ctx, ManifestFile[] files, CancellationToken cancel)
     {
-        if (!request.Manifests.Any(f => SecretSealer.MayHoldSecrets(f.Text))) return request;
+        if (!files.Any(f => SecretSealer.MayHoldSecrets(f.Text))) return files;
+        var found = files.Select(Find).ToArray();
         // Asked for only once a file with secrets has parsed: a broken file is refused here, node or not.
-        var members = new Lazy<MemberInfo[]>(() => ctx.Client.MembersAsync(cancel).GetAwaiter().GetResult()
-            .Where(m => m.Status is "up" or "weaklyup" or "joining").ToArray());
+        var members = found.Any(f => f.Secrets?.Count > 0)
+            ? (await ctx.Client.MembersAsync(cancel)).Where(m => m.Status is "up" or "weaklyup" or "joining").ToArray()
+            : [];
 
         var errors = new List<ManifestError>();
-        var files = new List<ManifestFile>();
-        foreach (var file in request.Manifests)
+        var sealedFiles = new List<ManifestFile>();
+        foreach (var (file, secrets, parseErrors) in found)
         {
+            if (secrets is null)
+            {
+                errors.AddRange(parseErrors!);
+                continue;
+            }
             try
             {
-                var result = SecretSealer.Seal(file.Text, file.File, manifest => KeysFor(ctx, file.File, manifest, members.Value));
-                files.Add(file with { Text = result.Text });
+                var keys = secrets.Count == 0 ? [] : KeysFor(ctx, file.File, secrets.Manifest!, members);
+                sealedFiles.Add(file with { Text = SecretSealer.Seal(secrets, keys).Text });
             }
             catch (ManifestException e)
             {
@@ -34,7 +43,19 @@ public static class ManifestSealing
             }
         }
         if (errors.Count > 0) throw new CliException(ExitCodes.Invalid, $"{errors.Count} error(s) in the manifests; nothing was sent", errors);
-        return request with { Manifests = files.ToArray() };
+        return sealedFiles.ToArray();
+    }
+
+    private static (ManifestFile File, SecretsToSeal? Secrets, IReadOnlyList<ManifestError>? Errors) Find(ManifestFile file)
+    {
+        try
+        {
+            return (file, SecretSealer.Find(file.Text, file.File), null);
+        }
+        catch (ManifestException e)
+        {
+            return (file, null, e.Errors);
+        }
     }
 
     /// <summary>The keys of the members a manifest targets; refuses when none of them has one.</summary>

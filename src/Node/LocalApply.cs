@@ -44,18 +44,16 @@ public static class LocalApply
         var engine = ApplyEngine.Default();
         var clock = new HybridClock(identity.Name);
 
+        var origin = new RevisionOrigin(Environment.UserName, identity.Name, "", "local apply");
         var manifests = new List<(Manifest Manifest, RevisionRecord Revision)>();
         try
         {
             foreach (var file in files)
             {
-                var source = ManifestSources.Read(file);
-                var hashes = (source.Attachments ?? []).ToDictionary(a => a.Key, a => store.Put(a.Value));
                 // Nothing leaves this host, so a !secret value is taken as it is.
-                var manifest = ManifestParser.Parse(source.Text, source.File, name => hashes.GetValueOrDefault(name), plaintextSecrets: true);
-                var bytes = CanonicalForm.ToBytes(manifest);
-                manifests.Add((manifest, new RevisionRecord(manifest.Name, clock.Now(), CanonicalForm.Hash(bytes), bytes.Length, Environment.UserName,
-                    identity.Name, "", DateTimeOffset.UtcNow, "local apply", manifest.Target, null)));
+                var prepared = PreparedManifest.Prepare(ManifestSources.Read(file), plaintextSecrets: true);
+                foreach (var attachment in prepared.Attachments.Values) store.Put(attachment);
+                manifests.Add((prepared.Manifest, RevisionRecord.Of(prepared, clock.Now(), origin, parent: null)));
             }
         }
         catch (ManifestException e)

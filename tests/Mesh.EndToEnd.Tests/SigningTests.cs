@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Mesh.Protocol.Api;
+using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Signing;
 
 namespace Mesh.EndToEnd.Tests;
@@ -105,9 +106,9 @@ public sealed class SigningTests : IAsyncLifetime
     {
         using var key = SigningKey.Load(keyFile);
         var signedText = File.ReadAllText(Motd("what alice signed"));
-        var signed = PushSignatures.Sign(new PushRequest([new ManifestFile("motd.yaml", signedText)], null, "mallory"), key);
+        var signatures = PushSignatures.Sign([PreparedManifest.Prepare(new ManifestFile("motd.yaml", signedText))], key);
         var tampered = new PushRequest([new ManifestFile("motd.yaml", signedText.Replace("what alice signed", "rm -rf"))], null, "mallory",
-            Force: true, Signatures: signed.Signatures);
+            Force: true, Signatures: signatures);
         using var http = new HttpClient { BaseAddress = new Uri($"http://{via.Api}/") };
         var response = await http.PostAsJsonAsync("v1/push", tampered, ApiJson.Options);
         Assert.Equal(403, (int)response.StatusCode);

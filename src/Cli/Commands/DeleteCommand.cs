@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Signing;
 
@@ -27,7 +26,7 @@ public static class DeleteCommand
                 ? RevisionSignature.Make(key, RevisionSignature.DeletionStatement(manifest, head))
                 : null;
             var deleted = await ctx.Client.DeleteAsync(manifest,
-                new DeleteRequest(head, parse.GetValue(message), $"{Environment.UserName}@{Dns.GetHostName()}", signature, parse.GetValue(force)), cancel);
+                new DeleteRequest(head, parse.GetValue(message), ChangeRequests.Author, signature, parse.GetValue(force)), cancel);
             if (ctx.Json) ctx.WriteJson(deleted);
             else
                 foreach (var p in deleted.Revisions)

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net;
-using Mesh.Protocol.Api;
 
 namespace Mesh.Cli.Commands;
 
@@ -13,11 +11,8 @@ public static class DiffCommand
         var timeout = new Option<string>("--timeout") { Description = "how long to wait for each node's plan (default 30s)", DefaultValueFactory = _ => "30s" };
         var command = new Command("diff", "dry run: show, per targeted node, what pushing these manifests would change; nothing changes") { files, timeout };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
-            PlanOutput.Print(ctx, await ctx.Client.PlanAsync(ManifestSealing.Seal(ctx, Request(parse.GetValue(files)!, null), cancel),
+            PlanOutput.Print(ctx, await ctx.Client.PlanAsync(await ChangeRequests.ReadAsync(ctx, parse.GetValue(files)!, null, cancel),
                 Durations.Parse(parse.GetValue(timeout)!, "--timeout"), cancel))));
         return command;
     }
-
-    public static PushRequest Request(IEnumerable<FileInfo> files, string? message) =>
-        new(ManifestFiles.Read(files), message, $"{Environment.UserName}@{Dns.GetHostName()}");
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net;
 
 namespace Mesh.Cli.Commands;
 
@@ -13,19 +12,9 @@ public static class RollbackCommand
         var wait = new Option<bool>("--wait") { Description = "wait for every targeted node's report, as push --wait" };
         var timeout = new Option<string>("--timeout") { Description = "how long --wait waits (default 60s)", DefaultValueFactory = _ => "60s" };
         var command = new Command("rollback", "make an older revision's content current again (a new revision; history keeps both)") { name, to, wait, timeout };
-        command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
-        {
-            var author = $"{Environment.UserName}@{Dns.GetHostName()}";
-            var waitFor = Durations.Parse(parse.GetValue(timeout)!, "--timeout");
-            Task<Mesh.Protocol.Api.PushResponse> Rollback(CancellationToken token) =>
-                ctx.Client.RollbackAsync(parse.GetValue(name)!, parse.GetValue(to)!, author, token);
-
-            if (parse.GetValue(wait)) return await PushCommand.PushAndWait(ctx, Rollback, waitFor, cancel);
-            var pushed = await Rollback(cancel);
-            if (ctx.Json) ctx.WriteJson(pushed);
-            else foreach (var p in pushed.Revisions) ctx.Out.WriteLine(PushCommand.Describe(p));
-            return ExitCodes.Ok;
-        }));
+        command.SetAction((parse, cancel) => run.Invoke(parse, ctx =>
+            ChangeFollower.MakeAsync(ctx, token => ctx.Client.RollbackAsync(parse.GetValue(name)!, parse.GetValue(to)!, ChangeRequests.Author, token),
+                parse.GetValue(wait), Durations.Parse(parse.GetValue(timeout)!, "--timeout"), cancel)));
         return command;
     }
 }

@@ -31,20 +31,36 @@ public static class SecretSealer
     /// <exception cref="ManifestException">the manifest does not parse, or a secret stands where none may</exception>
     public static SealedText Seal(string text, string source, Func<Manifest, IReadOnlyCollection<byte[]>> recipientsOf)
     {
-        if (!MayHoldSecrets(text)) return new SealedText(text, null, 0);
+        var found = Find(text, source);
+        return Seal(found, found.Count == 0 ? [] : recipientsOf(found.Manifest!));
+    }
+
+    /// <summary>
+    /// Parses a text that may hold secrets and finds them, so that a caller with several files
+    /// can learn which manifests (name, target) need keys before it asks anyone for them.
+    /// </summary>
+    /// <exception cref="ManifestException">the manifest does not parse, or a secret stands where none may</exception>
+    public static SecretsToSeal Find(string text, string source)
+    {
+        if (!MayHoldSecrets(text)) return new SecretsToSeal(text, null, []);
         // Sources are not resolved here: the node does that with the files the push carries.
         var manifest = ManifestParser.Parse(text, source, _ => new string('0', 64), plaintextSecrets: true);
-        var secrets = PlaintextSecrets(text);
+        return new SecretsToSeal(text, manifest, PlaintextSecrets(text));
+    }
+
+    /// <summary>Seals the secrets <see cref="Find"/> found for <paramref name="recipients"/> (unused when there are none).</summary>
+    public static SealedText Seal(SecretsToSeal found, IReadOnlyCollection<byte[]> recipients)
+    {
+        var (text, manifest, secrets) = (found.Text, found.Manifest, found.Secrets);
         if (secrets.Count == 0) return new SealedText(text, manifest, 0);
 
-        var recipients = recipientsOf(manifest);
         var result = new StringBuilder(text.Length + secrets.Count * 256);
         var at = 0;
         foreach (var secret in secrets)
         {
             var (start, end) = ((int)secret.Start.Index, (int)secret.End.Index);
             result.Append(text, at, start - at);
-            var envelope = SecretBox.Seal(Encoding.UTF8.GetBytes(secret.Value), recipients, manifest.Name);
+            var envelope = SecretBox.Seal(Encoding.UTF8.GetBytes(secret.Value), recipients, manifest!.Name);
             result.Append(Replacement(text[start..end], secret, envelope));
             at = end;
         }
@@ -92,6 +108,22 @@ public static class SecretSealer
         if (trailingBreak) result.Append('\n');
         return result.ToString();
     }
+}
+
+/// <summary>
+/// A manifest's text read for sealing: the manifest it parses to (null when the text could hold
+/// no secret) and its <c>!secret</c> scalars, in order.
+/// </summary>
+public sealed class SecretsToSeal
+{
+    internal SecretsToSeal(string text, Manifest? manifest, IReadOnlyList<Scalar> secrets) => (Text, Manifest, Secrets) = (text, manifest, secrets);
+
+    public string Text { get; }
+    public Manifest? Manifest { get; }
+    internal IReadOnlyList<Scalar> Secrets { get; }
+
+    /// <summary>How many secrets there are to seal: with none, no keys are needed.</summary>
+    public int Count => Secrets.Count;
 }
 
 /// <summary>A manifest's text with its secrets sealed; <see cref="Manifest"/> is null when the text could hold none.</summary>

@@ -3,6 +3,7 @@ using Akka.DistributedData;
 using Mesh.Node.Replication;
 using Mesh.Node.Tests.Support;
 using Mesh.Protocol.Api;
+using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Signing;
 using Mesh.Protocol.Wire;
 
@@ -21,7 +22,8 @@ public sealed class SigningTests : IAsyncLifetime
     private static PushRequest Motd(string text) =>
         new([new ManifestFile("motd.yaml", $"manifest: motd\nresources:\n  - {{ id: motd, type: file, path: /motd, content: \"{text}\" }}\n")], text, "tester");
 
-    private static PushRequest Signed(PushRequest request, SigningKey key) => PushSignatures.Sign(request, key);
+    private static PushRequest Signed(PushRequest request, SigningKey key) =>
+        request with { Signatures = PushSignatures.Sign(PreparedManifest.PrepareWhatParses(request.Manifests), key) };
 
     /// <summary>
     /// The node's report on a revision once it has the expected outcome (a fetch that timed out on
