@@ -90,7 +90,7 @@ public sealed class DriftTests : IAsyncLifetime
     {
         var (node, _) = await Applied(Settings("10m", watch: false));
 
-        var e = await Assert.ThrowsAsync<KeyNotFoundException>(() => node.Fleet.ConvergeAsync("ghost"));
+        var e = await Assert.ThrowsAsync<Mesh.Node.Operations.NoSuchMemberException>(() => node.Fleet.ConvergeAsync("ghost"));
         Assert.Contains("ghost", e.Message);
     }
 
