@@ -10,7 +10,7 @@ public sealed class DirectoryProvider : IResourceProvider
 
     public string Kind => DirectoryResource.KindName;
 
-    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply)
+    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (DirectoryResource)resource;
         var path = context.Resolve(spec.Path);
@@ -42,34 +42,19 @@ public sealed class DirectoryProvider : IResourceProvider
             {
                 Directory.CreateDirectory(path);
                 File.SetUnixFileMode(path, mode.ToFileMode());
-                var (newOwner, newGroup) = Ownership(spec, context);
-                if (newOwner >= 0 || newGroup >= 0) Posix.Chown(path, newOwner, newGroup);
+                Attributes(spec, context).Chown(path);
             }
             return new ProviderResult(ResourceAction.Created, $"created {spec.Path}");
         }
 
-        var changes = new List<string>();
-        var current = new UnixMode((int)info.UnixFileMode);
-        if (spec.Mode is not null && current != mode)
-        {
-            if (apply) File.SetUnixFileMode(path, mode.ToFileMode());
-            changes.Add($"mode {current} -> {mode}");
-        }
-        var (owner, group) = Ownership(spec, context);
-        if (owner >= 0 || group >= 0)
-        {
-            var (uid, gid) = Posix.OwnerOf(path);
-            if (owner >= 0 && owner != uid) changes.Add($"owner {uid} -> {spec.Owner}");
-            if (group >= 0 && group != gid) changes.Add($"group {gid} -> {spec.Group}");
-            if (apply && ((owner >= 0 && owner != uid) || (group >= 0 && group != gid))) Posix.Chown(path, owner, group);
-        }
+        var changes = Attributes(spec, context).Reconcile(path, new UnixMode((int)info.UnixFileMode), apply).ToList();
         if (spec.Purge) changes.AddRange(Purge(spec, info, context, apply));
         return changes.Count == 0 ? ProviderResult.Unchanged : new ProviderResult(ResourceAction.Changed, string.Join(", ", changes));
     }
 
-    /// <summary>The uid and gid the directory must have; -1 where the manifest does not say.</summary>
-    private static (int Owner, int Group) Ownership(DirectoryResource spec, ApplyContext context) =>
-        (spec.Owner is null ? -1 : UnixAccounts.UserId(context.Root, spec.Owner), spec.Group is null ? -1 : UnixAccounts.GroupId(context.Root, spec.Group));
+    // Resolved only where needed: a plan for a directory that does not exist yet does not look up its owner.
+    private static PathAttributes Attributes(DirectoryResource spec, ApplyContext context) =>
+        PathAttributes.Resolve(spec.Mode, spec.Owner, spec.Group, context);
 
     /// <summary>Removes the entries no manifest on this node manages; a directory only with force.</summary>
     private static IEnumerable<string> Purge(DirectoryResource spec, DirectoryInfo info, ApplyContext context, bool apply)

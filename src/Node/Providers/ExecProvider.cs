@@ -19,19 +19,19 @@ public sealed class ExecProvider : IResourceProvider, IRefreshable
 
     public string Kind => ExecResource.KindName;
 
-    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply)
+    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (ExecResource)resource;
-        return spec.RefreshOnly ? ProviderResult.Unchanged : Run(spec, context, apply);
+        return spec.RefreshOnly ? ProviderResult.Unchanged : Run(spec, context, apply, cancel);
     }
 
-    public ProviderResult Refresh(ResourceSpec resource, ApplyContext context, bool apply)
+    public ProviderResult Refresh(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (ExecResource)resource;
-        return spec.RefreshOnly ? Run(spec, context, apply) : ProviderResult.Unchanged;
+        return spec.RefreshOnly ? Run(spec, context, apply, cancel) : ProviderResult.Unchanged;
     }
 
-    private static ProviderResult Run(ExecResource spec, ApplyContext context, bool apply)
+    private static ProviderResult Run(ExecResource spec, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var cwd = context.Resolve(spec.Cwd ?? "/");
         if (!Directory.Exists(cwd))
@@ -41,10 +41,10 @@ public sealed class ExecProvider : IResourceProvider, IRefreshable
             throw new ResourceException($"working directory {spec.Cwd} does not exist (declare it and require it)");
         }
 
-        if (Guard(spec, context, cwd) is { } skip) return skip;
+        if (Guard(spec, context, cwd, cancel) is { } skip) return skip;
         if (!apply) return new ProviderResult(ResourceAction.Changed, $"would run {spec.Command}");
 
-        var run = Execute(spec.Command, cwd, spec);
+        var run = Execute(spec.Command, cwd, spec, cancel);
         if (run.TimedOut)
             return new ProviderResult(ResourceAction.Failed, $"{spec.Command} timed out after {Seconds(spec.Timeout)} and was killed", run.Output);
         if (run.ExitCode != 0)
@@ -53,7 +53,7 @@ public sealed class ExecProvider : IResourceProvider, IRefreshable
     }
 
     /// <summary>The result that stops the command (unchanged: a guard says there is nothing to do; failed: a guard could not tell), or null to go on.</summary>
-    private static ProviderResult? Guard(ExecResource spec, ApplyContext context, string cwd)
+    private static ProviderResult? Guard(ExecResource spec, ApplyContext context, string cwd, CancellationToken cancel)
     {
         if (spec.Creates is not null)
         {
@@ -64,7 +64,7 @@ public sealed class ExecProvider : IResourceProvider, IRefreshable
         foreach (var (name, guard, skipOnSuccess) in new[] { ("unless", spec.Unless, true), ("only_if", spec.OnlyIf, false) })
         {
             if (guard is null) continue;
-            var run = Execute(guard, cwd, spec);
+            var run = Execute(guard, cwd, spec, cancel);
             if (run.TimedOut)
                 return new ProviderResult(ResourceAction.Failed, $"{name} {guard} timed out after {Seconds(spec.Timeout)} and was killed", run.Output);
             if ((run.ExitCode == 0) == skipOnSuccess)
@@ -78,9 +78,9 @@ public sealed class ExecProvider : IResourceProvider, IRefreshable
     /// <summary>
     /// Starts the program with its arguments one by one (no shell is involved unless the
     /// command is a shell string), stdin closed, and collects stdout and stderr as they come.
-    /// On timeout the whole process tree is killed.
+    /// On timeout or cancellation the whole process tree is killed.
     /// </summary>
-    private static Outcome Execute(ExecCommand command, string cwd, ExecResource spec)
+    private static Outcome Execute(ExecCommand command, string cwd, ExecResource spec, CancellationToken cancel)
     {
         var argv = command.ToArgv();
         var start = new ProcessStartInfo(argv[0])
@@ -108,19 +108,8 @@ public sealed class ExecProvider : IResourceProvider, IRefreshable
         var tail = new OutputTail();
         var readers = new[] { tail.ReadAll(process.StandardOutput), tail.ReadAll(process.StandardError) };
 
-        var exited = process.WaitForExit(spec.Timeout);
-        if (!exited)
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // It ended on its own in the meantime.
-            }
-            process.WaitForExit(OutputGrace);
-        }
+        var exited = HostTools.WaitOrKill(process, spec.Timeout, cancel);
+        if (!exited) process.WaitForExit(OutputGrace);
         var elapsed = clock.ElapsedMilliseconds;
         // A daemon the command started may keep the output open for ever: stop reading after a grace period.
         if (!Task.WaitAll(readers, OutputGrace))

@@ -18,7 +18,7 @@ public sealed class FileProvider : IResourceProvider
 
     public string Kind => FileResource.KindName;
 
-    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply)
+    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (FileResource)resource;
         var path = context.Resolve(spec.Path);
@@ -42,8 +42,7 @@ public sealed class FileProvider : IResourceProvider
         }
 
         var desired = DesiredContent(spec, context);
-        var owner = spec.Owner is null ? -1 : UnixAccounts.UserId(context.Root, spec.Owner);
-        var group = spec.Group is null ? -1 : UnixAccounts.GroupId(context.Root, spec.Group);
+        var wanted = PathAttributes.Resolve(spec.Mode, spec.Owner, spec.Group, context);
 
         if (!info.Exists || isLink)
         {
@@ -58,41 +57,29 @@ public sealed class FileProvider : IResourceProvider
             if (apply)
             {
                 FileWriter.WriteAtomically(path, desired ?? [], spec.Mode ?? DefaultMode);
-                if (owner >= 0 || group >= 0) Posix.Chown(path, owner, group);
+                wanted.Chown(path);
             }
             return new ProviderResult(isLink ? ResourceAction.Changed : ResourceAction.Created,
                 isLink ? $"replaced symlink {spec.Path} with a file" : $"created {spec.Path}",
                 desired is null ? null : UnifiedDiff(spec.Path, "", desired));
         }
 
-        var differences = new List<string>();
         var contentDiffers = desired is not null && !SameContent(path, desired);
-        if (contentDiffers) differences.Add("content");
         var currentMode = new UnixMode((int)info.UnixFileMode);
-        var modeDiffers = spec.Mode is { } mode && mode != currentMode;
-        if (modeDiffers) differences.Add($"mode {currentMode} -> {spec.Mode}");
-        var (uid, gid) = owner >= 0 || group >= 0 ? Posix.OwnerOf(path) : (-1, -1);
-        var ownerDiffers = (owner >= 0 && owner != uid) || (group >= 0 && group != gid);
-        if (owner >= 0 && owner != uid) differences.Add($"owner {uid} -> {spec.Owner}");
-        if (group >= 0 && group != gid) differences.Add($"group {gid} -> {spec.Group}");
+        var differences = new List<string>();
+        if (contentDiffers) differences.Add("content");
+        // New content is a new file, written below with the right attributes: the old one's are only compared.
+        differences.AddRange(wanted.Reconcile(path, currentMode, apply && !contentDiffers));
         if (differences.Count == 0) return ProviderResult.Unchanged;
 
         var diff = contentDiffers ? UnifiedDiff(spec.Path, File.ReadAllText(path), desired!) : null;
-        if (apply)
+        if (apply && contentDiffers)
         {
-            if (contentDiffers)
-            {
-                // The rename makes a new inode: it keeps the old file's owner unless the manifest names one.
-                var (oldUid, oldGid) = Posix.OwnerOf(path);
-                FileBackups.Keep(context, spec.Path, path);
-                FileWriter.WriteAtomically(path, desired!, spec.Mode ?? currentMode);
-                Posix.Chown(path, owner >= 0 ? owner : oldUid, group >= 0 ? group : oldGid);
-            }
-            else
-            {
-                if (modeDiffers) File.SetUnixFileMode(path, spec.Mode!.Value.ToFileMode());
-                if (ownerDiffers) Posix.Chown(path, owner, group);
-            }
+            // The rename makes a new inode: it keeps the old file's owner unless the manifest names one.
+            var (oldUid, oldGid) = Posix.OwnerOf(path);
+            FileBackups.Keep(context, spec.Path, path);
+            FileWriter.WriteAtomically(path, desired!, spec.Mode ?? currentMode);
+            Posix.Chown(path, wanted.Uid >= 0 ? wanted.Uid : oldUid, wanted.Gid >= 0 ? wanted.Gid : oldGid);
         }
         return new ProviderResult(ResourceAction.Changed, string.Join(", ", differences), diff);
     }

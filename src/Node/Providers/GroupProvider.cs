@@ -14,11 +14,11 @@ public sealed class GroupProvider : IResourceProvider
 {
     public string Kind => GroupResource.KindName;
 
-    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply)
+    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (GroupResource)resource;
         var root = context.Root;
-        UnixAccounts.RequireFile(root, "group", Kind);
+        AccountKind.Group.RequireFile(root);
         var groups = UnixAccounts.Groups(root);
         var current = groups.FirstOrDefault(g => g.Name == spec.Name);
 
@@ -29,12 +29,10 @@ public sealed class GroupProvider : IResourceProvider
             var primaryOf = UnixAccounts.Users(root).Where(u => u.Gid == current.Gid).Select(u => u.Name).ToArray();
             if (primaryOf.Length > 0)
                 throw new ResourceException($"group {spec.Name} is the primary group of {string.Join(", ", primaryOf)}: change or remove those users first");
-            if (apply) UnixAccounts.Run(root, "groupdel", [spec.Name]);
-            return new ProviderResult(ResourceAction.Removed, $"removed group {spec.Name} (gid {current.Gid})");
+            return AccountKind.Group.Remove(root, spec.Name, current.Gid, apply, cancel);
         }
 
-        if (spec.Gid is { } gid && groups.FirstOrDefault(g => g.Gid == gid && g.Name != spec.Name) is { } holder)
-            throw new ResourceException($"gid {gid} is already used by group {holder.Name}");
+        AccountKind.Group.RequireFreeId(spec.Gid, spec.Name, groups.Select(g => (g.Name, g.Gid)));
 
         var note = spec.Members is { } members ? MissingUsers(root, members, apply) : "";
 
@@ -45,11 +43,10 @@ public sealed class GroupProvider : IResourceProvider
             if (spec.Members is { Length: > 0 } initial) shown.Add($"members {string.Join(' ', initial)}");
             if (apply)
             {
-                UnixAccounts.Run(root, "groupadd", [.. spec.Gid is { } g ? new[] { "--gid", UnixAccounts.Id(g) } : [], spec.Name]);
-                if (spec.Members is { Length: > 0 }) SetMembers(root, spec);
+                UnixAccounts.Run(root, "groupadd", [.. spec.Gid is { } g ? new[] { "--gid", UnixAccounts.Id(g) } : [], spec.Name], cancel);
+                if (spec.Members is { Length: > 0 }) SetMembers(root, spec, cancel);
             }
-            return new ProviderResult(ResourceAction.Created,
-                $"created group {spec.Name}{(shown.Count > 0 ? $" ({string.Join(", ", shown)})" : "")}{note}");
+            return AccountKind.Created("group", spec.Name, shown, note);
         }
 
         var changes = new List<string>();
@@ -61,26 +58,26 @@ public sealed class GroupProvider : IResourceProvider
 
         if (apply)
         {
-            if (gidChange is { } newGid) UnixAccounts.Run(root, "groupmod", ["--gid", UnixAccounts.Id(newGid), spec.Name]);
-            if (memberDiff is not null) SetMembers(root, spec);
+            if (gidChange is { } newGid) UnixAccounts.Run(root, "groupmod", ["--gid", UnixAccounts.Id(newGid), spec.Name], cancel);
+            if (memberDiff is not null) SetMembers(root, spec, cancel);
         }
-        return new ProviderResult(ResourceAction.Changed, string.Join(", ", changes) + note);
+        return AccountKind.Changed(changes, note);
     }
 
-    private static void SetMembers(string root, GroupResource spec) =>
-        UnixAccounts.Run(root, "gpasswd", ["--members", string.Join(',', spec.Members!), spec.Name]);
+    private static void SetMembers(string root, GroupResource spec, CancellationToken cancel) =>
+        UnixAccounts.Run(root, "gpasswd", ["--members", string.Join(',', spec.Members!), spec.Name], cancel);
 
-    /// <summary>
-    /// Members that are not users of the node fail an apply. A plan cannot know whether a user
-    /// resource before this one would create them, so it only notes them.
-    /// </summary>
+    /// <summary>Members that are not users of the node (see <see cref="AccountKind.NoteMissing"/>).</summary>
     private static string MissingUsers(string root, string[] members, bool apply)
     {
         var users = UnixAccounts.Users(root).Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
         var unknown = members.Where(m => !users.Contains(m)).ToArray();
-        if (unknown.Length == 0) return "";
-        var missing = unknown.Length == 1 ? $"user {unknown[0]} does not exist" : $"users {string.Join(", ", unknown)} do not exist";
-        if (apply) throw new ResourceException($"{missing} on this node (declare the members as users and require them)");
-        return $" ({missing} yet)";
+        var missing = unknown.Length switch
+        {
+            0 => null,
+            1 => $"user {unknown[0]} does not exist",
+            _ => $"users {string.Join(", ", unknown)} do not exist",
+        };
+        return AccountKind.NoteMissing(missing, "declare the members as users and require them", apply);
     }
 }

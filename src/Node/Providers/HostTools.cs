@@ -6,7 +6,7 @@ namespace Mesh.Node.Providers;
 /// <summary>
 /// The host's own tools (sv, systemctl, dpkg, apt-get, useradd, ...) as providers run them:
 /// arguments as a list, never a shell string, stdin closed, a time limit after which the
-/// tool is killed, and what it printed kept for the report.
+/// tool is killed (and killed too when the run is cancelled), and what it printed kept for the report.
 /// </summary>
 public static class HostTools
 {
@@ -15,8 +15,11 @@ public static class HostTools
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Any(dir => File.Exists(Path.Combine(dir, tool)));
 
-    /// <summary>Runs a tool to its end; a tool that does not finish in time is killed and reported.</summary>
-    internal static ToolOutput Run(string tool, IReadOnlyList<string> args, TimeSpan timeout)
+    /// <summary>
+    /// Runs a tool to its end; a tool that does not finish in time is killed and reported, one
+    /// whose run is cancelled is killed and throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    internal static ToolOutput Run(string tool, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancel)
     {
         var info = new ProcessStartInfo(tool)
         {
@@ -41,13 +44,37 @@ public static class HostTools
             process.StandardInput.Close();
             var output = process.StandardOutput.ReadToEndAsync();
             var error = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(timeout))
-            {
-                process.Kill(entireProcessTree: true);
+            if (!WaitOrKill(process, timeout, cancel))
                 throw new ResourceException($"{line}: did not finish within {timeout.TotalSeconds:0} s");
-            }
             process.WaitForExit();
             return new ToolOutput(line, process.ExitCode, output.Result, error.Result);
+        }
+    }
+
+    /// <summary>
+    /// Waits for a started process to end; false when the time ran out. A process that outlives
+    /// the timeout, or its run's cancellation, is killed with everything it started, so nothing
+    /// it left behind goes on changing the host; a cancelled wait throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    internal static bool WaitOrKill(Process process, TimeSpan timeout, CancellationToken cancel)
+    {
+        bool exited;
+        using (cancel.Register(() => KillTree(process)))
+            exited = process.WaitForExit(timeout);
+        if (!exited) KillTree(process);
+        cancel.ThrowIfCancellationRequested();
+        return exited;
+    }
+
+    private static void KillTree(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It ended on its own in the meantime.
         }
     }
 }

@@ -8,13 +8,15 @@ namespace Mesh.Node.Providers;
 /// <summary>
 /// One resource kind's knowledge of the host. <see cref="CheckApply"/> inspects the current
 /// state and says what differs; with <c>apply</c> it also changes it. The dry run is the
-/// same code with <c>apply = false</c>, so it cannot drift from the real thing.
+/// same code with <c>apply = false</c>, so it cannot drift from the real thing. A provider that
+/// runs a host tool kills it when <c>cancel</c> fires and lets the
+/// <see cref="OperationCanceledException"/> through.
 /// </summary>
 public interface IResourceProvider
 {
     string Kind { get; }
 
-    ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply);
+    ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel);
 }
 
 /// <summary>
@@ -23,7 +25,7 @@ public interface IResourceProvider
 /// </summary>
 public interface IRefreshable
 {
-    ProviderResult Refresh(ResourceSpec resource, ApplyContext context, bool apply);
+    ProviderResult Refresh(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel);
 }
 
 /// <summary>What a provider found (and did, when applying). <see cref="Detail"/>: a diff, an output tail.</summary>

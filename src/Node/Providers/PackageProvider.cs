@@ -40,7 +40,7 @@ public sealed class PackageProvider : IResourceProvider
 
     public string Kind => PackageResource.KindName;
 
-    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply)
+    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (PackageResource)resource;
         if (!DpkgAvailable) return new ProviderResult(ResourceAction.Failed, NoDpkg);
@@ -52,22 +52,22 @@ public sealed class PackageProvider : IResourceProvider
                 : $"package: the root {context.Root} has no dpkg database ({AdminDir}/status under it)");
 
         var admin = host ? null : database;
-        var current = Query(spec.Name, admin);
+        var current = Query(spec.Name, admin, cancel);
 
         if (spec.Ensure == Ensure.Absent)
         {
             if (current is null) return ProviderResult.Unchanged;
             if (apply)
             {
-                if (host) Apt(["remove", .. AptOptions, spec.Name]);
-                else Dpkg(context, "--remove", spec.Name);
+                if (host) Apt(["remove", .. AptOptions, spec.Name], cancel);
+                else Dpkg(context, "--remove", spec.Name, cancel);
             }
             return new ProviderResult(ResourceAction.Removed, $"removed {spec.Name} {current.Version}");
         }
 
-        var (file, debVersion, note) = spec.Deb is null ? (null, null, "") : ReadDeb(spec, context, apply);
+        var (file, debVersion, note) = spec.Deb is null ? (null, null, "") : ReadDeb(spec, context, apply, cancel);
         var wanted = debVersion ?? spec.Version;
-        if (current is { Broken: false } && (wanted is null || SameVersion(current.Version, wanted))) return ProviderResult.Unchanged;
+        if (current is { Broken: false } && (wanted is null || SameVersion(current.Version, wanted, cancel))) return ProviderResult.Unchanged;
 
         if (!host && spec.Deb is null)
             throw new ResourceException(
@@ -75,10 +75,10 @@ public sealed class PackageProvider : IResourceProvider
 
         if (apply)
         {
-            if (host) Install(spec, file);
-            else Dpkg(context, "--install", file!);
-            var now = Query(spec.Name, admin);
-            if (now is null or { Broken: true } || (wanted is not null && !SameVersion(now.Version, wanted)))
+            if (host) Install(spec, file, cancel);
+            else Dpkg(context, "--install", file!, cancel);
+            var now = Query(spec.Name, admin, cancel);
+            if (now is null or { Broken: true } || (wanted is not null && !SameVersion(now.Version, wanted, cancel)))
                 throw new ResourceException($"{spec.Name}: the installer succeeded but dpkg shows {(now is null ? "it not installed" : $"{now.Version} {now.State}")}");
             wanted = now.Version;
         }
@@ -101,10 +101,10 @@ public sealed class PackageProvider : IResourceProvider
     }
 
     /// <summary>The package as the database shows it; null when it is not installed (config files left behind count as not installed).</summary>
-    private static Installed? Query(string name, string? adminDir)
+    private static Installed? Query(string name, string? adminDir, CancellationToken cancel)
     {
         string[] args = ["-W", "-f=${Status}\t${Version}\n", name];
-        var result = HostTools.Run("dpkg-query", adminDir is null ? args : [$"--admindir={adminDir}", .. args], QueryTimeout);
+        var result = HostTools.Run("dpkg-query", adminDir is null ? args : [$"--admindir={adminDir}", .. args], QueryTimeout, cancel);
         if (result.ExitCode == 1 && result.Error.Contains("no packages found", StringComparison.Ordinal)) return null;
         result.OrFail();
         // One line per architecture the package is known for: "install ok installed\t1.0-1".
@@ -122,7 +122,7 @@ public sealed class PackageProvider : IResourceProvider
     /// package the resource names, and the pinned version when one is given. In a plan a file
     /// that is not there yet (an earlier resource may put it there) is only noted.
     /// </summary>
-    private static (string? File, string? Version, string Note) ReadDeb(PackageResource spec, ApplyContext context, bool apply)
+    private static (string? File, string? Version, string Note) ReadDeb(PackageResource spec, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var file = context.Resolve(spec.Deb!);
         if (!File.Exists(file))
@@ -130,7 +130,7 @@ public sealed class PackageProvider : IResourceProvider
             if (apply) throw new ResourceException($"{spec.Deb} does not exist (declare it and require it)");
             return (file, spec.Version, $" ({spec.Deb} does not exist yet)");
         }
-        var fields = HostTools.Run("dpkg-deb", ["--field", file, "Package", "Version"], QueryTimeout).OrFail().Output
+        var fields = HostTools.Run("dpkg-deb", ["--field", file, "Package", "Version"], QueryTimeout, cancel).OrFail().Output
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(':', 2))
             .Where(f => f.Length == 2)
@@ -139,28 +139,28 @@ public sealed class PackageProvider : IResourceProvider
         var version = fields.GetValueOrDefault("Version", "");
         if (package != spec.Name.Split(':')[0])
             throw new ResourceException($"{spec.Deb} holds the package '{package}', not {spec.Name}");
-        if (spec.Version is not null && !SameVersion(version, spec.Version))
+        if (spec.Version is not null && !SameVersion(version, spec.Version, cancel))
             throw new ResourceException($"{spec.Deb} holds {spec.Name} {version}, not the pinned version {spec.Version}");
         return (file, version, "");
     }
 
     /// <summary>Versions compared as dpkg does, so 1.0 and 0:1.0 are the same.</summary>
-    private static bool SameVersion(string a, string b) =>
-        a == b || HostTools.Run("dpkg", ["--compare-versions", a, "eq", b], QueryTimeout).Succeeded;
+    private static bool SameVersion(string a, string b, CancellationToken cancel) =>
+        a == b || HostTools.Run("dpkg", ["--compare-versions", a, "eq", b], QueryTimeout, cancel).Succeeded;
 
     /// <summary>
     /// apt-get install of the name (at the pinned version, which may be a downgrade) or of the
     /// .deb file. When apt's lists do not know the package or version, they are refreshed once.
     /// </summary>
-    private static void Install(PackageResource spec, string? file)
+    private static void Install(PackageResource spec, string? file, CancellationToken cancel)
     {
         string[] install = ["install", .. AptOptions, "--no-install-recommends", "--allow-downgrades",
             file ?? (spec.Version is null ? spec.Name : $"{spec.Name}={spec.Version}")];
-        var result = Apt(install, failOnError: false);
+        var result = Apt(install, cancel, failOnError: false);
         if (!result.Succeeded && file is null && NotInLists(result.Text))
         {
-            Apt(["update", "-q"]);
-            result = Apt(install, failOnError: false);
+            Apt(["update", "-q"], cancel);
+            result = Apt(install, cancel, failOnError: false);
         }
         result.OrFail();
     }
@@ -171,9 +171,9 @@ public sealed class PackageProvider : IResourceProvider
         || (text.Contains("Version '", StringComparison.Ordinal) && text.Contains("was not found", StringComparison.Ordinal));
 
     // env sets apt's front end for this one command, so no maintainer script ever waits for an answer.
-    private static ToolOutput Apt(string[] args, bool failOnError = true)
+    private static ToolOutput Apt(string[] args, CancellationToken cancel, bool failOnError = true)
     {
-        var result = HostTools.Run("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", .. args], AptTimeout);
+        var result = HostTools.Run("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", .. args], AptTimeout, cancel);
         return failOnError ? result.OrFail() : result;
     }
 
@@ -181,11 +181,11 @@ public sealed class PackageProvider : IResourceProvider
     /// dpkg on the root's own database. Its log goes to the root's <c>/var/log/dpkg.log</c> when
     /// the root has a <c>/var/log</c>, and nowhere otherwise: never to the host's log.
     /// </summary>
-    private static void Dpkg(ApplyContext context, string action, string target)
+    private static void Dpkg(ApplyContext context, string action, string target, CancellationToken cancel)
     {
         var logDir = context.Resolve("/var/log");
         var log = Directory.Exists(logDir) ? Path.Combine(logDir, "dpkg.log") : "/dev/null";
-        HostTools.Run("dpkg", [$"--root={Path.GetFullPath(context.Root)}", $"--log={log}", "--force-confdef", "--force-confold", action, target], DpkgTimeout)
+        HostTools.Run("dpkg", [$"--root={Path.GetFullPath(context.Root)}", $"--log={log}", "--force-confdef", "--force-confold", action, target], DpkgTimeout, cancel)
             .OrFail();
     }
 }

@@ -48,7 +48,7 @@ public sealed partial class RunitServices : IServiceManager
     [GeneratedRegex(@"^run: [^\n]*?\(pid (\d+)\)")]
     private static partial Regex RunningPid();
 
-    public ProviderResult Define(ServiceResource service, ApplyContext context, bool apply)
+    public ProviderResult Define(ServiceResource service, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var runPath = $"{ServiceResource.RunitServiceDirectory}/{service.Name}/run";
         var hostRun = context.Resolve(runPath);
@@ -92,63 +92,63 @@ public sealed partial class RunitServices : IServiceManager
     public static byte[] RunScript(string run) =>
         Encoding.UTF8.GetBytes($"#!/bin/sh\n# Written by mesh from the service's 'run' field: edits here are undone.\n{run.TrimEnd('\n')}\n");
 
-    public bool IsRunning(string name, ApplyContext context) => RunningPidOf(name, context) is not null;
+    public bool IsRunning(string name, ApplyContext context, CancellationToken cancel) => RunningPidOf(name, context, cancel) is not null;
 
     /// <summary>The pid of the running service, or null when it is down or not supervised.</summary>
-    public int? RunningPidOf(string name, ApplyContext context)
+    public int? RunningPidOf(string name, ApplyContext context, CancellationToken cancel)
     {
         var dir = ServiceDirectory(name, context);
         if (!Directory.Exists(Path.Combine(dir, "supervise"))) return null;
-        var status = Sv("status", dir);
+        var status = Sv("status", dir, cancel);
         if (!status.Succeeded) return null;
         var match = RunningPid().Match(status.Output);
         return match.Success ? int.Parse(match.Groups[1].Value) : null;
     }
 
-    public void Start(string name, ApplyContext context)
+    public void Start(string name, ApplyContext context, CancellationToken cancel)
     {
-        var dir = Supervise(name, context);
-        Sv("up", dir, wait: true).OrFail();
+        var dir = Supervise(name, context, cancel);
+        Sv("up", dir, cancel, wait: true).OrFail();
     }
 
-    public void Stop(string name, ApplyContext context)
+    public void Stop(string name, ApplyContext context, CancellationToken cancel)
     {
         var dir = ServiceDirectory(name, context);
-        if (!Answers(dir)) return;
-        Sv("down", dir, wait: true).OrFail();
+        if (!Answers(dir, cancel)) return;
+        Sv("down", dir, cancel, wait: true).OrFail();
     }
 
-    public void Restart(string name, ApplyContext context)
+    public void Restart(string name, ApplyContext context, CancellationToken cancel)
     {
-        var dir = Supervise(name, context);
-        var before = RunningPidOf(name, context);
-        Sv("restart", dir, wait: true).OrFail();
+        var dir = Supervise(name, context, cancel);
+        var before = RunningPidOf(name, context, cancel);
+        Sv("restart", dir, cancel, wait: true).OrFail();
         // sv can report the old process as "ok" while runsv still holds back a restart (runsv
         // waits a second before restarting a service that ran for less than one): wait for the new one.
         var deadline = DateTime.UtcNow + _stateTimeout;
         while (true)
         {
-            var now = RunningPidOf(name, context);
+            var now = RunningPidOf(name, context, cancel);
             if (now is not null && now != before) return;
             if (DateTime.UtcNow > deadline)
-                throw new ResourceException($"runit service {name} did not restart within {_stateTimeout.TotalSeconds:0} s: {Sv("status", dir).Text}");
-            Thread.Sleep(Poll);
+                throw new ResourceException($"runit service {name} did not restart within {_stateTimeout.TotalSeconds:0} s: {Sv("status", dir, cancel).Text}");
+            Pause(cancel);
         }
     }
 
-    public bool IsEnabled(string name, ApplyContext context)
+    public bool IsEnabled(string name, ApplyContext context, CancellationToken cancel)
     {
         var dir = ServiceDirectory(name, context);
         return IsLinked(name, dir, context) && !File.Exists(Path.Combine(dir, "down"));
     }
 
-    public void Enable(string name, ApplyContext context)
+    public void Enable(string name, ApplyContext context, CancellationToken cancel)
     {
-        var dir = Supervise(name, context);
+        var dir = Supervise(name, context, cancel);
         File.Delete(Path.Combine(dir, "down"));
     }
 
-    public void Disable(string name, ApplyContext context)
+    public void Disable(string name, ApplyContext context, CancellationToken cancel)
     {
         var dir = ServiceDirectory(name, context);
         // Not linked: nothing starts it at boot already.
@@ -164,13 +164,13 @@ public sealed partial class RunitServices : IServiceManager
     /// Makes sure a runsv supervises the service, linking it into the scan directory when it is
     /// not (with a <c>down</c> file, so the link alone starts nothing). Returns its directory.
     /// </summary>
-    private string Supervise(string name, ApplyContext context)
+    private string Supervise(string name, ApplyContext context, CancellationToken cancel)
     {
         var dir = ServiceDirectory(name, context);
         if (!File.Exists(Path.Combine(dir, "run")))
             throw new ResourceException($"runit service {name} is not defined: {ServiceResource.RunitServiceDirectory}/{name}/run does not exist");
         var linked = IsLinked(name, dir, context);
-        if (linked && Answers(dir)) return dir;
+        if (linked && Answers(dir, cancel)) return dir;
 
         var scan = ScanDirectory(context);
         if (!RunsvdirIsRunning())
@@ -184,19 +184,26 @@ public sealed partial class RunitServices : IServiceManager
         }
 
         var deadline = DateTime.UtcNow + _pickupTimeout;
-        while (!Answers(dir))
+        while (!Answers(dir, cancel))
         {
             if (DateTime.UtcNow > deadline)
                 throw new ResourceException(
                     $"runit: no runsv started for {name} within {_pickupTimeout.TotalSeconds:0} s of linking it into {scan} (is that the directory runsvdir watches?)");
-            Thread.Sleep(Poll);
+            Pause(cancel);
         }
         return dir;
     }
 
+    /// <summary>One poll interval of a wait for runsv, cut short when the run is cancelled.</summary>
+    private static void Pause(CancellationToken cancel)
+    {
+        cancel.WaitHandle.WaitOne(Poll);
+        cancel.ThrowIfCancellationRequested();
+    }
+
     /// <summary>Whether a runsv answers for the directory.</summary>
-    private bool Answers(string dir) =>
-        Directory.Exists(Path.Combine(dir, "supervise")) && Sv("status", dir).Succeeded;
+    private bool Answers(string dir, CancellationToken cancel) =>
+        Directory.Exists(Path.Combine(dir, "supervise")) && Sv("status", dir, cancel).Succeeded;
 
     /// <summary>Whether the scan directory links to the service; something else in its place is an error, not replaced.</summary>
     private bool IsLinked(string name, string dir, ApplyContext context)
@@ -232,10 +239,10 @@ public sealed partial class RunitServices : IServiceManager
     }
 
     /// <summary>Runs sv on the service directory (always by absolute path: sv reads a bare name as relative to $SVDIR).</summary>
-    private ToolOutput Sv(string command, string dir, bool wait = false)
+    private ToolOutput Sv(string command, string dir, CancellationToken cancel, bool wait = false)
     {
         var seconds = ((int)Math.Ceiling(_stateTimeout.TotalSeconds)).ToString();
         string[] args = wait ? ["-v", "-w", seconds, command, dir] : [command, dir];
-        return HostTools.Run("sv", args, _stateTimeout + TimeSpan.FromSeconds(10));
+        return HostTools.Run("sv", args, _stateTimeout + TimeSpan.FromSeconds(10), cancel);
     }
 }

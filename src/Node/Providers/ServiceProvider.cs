@@ -24,39 +24,39 @@ public sealed class ServiceProvider : IResourceProvider, IRefreshable
 
     public string Kind => ServiceResource.KindName;
 
-    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply)
+    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (ServiceResource)resource;
         if (Manager is not { } manager) return new ProviderResult(ResourceAction.Failed, Unsupported);
 
-        var definition = manager.Define(spec, context, apply);
+        var definition = manager.Define(spec, context, apply, cancel);
         var changes = new List<string>();
 
-        if (spec.Enabled is { } enabled && manager.IsEnabled(spec.Name, context) != enabled)
+        if (spec.Enabled is { } enabled && manager.IsEnabled(spec.Name, context, cancel) != enabled)
         {
             if (apply)
             {
-                if (enabled) manager.Enable(spec.Name, context);
-                else manager.Disable(spec.Name, context);
+                if (enabled) manager.Enable(spec.Name, context, cancel);
+                else manager.Disable(spec.Name, context, cancel);
             }
             changes.Add(enabled ? "enabled at boot" : "disabled at boot");
         }
 
-        var running = manager.IsRunning(spec.Name, context);
+        var running = manager.IsRunning(spec.Name, context, cancel);
         if (spec.Ensure == ServiceState.Running && !running)
         {
-            if (apply) manager.Start(spec.Name, context);
+            if (apply) manager.Start(spec.Name, context, cancel);
             changes.Add("started");
         }
         else if (spec.Ensure == ServiceState.Stopped && running)
         {
-            if (apply) manager.Stop(spec.Name, context);
+            if (apply) manager.Stop(spec.Name, context, cancel);
             changes.Add("stopped");
         }
         else if (running && definition.IsChange)
         {
             // The new definition only takes effect in a new process.
-            if (apply) manager.Restart(spec.Name, context);
+            if (apply) manager.Restart(spec.Name, context, cancel);
             changes.Add("restarted for the new definition");
         }
 
@@ -69,18 +69,18 @@ public sealed class ServiceProvider : IResourceProvider, IRefreshable
         return new ProviderResult(action, $"{spec.Name}: {string.Join(", ", changes)}", definition.Detail);
     }
 
-    public ProviderResult Refresh(ResourceSpec resource, ApplyContext context, bool apply)
+    public ProviderResult Refresh(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (ServiceResource)resource;
         if (Manager is not { } manager) return new ProviderResult(ResourceAction.Failed, Unsupported);
         if (spec.Ensure == ServiceState.Stopped) return ProviderResult.Unchanged;
 
-        if (manager.IsRunning(spec.Name, context))
+        if (manager.IsRunning(spec.Name, context, cancel))
         {
-            if (apply) manager.Restart(spec.Name, context);
+            if (apply) manager.Restart(spec.Name, context, cancel);
             return new ProviderResult(ResourceAction.Changed, $"{spec.Name}: restarted (notified)");
         }
-        if (apply) manager.Start(spec.Name, context);
+        if (apply) manager.Start(spec.Name, context, cancel);
         return new ProviderResult(ResourceAction.Changed, $"{spec.Name}: started (notified)");
     }
 }
@@ -89,6 +89,7 @@ public sealed class ServiceProvider : IResourceProvider, IRefreshable
 /// A host's service manager, as far as <see cref="ServiceProvider"/> needs it. Names are
 /// validated service names (no '/', no leading '-'); every call acts on the host the context's
 /// root stands for, and a failure is a <see cref="ResourceException"/> saying what the tool said.
+/// A cancelled call kills the tool it runs and throws <see cref="OperationCanceledException"/>.
 /// </summary>
 public interface IServiceManager
 {
@@ -99,21 +100,21 @@ public interface IServiceManager
     /// Makes sure the service is defined the way the resource says (runit: its service
     /// directory and run script). Says what differs; changes it only with <c>apply</c>.
     /// </summary>
-    ProviderResult Define(ServiceResource service, ApplyContext context, bool apply);
+    ProviderResult Define(ServiceResource service, ApplyContext context, bool apply, CancellationToken cancel);
 
-    bool IsRunning(string name, ApplyContext context);
-    void Start(string name, ApplyContext context);
-    void Stop(string name, ApplyContext context);
-    void Restart(string name, ApplyContext context);
+    bool IsRunning(string name, ApplyContext context, CancellationToken cancel);
+    void Start(string name, ApplyContext context, CancellationToken cancel);
+    void Stop(string name, ApplyContext context, CancellationToken cancel);
+    void Restart(string name, ApplyContext context, CancellationToken cancel);
 
     /// <summary>Whether the service starts at boot.</summary>
-    bool IsEnabled(string name, ApplyContext context);
+    bool IsEnabled(string name, ApplyContext context, CancellationToken cancel);
 
     /// <summary>Makes it start at boot, without starting it now.</summary>
-    void Enable(string name, ApplyContext context);
+    void Enable(string name, ApplyContext context, CancellationToken cancel);
 
     /// <summary>Keeps it from starting at boot, without stopping it now.</summary>
-    void Disable(string name, ApplyContext context);
+    void Disable(string name, ApplyContext context, CancellationToken cancel);
 }
 
 /// <summary>Which service manager a host has, and running its command-line tools.</summary>

@@ -23,7 +23,7 @@ public sealed class SymlinkProvider : IResourceProvider
 
     public string Kind => SymlinkResource.KindName;
 
-    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply)
+    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (SymlinkResource)resource;
         var path = context.Resolve(spec.Path);

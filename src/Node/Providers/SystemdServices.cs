@@ -19,7 +19,7 @@ public sealed class SystemdServices(string systemctl = "systemctl") : IServiceMa
 
     public string Name => "systemd";
 
-    public ProviderResult Define(ServiceResource service, ApplyContext context, bool apply)
+    public ProviderResult Define(ServiceResource service, ApplyContext context, bool apply, CancellationToken cancel)
     {
         RequireHostRoot(context);
         if (service.Run is not null)
@@ -28,35 +28,35 @@ public sealed class SystemdServices(string systemctl = "systemctl") : IServiceMa
         return ProviderResult.Unchanged;
     }
 
-    public bool IsRunning(string name, ApplyContext context) => Ask(context, "is-active", name);
+    public bool IsRunning(string name, ApplyContext context, CancellationToken cancel) => Ask(context, "is-active", name, cancel);
 
-    public bool IsEnabled(string name, ApplyContext context) => Ask(context, "is-enabled", name);
+    public bool IsEnabled(string name, ApplyContext context, CancellationToken cancel) => Ask(context, "is-enabled", name, cancel);
 
-    public void Start(string name, ApplyContext context) => Act(context, "start", name, reload: true);
+    public void Start(string name, ApplyContext context, CancellationToken cancel) => Act(context, "start", name, cancel, reload: true);
 
-    public void Stop(string name, ApplyContext context) => Act(context, "stop", name);
+    public void Stop(string name, ApplyContext context, CancellationToken cancel) => Act(context, "stop", name, cancel);
 
-    public void Restart(string name, ApplyContext context) => Act(context, "restart", name, reload: true);
+    public void Restart(string name, ApplyContext context, CancellationToken cancel) => Act(context, "restart", name, cancel, reload: true);
 
-    public void Enable(string name, ApplyContext context) => Act(context, "enable", name);
+    public void Enable(string name, ApplyContext context, CancellationToken cancel) => Act(context, "enable", name, cancel);
 
-    public void Disable(string name, ApplyContext context) => Act(context, "disable", name);
+    public void Disable(string name, ApplyContext context, CancellationToken cancel) => Act(context, "disable", name, cancel);
 
-    private bool Ask(ApplyContext context, string question, string name)
+    private bool Ask(ApplyContext context, string question, string name, CancellationToken cancel)
     {
         RequireHostRoot(context);
-        return Systemctl(question, "--quiet", "--", name).Succeeded;
+        return Systemctl(cancel, question, "--quiet", "--", name).Succeeded;
     }
 
-    private void Act(ApplyContext context, string verb, string name, bool reload = false)
+    private void Act(ApplyContext context, string verb, string name, CancellationToken cancel, bool reload = false)
     {
         RequireHostRoot(context);
-        if (reload && Systemctl("show", "--property=NeedDaemonReload", "--value", "--", name).Output.Trim() == "yes")
-            Systemctl("daemon-reload").OrFail();
-        Systemctl(verb, "--", name).OrFail();
+        if (reload && Systemctl(cancel, "show", "--property=NeedDaemonReload", "--value", "--", name).Output.Trim() == "yes")
+            Systemctl(cancel, "daemon-reload").OrFail();
+        Systemctl(cancel, verb, "--", name).OrFail();
     }
 
-    private ToolOutput Systemctl(params string[] args) => HostTools.Run(systemctl, args, Timeout);
+    private ToolOutput Systemctl(CancellationToken cancel, params string[] args) => HostTools.Run(systemctl, args, Timeout, cancel);
 
     private static void RequireHostRoot(ApplyContext context)
     {

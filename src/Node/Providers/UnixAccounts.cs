@@ -67,12 +67,12 @@ public static class UnixAccounts
     /// so it reads the root's login.defs and writes only the root's files, whatever symlinks they
     /// hold. It fails the resource with what the tool said.
     /// </summary>
-    public static void Run(string root, string tool, IEnumerable<string> args)
+    public static void Run(string root, string tool, IEnumerable<string> args, CancellationToken cancel)
     {
         var program = Tool(tool)
             ?? throw new ResourceException($"{tool} is not available on this node (the passwd package provides it)");
         var rooted = RootedPath.IsHostRoot(root) ? [] : new[] { "--root", Path.GetFullPath(root) };
-        HostTools.Run(program, [.. rooted, .. args], ToolTimeout).OrFail();
+        HostTools.Run(program, [.. rooted, .. args], ToolTimeout, cancel).OrFail();
     }
 
     /// <summary>"+alice -bob": the names to add and to take away (members, groups); null when both hold the same names.</summary>

@@ -13,37 +13,27 @@ public sealed class UserProvider : IResourceProvider
 {
     public string Kind => UserResource.KindName;
 
-    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply)
+    public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (UserResource)resource;
         var root = context.Root;
-        UnixAccounts.RequireFile(root, "passwd", Kind);
+        AccountKind.User.RequireFile(root);
         var users = UnixAccounts.Users(root);
         var current = users.FirstOrDefault(u => u.Name == spec.Name);
 
         if (spec.Ensure == Ensure.Absent)
-        {
-            if (current is null) return ProviderResult.Unchanged;
-            if (apply) UnixAccounts.Run(root, "userdel", [spec.Name]);
-            return new ProviderResult(ResourceAction.Removed, $"removed user {spec.Name} (uid {current.Uid})");
-        }
+            return current is null ? ProviderResult.Unchanged : AccountKind.User.Remove(root, spec.Name, current.Uid, apply, cancel);
 
-        if (spec.Uid is { } uid && users.FirstOrDefault(u => u.Uid == uid && u.Name != spec.Name) is { } holder)
-            throw new ResourceException($"uid {uid} is already used by user {holder.Name}");
+        AccountKind.User.RequireFreeId(spec.Uid, spec.Name, users.Select(u => (u.Name, u.Uid)));
 
         var groups = UnixAccounts.Groups(root);
         var missing = new List<string>();
         var primary = spec.Group is null ? null : PrimaryGroup(spec.Group, groups, missing);
         if (spec.Groups is { } wanted)
             missing.AddRange(wanted.Where(name => groups.All(g => g.Name != name)).Select(name => $"group {name}"));
-        var note = "";
-        if (missing.Count > 0)
-        {
-            var what = $"{string.Join(", ", missing)} {(missing.Count == 1 ? "does" : "do")} not exist";
-            // A plan cannot know whether a group resource before this one would create them: say so instead of failing.
-            if (apply) throw new ResourceException($"{what} on this node (declare the groups and require them)");
-            note = $" ({what} yet)";
-        }
+        var note = AccountKind.NoteMissing(
+            missing.Count == 0 ? null : $"{string.Join(", ", missing)} {(missing.Count == 1 ? "does" : "do")} not exist",
+            "declare the groups and require them", apply);
 
         var options = new List<string>();
         var changes = new List<string>();
@@ -63,10 +53,8 @@ public sealed class UserProvider : IResourceProvider
             if (spec.Home is not null) Enforce("--home-dir", spec.Home, $"home {spec.Home}");
             if (spec.Shell is not null) Enforce("--shell", spec.Shell, $"shell {spec.Shell}");
             if (spec.Comment is not null) Enforce("--comment", spec.Comment, $"comment {Quoted(spec.Comment)}");
-            if (apply) UnixAccounts.Run(root, "useradd", [.. options, spec.Name]);
-            var kind = spec.System ? "system user" : "user";
-            return new ProviderResult(ResourceAction.Created,
-                $"created {kind} {spec.Name}{(changes.Count > 0 ? $" ({string.Join(", ", changes)})" : "")}{note}");
+            if (apply) UnixAccounts.Run(root, "useradd", [.. options, spec.Name], cancel);
+            return AccountKind.Created(spec.System ? "system user" : "user", spec.Name, changes, note);
         }
 
         if (spec.Uid is { } wantedUid && wantedUid != current.Uid)
@@ -84,8 +72,8 @@ public sealed class UserProvider : IResourceProvider
             Enforce("--comment", spec.Comment, $"comment {Quoted(current.Comment)} -> {Quoted(spec.Comment)}");
         if (changes.Count == 0) return ProviderResult.Unchanged;
 
-        if (apply) UnixAccounts.Run(root, "usermod", [.. options, spec.Name]);
-        return new ProviderResult(ResourceAction.Changed, string.Join(", ", changes) + note);
+        if (apply) UnixAccounts.Run(root, "usermod", [.. options, spec.Name], cancel);
+        return AccountKind.Changed(changes, note);
     }
 
     /// <summary>The gid a <c>group</c> field names (a name, or a number that must be a group's); null when no such group exists.</summary>

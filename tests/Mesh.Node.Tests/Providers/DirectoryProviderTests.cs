@@ -8,7 +8,7 @@ public sealed class DirectoryProviderTests : ProviderTestBase
 {
     private readonly DirectoryProvider _provider = new();
 
-    private ProviderResult Apply(DirectoryResource r) => _provider.CheckApply(r, Context, apply: true);
+    private ProviderResult Apply(DirectoryResource r) => _provider.CheckApply(r, Context, apply: true, CancellationToken.None);
 
     [Fact]
     public void Creates_a_directory_with_its_mode_then_has_nothing_to_do()
@@ -76,21 +76,21 @@ public sealed class DirectoryProviderTests : ProviderTestBase
         var manifest = new Manifest("m", TargetSpec.All, new(), [spec, FileSpec("/conf.d/managed.conf")]);
         var context = (Context with { ManagedElsewhere = new HashSet<string> { "/conf.d/other-manifest.conf" } }).For(manifest);
 
-        var plan = _provider.CheckApply(spec, context, apply: false);
+        var plan = _provider.CheckApply(spec, context, apply: false, CancellationToken.None);
         Assert.Equal("purged /conf.d/stray.conf", plan.Message);
         Assert.True(File.Exists(Root["conf.d/stray.conf"]));
 
-        var result = _provider.CheckApply(spec, context, apply: true);
+        var result = _provider.CheckApply(spec, context, apply: true, CancellationToken.None);
 
         Assert.Equal(ResourceAction.Changed, result.Action);
         Assert.False(File.Exists(Root["conf.d/stray.conf"]));
         Assert.True(File.Exists(Root["conf.d/managed.conf"]));
         Assert.True(File.Exists(Root["conf.d/other-manifest.conf"]));
         Assert.True(Directory.Exists(Root["conf.d/keep-dir"]));
-        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(spec, context, apply: true).Action);
+        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(spec, context, apply: true, CancellationToken.None).Action);
 
         var forced = spec with { Force = true };
-        Assert.Equal("purged /conf.d/keep-dir", _provider.CheckApply(forced, context, apply: true).Message);
+        Assert.Equal("purged /conf.d/keep-dir", _provider.CheckApply(forced, context, apply: true, CancellationToken.None).Message);
         Assert.False(Directory.Exists(Root["conf.d/keep-dir"]));
     }
 
@@ -102,12 +102,12 @@ public sealed class DirectoryProviderTests : ProviderTestBase
         File.WriteAllText(Root["etc/group"], "root:x:0:\nweb:x:4502:\n");
         var spec = DirSpec("/srv") with { Owner = "web", Group = "web" };
 
-        Assert.Equal(ResourceAction.Created, _provider.CheckApply(spec, Context, apply: true).Action);
+        Assert.Equal(ResourceAction.Created, _provider.CheckApply(spec, Context, apply: true, CancellationToken.None).Action);
         Assert.Equal((4501, 4502), Posix.OwnerOf(Root["srv"]));
-        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(spec, Context, apply: true).Action);
+        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(spec, Context, apply: true, CancellationToken.None).Action);
 
         Posix.Chown(Root["srv"], 0, -1);
-        var repaired = _provider.CheckApply(spec, Context, apply: true);
+        var repaired = _provider.CheckApply(spec, Context, apply: true, CancellationToken.None);
         Assert.Equal("owner 0 -> web", repaired.Message);
         Assert.Equal((4501, 4502), Posix.OwnerOf(Root["srv"]));
     }

@@ -10,8 +10,8 @@ public sealed class ExecProviderTests : ProviderTestBase
 {
     private readonly ExecProvider _provider = new();
 
-    private ProviderResult Apply(ExecResource r) => _provider.CheckApply(r, Context, apply: true);
-    private ProviderResult Check(ExecResource r) => _provider.CheckApply(r, Context, apply: false);
+    private ProviderResult Apply(ExecResource r) => _provider.CheckApply(r, Context, apply: true, CancellationToken.None);
+    private ProviderResult Check(ExecResource r) => _provider.CheckApply(r, Context, apply: false, CancellationToken.None);
 
     private static ExecResource Shell(string script) => new("run", [], ExecCommand.Shell(script));
 
@@ -189,7 +189,7 @@ public sealed class ExecProviderTests : ProviderTestBase
         Assert.Equal(ResourceAction.Unchanged, checkedOnly.Action);
         Assert.False(File.Exists(Root["runs"]));
 
-        var refreshed = _provider.Refresh(spec, Context, apply: true);
+        var refreshed = _provider.Refresh(spec, Context, apply: true, CancellationToken.None);
         Assert.Equal(ResourceAction.Changed, refreshed.Action);
         Assert.Equal("ran\n", File.ReadAllText(Root["runs"]));
     }
@@ -199,7 +199,7 @@ public sealed class ExecProviderTests : ProviderTestBase
     {
         var spec = Shell("touch marker") with { RefreshOnly = true, Unless = ExecCommand.Shell("true") };
 
-        var result = _provider.Refresh(spec, Context, apply: true);
+        var result = _provider.Refresh(spec, Context, apply: true, CancellationToken.None);
 
         Assert.Equal(ResourceAction.Unchanged, result.Action);
         Assert.False(File.Exists(Root["marker"]));
@@ -211,7 +211,7 @@ public sealed class ExecProviderTests : ProviderTestBase
         var spec = Shell("echo ran >> runs");
 
         Apply(spec);
-        var refreshed = _provider.Refresh(spec, Context, apply: true);
+        var refreshed = _provider.Refresh(spec, Context, apply: true, CancellationToken.None);
 
         Assert.Equal(ResourceAction.Unchanged, refreshed.Action);
         Assert.Equal("ran\n", File.ReadAllText(Root["runs"]));
@@ -231,6 +231,27 @@ public sealed class ExecProviderTests : ProviderTestBase
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
         Assert.False(File.Exists(Root["finished"]));
         Assert.False(IsRunning(int.Parse(File.ReadAllText(Root["child"]))), "the background sleep outlived the timeout");
+    }
+
+    [Fact]
+    public void A_cancelled_run_kills_the_command_with_what_it_started()
+    {
+        var spec = Shell("sleep 30 & echo $! > child; wait; touch finished");
+        using var run = new CancellationTokenSource();
+        // Cancelled once the command has started its child, so the test knows whom to look for.
+        _ = Task.Run(async () =>
+        {
+            for (var waited = 0; waited < 500 && !(File.Exists(Root["child"]) && File.ReadAllText(Root["child"]).EndsWith('\n')); waited++)
+                await Task.Delay(20);
+            run.Cancel();
+        });
+        var clock = Stopwatch.StartNew();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => _provider.CheckApply(spec, Context, apply: true, run.Token));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
+        Assert.False(File.Exists(Root["finished"]));
+        Assert.False(IsRunning(int.Parse(File.ReadAllText(Root["child"]))), "the background sleep outlived the cancellation");
     }
 
     [Fact]
@@ -267,7 +288,7 @@ public sealed class ExecProviderTests : ProviderTestBase
     public void A_dry_run_runs_nothing_but_says_it_would()
     {
         var plain = Check(Shell("touch marker"));
-        var refreshed = _provider.Refresh(Shell("touch marker") with { RefreshOnly = true }, Context, apply: false);
+        var refreshed = _provider.Refresh(Shell("touch marker") with { RefreshOnly = true }, Context, apply: false, CancellationToken.None);
 
         Assert.Equal(ResourceAction.Changed, plain.Action);
         Assert.Equal("would run touch marker", plain.Message);

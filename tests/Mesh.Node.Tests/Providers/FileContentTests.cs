@@ -30,16 +30,16 @@ public sealed class FileContentTests : ProviderTestBase
     {
         var spec = Templated("port = {{ vars.port }}\n{% for u in vars.upstreams %}server {{ u }}\n{% endfor %}name = {{ node.name }} cpus = {{ node.cpus }} env = {{ node.labels.env }}\n");
 
-        Assert.Equal(ResourceAction.Created, _provider.CheckApply(spec, Node(), apply: true).Action);
+        Assert.Equal(ResourceAction.Created, _provider.CheckApply(spec, Node(), apply: true, CancellationToken.None).Action);
 
         Assert.Equal("port = 8080\nserver 10.0.0.1\nserver 10.0.0.2\nname = web-1 cpus = 4 env = prod\n", File.ReadAllText(Root["app.conf"]));
-        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(spec, Node(), apply: true).Action);
+        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(spec, Node(), apply: true, CancellationToken.None).Action);
     }
 
     [Fact]
     public void A_template_naming_an_undefined_value_fails_and_names_manifest_resource_and_value()
     {
-        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(Templated("# header\nport = {{ vars.prot }}\n"), Node(), apply: true));
+        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(Templated("# header\nport = {{ vars.prot }}\n"), Node(), apply: true, CancellationToken.None));
 
         Assert.Contains("app/conf", e.Message);
         Assert.Contains("'vars.prot' (template line 2)", e.Message);
@@ -49,7 +49,7 @@ public sealed class FileContentTests : ProviderTestBase
     [Fact]
     public void A_template_cannot_reach_the_file_system()
     {
-        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(Templated("{% include '/etc/passwd' %}"), Node(), apply: true));
+        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(Templated("{% include '/etc/passwd' %}"), Node(), apply: true, CancellationToken.None));
         Assert.DoesNotContain("root:", e.Message);
         Assert.False(File.Exists(Root["app.conf"]));
     }
@@ -62,7 +62,7 @@ public sealed class FileContentTests : ProviderTestBase
         var hash = context.Content!.Put(bytes);
         var spec = new FileResource("bin", [], "/tool", Ensure.Present, null, Mode755) { SourceHash = hash };
 
-        Assert.Equal(ResourceAction.Created, _provider.CheckApply(spec, context, apply: true).Action);
+        Assert.Equal(ResourceAction.Created, _provider.CheckApply(spec, context, apply: true, CancellationToken.None).Action);
 
         Assert.Equal(bytes, File.ReadAllBytes(Root["tool"]));
         Assert.Equal(Mode755, ModeOf("tool"));
@@ -73,7 +73,7 @@ public sealed class FileContentTests : ProviderTestBase
     {
         var spec = new FileResource("bin", [], "/tool", Ensure.Present, null, null) { SourceHash = new string('b', 64) };
 
-        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(spec, Node(), apply: true));
+        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(spec, Node(), apply: true, CancellationToken.None));
         Assert.Contains("not in this node's content store", e.Message);
     }
 
@@ -82,7 +82,7 @@ public sealed class FileContentTests : ProviderTestBase
     {
         var context = Node();
         foreach (var version in new[] { "v1", "v2", "v3", "v4" })
-            _provider.CheckApply(FileSpec("/app.conf", version), context, apply: true);
+            _provider.CheckApply(FileSpec("/app.conf", version), context, apply: true, CancellationToken.None);
 
         var kept = Directory.GetFiles(Path.Combine(_data["backups"], "app", "app.conf")).Order().Select(File.ReadAllText).ToArray();
         Assert.Equal(["v2", "v3"], kept);
@@ -93,7 +93,7 @@ public sealed class FileContentTests : ProviderTestBase
     {
         File.WriteAllText(Root["app.conf"], "port = 80\nworkers = 2\n");
 
-        var plan = _provider.CheckApply(FileSpec("/app.conf", "port = 8080\nworkers = 2\n"), Node(), apply: false);
+        var plan = _provider.CheckApply(FileSpec("/app.conf", "port = 8080\nworkers = 2\n"), Node(), apply: false, CancellationToken.None);
 
         Assert.Equal(ResourceAction.Changed, plan.Action);
         Assert.Equal("--- /app.conf\n+++ /app.conf\n-port = 80\n+port = 8080\n workers = 2\n", plan.Detail);
@@ -108,11 +108,11 @@ public sealed class FileContentTests : ProviderTestBase
         File.WriteAllText(Root["etc/group"], "root:x:0:\napp:x:4343:\n");
         var spec = FileSpec("/owned", "x") with { Owner = "app", Group = "app" };
 
-        Assert.Equal(ResourceAction.Created, _provider.CheckApply(spec, Node(), apply: true).Action);
+        Assert.Equal(ResourceAction.Created, _provider.CheckApply(spec, Node(), apply: true, CancellationToken.None).Action);
         Assert.Equal((4242, 4343), Posix.OwnerOf(Root["owned"]));
 
         Posix.Chown(Root["owned"], 0, 0);
-        var repaired = _provider.CheckApply(spec, Node(), apply: true);
+        var repaired = _provider.CheckApply(spec, Node(), apply: true, CancellationToken.None);
         Assert.Equal(ResourceAction.Changed, repaired.Action);
         Assert.Equal("owner 0 -> app, group 0 -> app", repaired.Message);
         Assert.Equal((4242, 4343), Posix.OwnerOf(Root["owned"]));
@@ -121,7 +121,7 @@ public sealed class FileContentTests : ProviderTestBase
     [Fact]
     public void An_unknown_owner_is_a_clear_failure()
     {
-        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(FileSpec("/f", "x") with { Owner = "nobody-here" }, Node(), apply: true));
+        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(FileSpec("/f", "x") with { Owner = "nobody-here" }, Node(), apply: true, CancellationToken.None));
         Assert.Contains("user 'nobody-here' does not exist", e.Message);
     }
 

@@ -8,8 +8,8 @@ public sealed class FileProviderTests : ProviderTestBase
 {
     private readonly FileProvider _provider = new();
 
-    private ProviderResult Apply(FileResource r) => _provider.CheckApply(r, Context, apply: true);
-    private ProviderResult Check(FileResource r) => _provider.CheckApply(r, Context, apply: false);
+    private ProviderResult Apply(FileResource r) => _provider.CheckApply(r, Context, apply: true, CancellationToken.None);
+    private ProviderResult Check(FileResource r) => _provider.CheckApply(r, Context, apply: false, CancellationToken.None);
 
     [Fact]
     public void Creates_a_missing_file_with_its_content_and_mode()

@@ -21,12 +21,12 @@ public sealed class GroupProviderTests : IDisposable
     private static GroupResource Group(string name = "meshers", long? gid = null, string[]? members = null, Ensure ensure = Ensure.Present) =>
         new("grp", [], name, ensure, gid) { Members = members };
 
-    private ProviderResult Apply(GroupResource r) => _provider.CheckApply(r, Context, apply: true);
-    private ProviderResult Check(GroupResource r) => _provider.CheckApply(r, Context, apply: false);
+    private ProviderResult Apply(GroupResource r) => _provider.CheckApply(r, Context, apply: true, CancellationToken.None);
+    private ProviderResult Check(GroupResource r) => _provider.CheckApply(r, Context, apply: false, CancellationToken.None);
 
     private void AddUsers(params string[] names)
     {
-        foreach (var name in names) UnixAccounts.Run(_root.Path, "useradd", [name]);
+        foreach (var name in names) UnixAccounts.Run(_root.Path, "useradd", [name], CancellationToken.None);
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public sealed class GroupProviderTests : IDisposable
     public void The_primary_group_of_a_user_is_not_removed_and_the_user_is_named()
     {
         Apply(Group(gid: 2345));
-        UnixAccounts.Run(_root.Path, "useradd", ["--gid", "meshers", "alice"]);
+        UnixAccounts.Run(_root.Path, "useradd", ["--gid", "meshers", "alice"], CancellationToken.None);
 
         var e = Assert.Throws<ResourceException>(() => Check(Group(ensure: Ensure.Absent)));
 
@@ -171,7 +171,7 @@ public sealed class GroupProviderTests : IDisposable
     {
         using var bare = new TempDir();
 
-        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(Group(), new ApplyContext(bare.Path), apply: true));
+        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(Group(), new ApplyContext(bare.Path), apply: true, CancellationToken.None));
 
         Assert.Equal($"group: the root {bare.Path} has no /etc/group", e.Message);
     }

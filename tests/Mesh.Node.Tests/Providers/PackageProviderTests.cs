@@ -47,13 +47,13 @@ public sealed class PackageProviderTests : ProviderTestBase
     private static PackageResource Pkg(Ensure ensure = Ensure.Present, string? version = null, string? deb = Deb1, string name = Package) =>
         new("pkg", [], name, ensure, version) { Deb = deb };
 
-    private ProviderResult Apply(PackageResource r) => _provider.CheckApply(r, Context, apply: true);
-    private ProviderResult Check(PackageResource r) => _provider.CheckApply(r, Context, apply: false);
+    private ProviderResult Apply(PackageResource r) => _provider.CheckApply(r, Context, apply: true, CancellationToken.None);
+    private ProviderResult Check(PackageResource r) => _provider.CheckApply(r, Context, apply: false, CancellationToken.None);
 
     /// <summary>"install ok installed 1.0" as the root's dpkg database says it; null when it knows nothing of the package.</summary>
     private string? InRoot()
     {
-        var query = HostTools.Run("dpkg-query", [$"--admindir={Root["var/lib/dpkg"]}", "-W", "-f=${Status} ${Version}", Package], ToolTimeout);
+        var query = HostTools.Run("dpkg-query", [$"--admindir={Root["var/lib/dpkg"]}", "-W", "-f=${Status} ${Version}", Package], ToolTimeout, CancellationToken.None);
         return query.Succeeded ? query.Output : null;
     }
 
@@ -219,7 +219,7 @@ public sealed class PackageProviderTests : ProviderTestBase
     [Fact]
     public void A_node_without_dpkg_fails_every_package_and_applies_none()
     {
-        var result = new PackageProvider(dpkgAvailable: false).CheckApply(Pkg(), Context, apply: true);
+        var result = new PackageProvider(dpkgAvailable: false).CheckApply(Pkg(), Context, apply: true, CancellationToken.None);
 
         Assert.Equal((ResourceAction.Failed, "package: dpkg is not available on this node"), (result.Action, result.Message));
         Assert.Null(InRoot());
@@ -231,8 +231,8 @@ public sealed class PackageProviderTests : ProviderTestBase
     {
         var host = new ApplyContext("/");
 
-        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(Pkg(deb: null, name: "dpkg"), host, apply: false).Action);
-        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(Pkg(Ensure.Absent, deb: null), host, apply: false).Action);
+        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(Pkg(deb: null, name: "dpkg"), host, apply: false, CancellationToken.None).Action);
+        Assert.Equal(ResourceAction.Unchanged, _provider.CheckApply(Pkg(Ensure.Absent, deb: null), host, apply: false, CancellationToken.None).Action);
     }
 
     /// <summary>A .deb of the test package: one file whose content is its version.</summary>
@@ -250,12 +250,12 @@ public sealed class PackageProviderTests : ProviderTestBase
 
             """);
         File.WriteAllText(Path.Combine(tree, "usr/share/mesh-test/version"), version + "\n");
-        HostTools.Run("dpkg-deb", ["--root-owner-group", "--build", tree, into], ToolTimeout).OrFail();
+        HostTools.Run("dpkg-deb", ["--root-owner-group", "--build", tree, into], ToolTimeout, CancellationToken.None).OrFail();
     }
 
     private static void AssertHostDoesNotKnowTheTestPackage()
     {
-        Assert.False(HostTools.Run("dpkg-query", ["-W", Package], ToolTimeout).Succeeded, $"the host's dpkg knows {Package}");
+        Assert.False(HostTools.Run("dpkg-query", ["-W", Package], ToolTimeout, CancellationToken.None).Succeeded, $"the host's dpkg knows {Package}");
         const string HostLog = "/var/log/dpkg.log";
         if (File.Exists(HostLog)) Assert.DoesNotContain(Package, File.ReadAllText(HostLog));
     }

@@ -38,7 +38,7 @@ public sealed class RootedPathTests : IDisposable
         File.CreateSymbolicLink(_root["etc"], _outside.Path);
         var spec = new Protocol.Manifests.FileResource("f", [], "/etc/motd", Protocol.Manifests.Ensure.Present, "x", null);
 
-        Assert.Throws<ResourceException>(() => new FileProvider().CheckApply(spec, new ApplyContext(_root.Path), apply: true));
+        Assert.Throws<ResourceException>(() => new FileProvider().CheckApply(spec, new ApplyContext(_root.Path), apply: true, CancellationToken.None));
         Assert.Empty(Directory.GetFileSystemEntries(_outside.Path));
     }
 

@@ -55,15 +55,15 @@ public sealed partial class ServiceProviderTests : IDisposable
     private static ServiceResource Service(ServiceState ensure = ServiceState.Running, bool? enabled = null, string? run = "exec sleep 1000") =>
         new("svc", [], "svc", ensure, enabled) { Run = run };
 
-    private ProviderResult Apply(ServiceResource spec) => _provider.CheckApply(spec, Context, apply: true);
-    private ProviderResult Check(ServiceResource spec) => _provider.CheckApply(spec, Context, apply: false);
+    private ProviderResult Apply(ServiceResource spec) => _provider.CheckApply(spec, Context, apply: true, CancellationToken.None);
+    private ProviderResult Check(ServiceResource spec) => _provider.CheckApply(spec, Context, apply: false, CancellationToken.None);
 
     [GeneratedRegex(@"^run: [^\n]*?\(pid (\d+)\)")]
     private static partial Regex PidInStatus();
 
     private string Status()
     {
-        var status = HostTools.Run("sv", ["status", ServiceDir], TimeSpan.FromSeconds(10));
+        var status = HostTools.Run("sv", ["status", ServiceDir], TimeSpan.FromSeconds(10), CancellationToken.None);
         return status.Output.Trim() + status.Error.Trim();
     }
 
@@ -137,7 +137,7 @@ public sealed partial class ServiceProviderTests : IDisposable
         Apply(spec);
         var before = RunningPid();
 
-        var refresh = _provider.Refresh(spec, Context, apply: true);
+        var refresh = _provider.Refresh(spec, Context, apply: true, CancellationToken.None);
 
         Assert.Equal(ResourceAction.Changed, refresh.Action);
         Assert.Equal("svc: restarted (notified)", refresh.Message);
@@ -151,12 +151,12 @@ public sealed partial class ServiceProviderTests : IDisposable
     public async Task A_refresh_starts_a_service_that_should_run_and_leaves_a_stopped_one_alone()
     {
         Apply(Service());
-        HostTools.Run("sv", ["-w", "10", "-v", "down", ServiceDir], TimeSpan.FromSeconds(20)).OrFail();
+        HostTools.Run("sv", ["-w", "10", "-v", "down", ServiceDir], TimeSpan.FromSeconds(20), CancellationToken.None).OrFail();
 
-        Assert.Equal(ResourceAction.Unchanged, _provider.Refresh(Service(ServiceState.Stopped), Context, apply: true).Action);
+        Assert.Equal(ResourceAction.Unchanged, _provider.Refresh(Service(ServiceState.Stopped), Context, apply: true, CancellationToken.None).Action);
         Assert.StartsWith("down:", Status());
 
-        var refresh = _provider.Refresh(Service(), Context, apply: true);
+        var refresh = _provider.Refresh(Service(), Context, apply: true, CancellationToken.None);
 
         Assert.Equal("svc: started (notified)", refresh.Message);
         await Runs(RunningPid(), "sleep 1000");
@@ -181,7 +181,7 @@ public sealed partial class ServiceProviderTests : IDisposable
         Assert.Equal("svc: changed /etc/sv/svc/run, restarted for the new definition", rewrite.Message);
         Assert.Contains("-exec sleep 1000", rewrite.Detail);
         Assert.Contains("+exec sleep 2000", rewrite.Detail);
-        Assert.Equal("svc: restarted (notified)", _provider.Refresh(Service(), Context, apply: false).Message);
+        Assert.Equal("svc: restarted (notified)", _provider.Refresh(Service(), Context, apply: false, CancellationToken.None).Message);
 
         Assert.Equal(pid, RunningPid());
         Assert.Contains("exec sleep 1000", File.ReadAllText(Path.Combine(ServiceDir, "run")));
@@ -296,7 +296,7 @@ public sealed class ServiceManagerChoiceTests : IDisposable
             return;
         }
         Assert.Null(provider.Manager);
-        var result = provider.CheckApply(new ServiceResource("s", [], "s", ServiceState.Running, null), new ApplyContext(_dir.Path), apply: false);
+        var result = provider.CheckApply(new ServiceResource("s", [], "s", ServiceState.Running, null), new ApplyContext(_dir.Path), apply: false, CancellationToken.None);
         Assert.Equal((ResourceAction.Failed, ServiceProvider.Unsupported), (result.Action, result.Message));
     }
 
@@ -308,9 +308,9 @@ public sealed class ServiceManagerChoiceTests : IDisposable
 
         foreach (var result in new[]
         {
-            provider.CheckApply(spec, new ApplyContext(_dir.Path), apply: true),
-            provider.CheckApply(spec, new ApplyContext(_dir.Path), apply: false),
-            provider.Refresh(spec, new ApplyContext(_dir.Path), apply: true),
+            provider.CheckApply(spec, new ApplyContext(_dir.Path), apply: true, CancellationToken.None),
+            provider.CheckApply(spec, new ApplyContext(_dir.Path), apply: false, CancellationToken.None),
+            provider.Refresh(spec, new ApplyContext(_dir.Path), apply: true, CancellationToken.None),
         })
         {
             Assert.Equal(ResourceAction.Failed, result.Action);
@@ -373,7 +373,7 @@ public sealed class ServiceManagerChoiceTests : IDisposable
         var provider = new ServiceProvider(FakeSystemd(needsReload: true));
         var spec = new ServiceResource("web", [], "nginx", ServiceState.Running, true);
 
-        var first = provider.CheckApply(spec, Host, apply: true);
+        var first = provider.CheckApply(spec, Host, apply: true, CancellationToken.None);
 
         Assert.Equal("nginx: enabled at boot, started", first.Message);
         Assert.Equal(
@@ -381,7 +381,7 @@ public sealed class ServiceManagerChoiceTests : IDisposable
              "show --property=NeedDaemonReload --value -- nginx", "daemon-reload", "start -- nginx"],
             Calls());
 
-        Assert.Equal(ResourceAction.Unchanged, provider.CheckApply(spec, Host, apply: true).Action);
+        Assert.Equal(ResourceAction.Unchanged, provider.CheckApply(spec, Host, apply: true, CancellationToken.None).Action);
         Assert.Equal(["is-enabled --quiet -- nginx", "is-active --quiet -- nginx"], Calls());
     }
 
@@ -391,16 +391,16 @@ public sealed class ServiceManagerChoiceTests : IDisposable
         var provider = new ServiceProvider(FakeSystemd(active: true, enabled: true));
         var stopped = new ServiceResource("web", [], "nginx", ServiceState.Stopped, false);
 
-        Assert.Equal("nginx: disabled at boot, stopped", provider.CheckApply(stopped, Host, apply: false).Message);
+        Assert.Equal("nginx: disabled at boot, stopped", provider.CheckApply(stopped, Host, apply: false, CancellationToken.None).Message);
         Assert.Equal(["is-enabled --quiet -- nginx", "is-active --quiet -- nginx"], Calls());
 
-        provider.CheckApply(stopped, Host, apply: true);
+        provider.CheckApply(stopped, Host, apply: true, CancellationToken.None);
         Assert.Equal(["is-enabled --quiet -- nginx", "disable -- nginx", "is-active --quiet -- nginx", "stop -- nginx"], Calls());
 
         var running = stopped with { Ensure = ServiceState.Running, Enabled = null };
-        provider.CheckApply(running, Host, apply: true);
+        provider.CheckApply(running, Host, apply: true, CancellationToken.None);
         Calls();
-        Assert.Equal("nginx: restarted (notified)", provider.Refresh(running, Host, apply: true).Message);
+        Assert.Equal("nginx: restarted (notified)", provider.Refresh(running, Host, apply: true, CancellationToken.None).Message);
         Assert.Equal(["is-active --quiet -- nginx", "show --property=NeedDaemonReload --value -- nginx", "restart -- nginx"], Calls());
     }
 
@@ -411,7 +411,7 @@ public sealed class ServiceManagerChoiceTests : IDisposable
         File.WriteAllText(_dir["systemctl"], "#!/bin/sh\ncase \"$1\" in start) echo 'Unit nginx.service not found.' >&2; exit 5 ;; *) exit 3 ;; esac\n");
 
         var e = Assert.Throws<ResourceException>(() =>
-            provider.CheckApply(new ServiceResource("web", [], "nginx", ServiceState.Running, null), Host, apply: true));
+            provider.CheckApply(new ServiceResource("web", [], "nginx", ServiceState.Running, null), Host, apply: true, CancellationToken.None));
 
         Assert.Contains("start -- nginx failed (exit 5): Unit nginx.service not found.", e.Message);
     }
@@ -423,13 +423,13 @@ public sealed class ServiceManagerChoiceTests : IDisposable
         var provider = new ServiceProvider(systemd);
         var spec = new ServiceResource("web", [], "nginx", ServiceState.Running, null);
 
-        var run = Assert.Throws<ResourceException>(() => provider.CheckApply(spec with { Run = "exec nginx" }, Host, apply: false));
+        var run = Assert.Throws<ResourceException>(() => provider.CheckApply(spec with { Run = "exec nginx" }, Host, apply: false, CancellationToken.None));
         Assert.Contains("'run' defines a runit service directory", run.Message);
 
         var sandbox = new ApplyContext(_dir.Path);
-        var e = Assert.Throws<ResourceException>(() => provider.CheckApply(spec, sandbox, apply: true));
+        var e = Assert.Throws<ResourceException>(() => provider.CheckApply(spec, sandbox, apply: true, CancellationToken.None));
         Assert.Contains($"this node applies under {_dir.Path}, not /", e.Message);
-        Assert.Throws<ResourceException>(() => provider.Refresh(spec, sandbox, apply: true));
+        Assert.Throws<ResourceException>(() => provider.Refresh(spec, sandbox, apply: true, CancellationToken.None));
         Assert.Empty(Calls());
     }
 }

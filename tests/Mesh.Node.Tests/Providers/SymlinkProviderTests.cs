@@ -10,8 +10,8 @@ public sealed class SymlinkProviderTests : ProviderTestBase
     private readonly SymlinkProvider _provider = new();
     private readonly TempDir _outside = new();
 
-    private ProviderResult Apply(SymlinkResource r) => _provider.CheckApply(r, Context, apply: true);
-    private ProviderResult Check(SymlinkResource r) => _provider.CheckApply(r, Context, apply: false);
+    private ProviderResult Apply(SymlinkResource r) => _provider.CheckApply(r, Context, apply: true, CancellationToken.None);
+    private ProviderResult Check(SymlinkResource r) => _provider.CheckApply(r, Context, apply: false, CancellationToken.None);
 
     private static SymlinkResource Link(string path, string? target, Ensure ensure = Ensure.Present, bool force = false) =>
         new("l", [], path, ensure, target, force);
@@ -137,7 +137,7 @@ public sealed class SymlinkProviderTests : ProviderTestBase
 
         try
         {
-            var result = _provider.CheckApply(Link("/current", "releases/42", force: true), context, apply: true);
+            var result = _provider.CheckApply(Link("/current", "releases/42", force: true), context, apply: true, CancellationToken.None);
 
             Assert.Equal(ResourceAction.Changed, result.Action);
             Assert.Equal("replaced file /current with a symlink -> releases/42", result.Message);
@@ -260,7 +260,7 @@ public sealed class SymlinkProviderTests : ProviderTestBase
         Directory.CreateDirectory(Root["opt/app"]);
         Apply(Link("/app", "/opt/app"));
 
-        new FileProvider().CheckApply(new FileResource("f", [], "/app/app.conf", Ensure.Present, "x", null), Context, apply: true);
+        new FileProvider().CheckApply(new FileResource("f", [], "/app/app.conf", Ensure.Present, "x", null), Context, apply: true, CancellationToken.None);
 
         Assert.Equal("x", File.ReadAllText(Root["opt/app/app.conf"]));
     }

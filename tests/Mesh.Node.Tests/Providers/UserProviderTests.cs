@@ -19,7 +19,7 @@ public sealed class UserProviderTests : IDisposable
         try
         {
             foreach (var (name, gid) in new[] { ("meshers", "2345"), ("mesh-a", "2346"), ("mesh-b", "2347") })
-                UnixAccounts.Run(_root.Path, "groupadd", ["--gid", gid, name]);
+                UnixAccounts.Run(_root.Path, "groupadd", ["--gid", gid, name], CancellationToken.None);
         }
         catch
         {
@@ -44,8 +44,8 @@ public sealed class UserProviderTests : IDisposable
         Comment = "Mesh User",
     };
 
-    private ProviderResult Apply(UserResource r) => _provider.CheckApply(r, Context, apply: true);
-    private ProviderResult Check(UserResource r) => _provider.CheckApply(r, Context, apply: false);
+    private ProviderResult Apply(UserResource r) => _provider.CheckApply(r, Context, apply: true, CancellationToken.None);
+    private ProviderResult Check(UserResource r) => _provider.CheckApply(r, Context, apply: false, CancellationToken.None);
 
     [Fact]
     public void Creates_a_user_with_every_field_in_the_roots_account_files()
@@ -204,7 +204,7 @@ public sealed class UserProviderTests : IDisposable
     {
         using var bare = new TempDir();
 
-        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(User(), new ApplyContext(bare.Path), apply: true));
+        var e = Assert.Throws<ResourceException>(() => _provider.CheckApply(User(), new ApplyContext(bare.Path), apply: true, CancellationToken.None));
 
         Assert.Equal($"user: the root {bare.Path} has no /etc/passwd", e.Message);
     }

@@ -106,7 +106,7 @@ public sealed class Runsvdir : IDisposable
             try
             {
                 if (entry.LinkTarget is not null) entry.Delete();
-                HostTools.Run("sv", ["-v", "-w", "5", "exit", dir], TimeSpan.FromSeconds(10));
+                HostTools.Run("sv", ["-v", "-w", "5", "exit", dir], TimeSpan.FromSeconds(10), CancellationToken.None);
             }
             catch (Exception e) when (e is IOException or ResourceException)
             {
