@@ -17,18 +17,18 @@ public sealed class BenchMesh : IAsyncDisposable
 {
     private static readonly TimeSpan FormTimeout = TimeSpan.FromSeconds(90);
 
-    private readonly List<NodeProcess> _nodes = [];
+    private readonly NodeGroup _nodes;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    public string WorkDir { get; }
+    public string WorkDir => _nodes.WorkDir;
     public string? ConfigFile { get; }
-    public IReadOnlyList<NodeProcess> Nodes => _nodes;
+    public IReadOnlyList<NodeProcess> Nodes => _nodes.Nodes;
     /// <summary>How long it took from starting the first process until every node saw every node up.</summary>
     public TimeSpan FormTime { get; private set; }
 
     private BenchMesh(string workDir, string? configFile)
     {
-        WorkDir = workDir;
+        _nodes = NodeGroup.In(workDir);
         ConfigFile = configFile;
     }
 
@@ -66,7 +66,7 @@ public sealed class BenchMesh : IAsyncDisposable
                     gate.Release();
                 }
             }));
-            await Until(async () => (await Task.WhenAll(mesh._nodes.Select(n => n.MembersAsync())))
+            await Until(async () => (await Task.WhenAll(mesh.Nodes.Select(n => n.MembersAsync())))
                 .All(members => members.Count(m => m.Status == "up") == count), $"{count} nodes see each other up", FormTimeout, cancel);
             mesh.FormTime = clock.Elapsed;
             return mesh;
@@ -84,20 +84,11 @@ public sealed class BenchMesh : IAsyncDisposable
     public static string? ExtraHocon { get; set; }
 
     /// <summary>Starts one more node (with the mesh's config file) and keeps it until disposal.</summary>
-    public async Task<NodeProcess> StartNodeAsync(string name, string? seed)
-    {
-        var node = await NodeProcess.StartAsync(name, WorkDir, seed: seed,
-            extraArgs: ConfigFile is null ? null : ["--config", ConfigFile]);
-        lock (_nodes) _nodes.Add(node);
-        return node;
-    }
+    public Task<NodeProcess> StartNodeAsync(string name, string? seed) =>
+        _nodes.StartAsync(name, seed: seed, extraArgs: ConfigFile is null ? null : ["--config", ConfigFile]);
 
     /// <summary>Kills one node now and forgets it.</summary>
-    public async Task RemoveAsync(NodeProcess node)
-    {
-        lock (_nodes) _nodes.Remove(node);
-        await node.DisposeAsync();
-    }
+    public Task RemoveAsync(NodeProcess node) => _nodes.RemoveAsync(node);
 
     public async Task<PushResponse> PushAsync(NodeProcess via, string fileName, string yaml, string message, CancellationToken cancel)
     {
@@ -123,10 +114,7 @@ public sealed class BenchMesh : IAsyncDisposable
         await ReportFeed.StartAsync([via], cancel);
 
     /// <summary>Lines of the nodes' output at warning level or above, counted and de-duplicated (timestamps cut off).</summary>
-    public IReadOnlyList<(string Line, int Count)> Warnings()
-    {
-        lock (_nodes) return CollectWarnings(_nodes);
-    }
+    public IReadOnlyList<(string Line, int Count)> Warnings() => CollectWarnings(Nodes);
 
     /// <summary>
     /// Warning and error lines of the given nodes' output, with addresses, ids and numbers
@@ -191,16 +179,14 @@ public sealed class BenchMesh : IAsyncDisposable
         }
     }
 
+    /// <summary>Until <paramref name="via"/> no longer lists <paramref name="name"/> (after a leave, or after the split-brain resolver downed it).</summary>
+    public static Task RemovedAsync(NodeProcess via, string name, TimeSpan timeout, CancellationToken cancel) =>
+        Until(async () => (await via.MembersAsync()).All(m => m.Name != name), $"{name} is no longer a member", timeout, cancel);
+
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();
-        NodeProcess[] nodes;
-        lock (_nodes)
-        {
-            nodes = _nodes.ToArray();
-            _nodes.Clear();
-        }
-        await Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask()));
+        await _nodes.DisposeAsync();
     }
 }
 

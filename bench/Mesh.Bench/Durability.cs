@@ -5,6 +5,7 @@ using Mesh.EndToEnd.Tests;
 using System.Net.Http.Json;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Wire;
+using static Mesh.Bench.Progress;
 
 namespace Mesh.Bench;
 
@@ -76,7 +77,7 @@ public static class Durability
                 var lagger = mesh.Nodes.Single(n => n.Name == "n02");
                 var seed = mesh.Nodes.Single(n => n.Name == "n00");
                 await lagger.StopAsync();
-                await RemovedAsync(seed, lagger.Name, cancel);
+                await BenchMesh.RemovedAsync(seed, lagger.Name, Timeout, cancel);
                 result.Warnings.Add(($"catchup, {variant}, run {run} (before the restart)", BenchMesh.CollectWarnings([lagger])));
                 await mesh.RemoveAsync(lagger);
 
@@ -154,8 +155,6 @@ public static class Durability
         }
     }
 
-    private static Task RemovedAsync(NodeProcess via, string name, CancellationToken cancel) =>
-        BenchMesh.Until(async () => (await via.MembersAsync()).All(m => m.Name != name), $"{name} is no longer a member", Timeout, cancel);
 
     /// <summary>When (ms after <paramref name="since"/>) each apply the node reported since then finished, from its audit trail.</summary>
     private static async Task<double[]> ReportsSinceAsync(NodeProcess node, DateTimeOffset since)
@@ -408,6 +407,4 @@ public static class Durability
     }
 
     private static string Kib(long bytes) => (bytes / 1024.0).ToString("0", CultureInfo.InvariantCulture);
-
-    private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 }

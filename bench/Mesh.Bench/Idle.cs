@@ -1,4 +1,5 @@
 using System.Text;
+using static Mesh.Bench.Progress;
 
 namespace Mesh.Bench;
 
@@ -93,6 +94,4 @@ public static class Idle
         }
         return s.ToString();
     }
-
-    private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 }

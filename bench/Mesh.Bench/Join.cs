@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Mesh.EndToEnd.Tests;
+using static Mesh.Bench.Progress;
 
 namespace Mesh.Bench;
 
@@ -106,9 +107,8 @@ public static class Join
         return new JoinSample(name, seedNode.Name, upMs, filesMs, firstOk, lastOk, leaveMs);
     }
 
-    /// <summary>Until the mesh no longer lists the node (after a leave, or after the split-brain resolver downed it).</summary>
     private static Task WaitRemovedAsync(NodeProcess via, string name, CancellationToken cancel) =>
-        BenchMesh.Until(async () => (await via.MembersAsync()).All(m => m.Name != name), $"{name} is no longer a member", TimeSpan.FromSeconds(90), cancel);
+        BenchMesh.RemovedAsync(via, name, TimeSpan.FromSeconds(90), cancel);
 
     /// <summary>What a joiner that did not configure itself knows: members, its status rows, its log.</summary>
     private static async Task<string> DescribeAsync(NodeProcess node, IEnumerable<NodeProcess> members)
@@ -168,6 +168,4 @@ public static class Join
         if (failed > 0) s.AppendLine().AppendLine($"{failed} of {r.Samples.Count} joiners did not configure themselves (see the problem column); the statistics cover the others.");
         return s.ToString();
     }
-
-    private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 }

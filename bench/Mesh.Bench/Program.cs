@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Help;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -6,89 +8,69 @@ using Mesh.Bench;
 // mesh-bench [propagation|join|idle|all|catchup|restart|datadir|durability] [options]
 // Starts real mesh-node processes on loopback (one per node) and prints a markdown table per figure.
 
-const string Usage = """
-    usage: mesh-bench [propagation|join|idle|all|catchup|restart|datadir|durability] [options]
-      all = propagation, join and idle; durability = catchup, restart and datadir
-      --nodes N[,N...]      mesh sizes for the propagation figure (default 3,10)
-      --revisions N         counted revisions per propagation configuration (default 50)
-      --warmup N            uncounted revisions after the mesh formed (default 3)
-      --ddata-only N[,N...] sizes at which to measure with the announcement off (default: the largest of --nodes; none: skip)
-      --propagation-settle S  pause between the mesh forming and the first push (default 0)
-      --joins N             new nodes in the join figure (default 5)
-      --idle-seconds S      idle measurement window (default 20)
-      --settle-seconds S    pause before the idle window (default 5)
-      --idle-nodes N        mesh size of the idle figure (default 3)
-      --probe-revisions N   revisions of the latency probe after each idle window (default 20, 0 = none)
-      --ticks T[,T...]      akka.scheduler.tick-duration values for the idle figure (default default,100ms)
-      --propagation-ticks T[,T...]  tick-duration values for the propagation figure (default: default)
-      --catchup-revisions N revisions a stopped node misses in the catchup figure (default 100)
-      --catchup-runs N      restarts per catchup variant (default 3)
-      --restart-manifests N manifests the lone node enforces in the restart figure (default 10)
-      --restart-files N     files per manifest in the restart figure (default 10)
-      --restart-runs N      restarts in the restart figure (default 5)
-      --datadir-revisions N revisions pushed per datadir variant (default 1000)
-      --datadir-manifests N manifests they are spread over in the second datadir variant (default 20; the first is 1)
-      --node-config HOCON   a setting laid over every node's configuration (repeatable), e.g.
-                            'akka.cluster.distributed-data.durable.keys = []' (no durable state)
-    """;
+var modeArgument = new Argument<string>("mode")
+{
+    Description = "which figures: all = propagation, join and idle; durability = catchup, restart and datadir",
+    Arity = ArgumentArity.ZeroOrOne,
+    DefaultValueFactory = _ => "all",
+};
+modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "all", "catchup", "restart", "datadir", "durability");
+var nodesOption = Sizes("--nodes", "mesh sizes for the propagation figure (default 3,10)");
+var revisionsOption = Count("--revisions", "counted revisions per propagation configuration", 50);
+var warmupOption = Count("--warmup", "uncounted revisions after the mesh formed", 3);
+var ddataOnlyOption = Sizes("--ddata-only", "sizes at which to measure with the announcement off (default: the largest of --nodes; none: skip)", none: true);
+var propagationSettleOption = Count("--propagation-settle", "pause between the mesh forming and the first push, seconds", 0, "S");
+var joinsOption = Count("--joins", "new nodes in the join figure", 5);
+var idleSecondsOption = Count("--idle-seconds", "idle measurement window, seconds", 20, "S");
+var settleSecondsOption = Count("--settle-seconds", "pause before the idle window, seconds", 5, "S");
+var idleNodesOption = Count("--idle-nodes", "mesh size of the idle figure", 3);
+var probeRevisionsOption = Count("--probe-revisions", "revisions of the latency probe after each idle window (0 = none)", 20);
+var ticksOption = Ticks("--ticks", "akka.scheduler.tick-duration values for the idle figure (default default,100ms)");
+var propagationTicksOption = Ticks("--propagation-ticks", "tick-duration values for the propagation figure (default: default)");
+var catchupRevisionsOption = Count("--catchup-revisions", "revisions a stopped node misses in the catchup figure", 100);
+var catchupRunsOption = Count("--catchup-runs", "restarts per catchup variant", 3);
+var restartManifestsOption = Count("--restart-manifests", "manifests the lone node enforces in the restart figure", 10);
+var restartFilesOption = Count("--restart-files", "files per manifest in the restart figure", 10);
+var restartRunsOption = Count("--restart-runs", "restarts in the restart figure", 5);
+var datadirRevisionsOption = Count("--datadir-revisions", "revisions pushed per datadir variant", 1000);
+var datadirManifestsOption = Count("--datadir-manifests", "manifests they are spread over in the second datadir variant (the first is 1)", 20);
+var nodeConfigOption = new Option<string[]>("--node-config")
+{
+    Description = "a setting laid over every node's configuration (repeatable), e.g. 'akka.cluster.distributed-data.durable.keys = []' (no durable state)",
+    HelpName = "HOCON",
+};
+var root = new RootCommand("mesh-bench: real mesh-node processes on loopback (one per node), a markdown table per figure")
+{
+    modeArgument, nodesOption, revisionsOption, warmupOption, ddataOnlyOption, propagationSettleOption, joinsOption, idleSecondsOption,
+    settleSecondsOption, idleNodesOption, probeRevisionsOption, ticksOption, propagationTicksOption, catchupRevisionsOption, catchupRunsOption,
+    restartManifestsOption, restartFilesOption, restartRunsOption, datadirRevisionsOption, datadirManifestsOption, nodeConfigOption,
+};
+// Only what the bench measures: no --version.
+root.Options.Remove(root.Options.OfType<VersionOption>().Single());
 
-var mode = "all";
-var nodes = new List<int>();
-var ddataOnly = new List<int>();
-var ticks = new List<string?>();
-var propagationTicks = new List<string?>();
-int revisions = 50, warmup = 3, propagationSettle = 0, joins = 5, idleSeconds = 20, settleSeconds = 5, probeRevisions = 20, idleNodes = 3;
-int catchupRevisions = 100, catchupRuns = 3, restartManifests = 10, restartFiles = 10, restartRuns = 5, datadirRevisions = 1000, datadirManifests = 20;
-try
-{
-    for (var i = 0; i < args.Length; i++)
-    {
-        string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-        int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
-        IEnumerable<int> Ints() => Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture));
-        switch (args[i])
-        {
-            case "propagation" or "join" or "idle" or "all" or "catchup" or "restart" or "datadir" or "durability": mode = args[i]; break;
-            case "--catchup-revisions": catchupRevisions = Int(); break;
-            case "--catchup-runs": catchupRuns = Int(); break;
-            case "--restart-manifests": restartManifests = Int(); break;
-            case "--restart-files": restartFiles = Int(); break;
-            case "--restart-runs": restartRuns = Int(); break;
-            case "--datadir-revisions": datadirRevisions = Int(); break;
-            case "--datadir-manifests": datadirManifests = Int(); break;
-            case "--nodes": nodes.AddRange(Ints()); break;
-            case "--ddata-only" when i + 1 < args.Length && args[i + 1] == "none": i++; ddataOnly.Add(0); break;
-            case "--ddata-only": ddataOnly.AddRange(Ints()); break;
-            case "--propagation-settle": propagationSettle = Int(); break;
-            case "--revisions": revisions = Int(); break;
-            case "--warmup": warmup = Int(); break;
-            case "--joins": joins = Int(); break;
-            case "--idle-seconds": idleSeconds = Int(); break;
-            case "--settle-seconds": settleSeconds = Int(); break;
-            case "--probe-revisions": probeRevisions = Int(); break;
-            case "--idle-nodes": idleNodes = Int(); break;
-            case "--node-config": BenchMesh.ExtraHocon = (BenchMesh.ExtraHocon is null ? "" : BenchMesh.ExtraHocon + "\n") + Next(); break;
-            case "--propagation-ticks": propagationTicks.AddRange(Next().Split(',').Select(t => t == "default" ? null : t)); break;
-            case "--ticks": ticks.AddRange(Next().Split(',').Select(t => t == "default" ? null : t)); break;
-            case "-h" or "--help": Console.WriteLine(Usage); return 0;
-            default: throw new ArgumentException($"unknown argument '{args[i]}'");
-        }
-    }
-    if (nodes.Count == 0) nodes.AddRange([3, 10]);
-    if (ddataOnly.Count == 0) ddataOnly.Add(nodes.Max());
-    ddataOnly.RemoveAll(n => n == 0);
-    if (ticks.Count == 0) ticks.AddRange([null, "100ms"]);
-    if (propagationTicks.Count == 0) propagationTicks.Add(null);
-    if (nodes.Concat(ddataOnly).Any(n => n < 2)) throw new ArgumentException("a mesh needs at least 2 nodes");
-    if (revisions < 1 || joins < 1 || idleSeconds < 1) throw new ArgumentException("counts and windows must be positive");
-    if (catchupRevisions < 10 || catchupRuns < 1 || restartManifests < 1 || restartFiles < 1 || restartRuns < 1 || datadirRevisions < datadirManifests || datadirManifests < 1)
-        throw new ArgumentException("durability counts must be positive (at least 10 catch-up revisions, and no more datadir manifests than revisions)");
-}
-catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
-{
-    Console.Error.WriteLine($"mesh-bench: {e.Message}\n{Usage}");
-    return 2;
-}
+var parse = root.Parse(args);
+if (parse.Action is HelpAction) return parse.Invoke();
+if (parse.Errors.Count > 0) return Refuse(parse.Errors.Select(e => e.Message));
+
+var mode = parse.GetValue(modeArgument)!;
+var nodes = parse.GetValue(nodesOption) is { Length: > 0 } given ? given : [3, 10];
+var ddataOnly = (parse.GetValue(ddataOnlyOption) is { Length: > 0 } sizesOff ? sizesOff : [nodes.Max()]).Where(n => n != 0).ToList();
+var ticks = parse.GetValue(ticksOption) is { Length: > 0 } idleTicks ? idleTicks : [null, "100ms"];
+var propagationTicks = parse.GetValue(propagationTicksOption) is { Length: > 0 } pushTicks ? pushTicks : [null];
+int revisions = parse.GetValue(revisionsOption), warmup = parse.GetValue(warmupOption), propagationSettle = parse.GetValue(propagationSettleOption);
+int joins = parse.GetValue(joinsOption), idleSeconds = parse.GetValue(idleSecondsOption), settleSeconds = parse.GetValue(settleSecondsOption);
+int probeRevisions = parse.GetValue(probeRevisionsOption), idleNodes = parse.GetValue(idleNodesOption);
+int catchupRevisions = parse.GetValue(catchupRevisionsOption), catchupRuns = parse.GetValue(catchupRunsOption);
+int restartManifests = parse.GetValue(restartManifestsOption), restartFiles = parse.GetValue(restartFilesOption), restartRuns = parse.GetValue(restartRunsOption);
+int datadirRevisions = parse.GetValue(datadirRevisionsOption), datadirManifests = parse.GetValue(datadirManifestsOption);
+if (parse.GetValue(nodeConfigOption) is { Length: > 0 } nodeConfig) BenchMesh.ExtraHocon = string.Join("\n", nodeConfig);
+var problem =
+    nodes.Concat(ddataOnly).Any(n => n < 2) ? "a mesh needs at least 2 nodes"
+    : revisions < 1 || joins < 1 || idleSeconds < 1 ? "counts and windows must be positive"
+    : catchupRevisions < 10 || catchupRuns < 1 || restartManifests < 1 || restartFiles < 1 || restartRuns < 1 || datadirRevisions < datadirManifests || datadirManifests < 1
+        ? "durability counts must be positive (at least 10 catch-up revisions, and no more datadir manifests than revisions)"
+    : null;
+if (problem is not null) return Refuse([problem]);
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -200,6 +182,48 @@ finally
         Console.Error.WriteLine($"mesh-bench: could not remove {workDir}: {e.Message}");
     }
 }
+
+// What the hand-rolled parser did before: each problem, then the usage, on stderr; exit 2.
+int Refuse(IEnumerable<string> problems)
+{
+    foreach (var problem in problems) Console.Error.WriteLine($"mesh-bench: {problem}");
+    root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = Console.Error });
+    return 2;
+}
+
+static Option<int> Count(string name, string description, int defaultValue, string helpName = "N") =>
+    new(name) { Description = description, HelpName = helpName, DefaultValueFactory = _ => defaultValue };
+
+/// <summary>Mesh sizes, comma-separated and repeatable; with <paramref name="none"/>, the word none stands for 0 (skip).</summary>
+static Option<int[]> Sizes(string name, string description, bool none = false) => new(name)
+{
+    Description = description,
+    HelpName = "N[,N...]",
+    CustomParser = result =>
+    {
+        var sizes = new List<int>();
+        foreach (var token in result.Tokens)
+        {
+            if (none && token.Value == "none")
+            {
+                sizes.Add(0);
+                continue;
+            }
+            foreach (var value in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)) sizes.Add(n);
+                else result.AddError($"{name}: '{value}' is not a whole number");
+        }
+        return [.. sizes];
+    },
+};
+
+/// <summary>tick-duration values, comma-separated and repeatable; the word default stands for the embedded one (null).</summary>
+static Option<string?[]> Ticks(string name, string description) => new(name)
+{
+    Description = description,
+    HelpName = "T[,T...]",
+    CustomParser = result => [.. result.Tokens.SelectMany(t => t.Value.Split(',')).Select(t => t == "default" ? null : t)],
+};
 
 static void PrintWarnings(IEnumerable<(string What, IReadOnlyList<(string Line, int Count)> Lines)> groups)
 {

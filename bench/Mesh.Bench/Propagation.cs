@@ -3,6 +3,7 @@ using System.Text;
 using Mesh.EndToEnd.Tests;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Wire;
+using static Mesh.Bench.Progress;
 
 namespace Mesh.Bench;
 
@@ -252,6 +253,4 @@ public static class Propagation
     public static string PerNodeLine(PropagationResult r) =>
         $"{r.Scenario.Nodes} nodes, {r.Scenario.PathName}, tick {r.Scenario.Tick}: " +
         string.Join(", ", r.ByNode.Select(kv => $"{kv.Key} {Stats.F(Stats.Median(kv.Value))}"));
-
-    private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 }

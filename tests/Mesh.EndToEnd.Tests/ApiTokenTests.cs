@@ -4,10 +4,10 @@ namespace Mesh.EndToEnd.Tests;
 [Collection(EndToEndCollection.Name)]
 public sealed class ApiTokenTests : IAsyncLifetime
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-token-").FullName;
+    private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-token-");
     private NodeProcess _node = null!;
 
-    private Task<MeshCli.Result> Cli(params string[] args) => MeshCli.RunAsync(_work, ["--api", _node.Api, .. args]);
+    private Task<ProcessResult> Cli(params string[] args) => _node.Cli(args);
 
     [Fact]
     public async Task Off_loopback_the_api_refuses_a_missing_or_wrong_token_and_accepts_the_one_in_the_data_dir()
@@ -20,11 +20,9 @@ public sealed class ApiTokenTests : IAsyncLifetime
         Assert.Contains("requires its token", missing.Err);
         Assert.Contains(_node.TokenFile, missing.Err);
 
-        var wrongFile = Path.Combine(_work, "wrong-token");
-        File.WriteAllText(wrongFile, new string('0', 64));
+        var wrongFile = _nodes.Write("wrong-token", new string('0', 64));
         Assert.Equal(6, (await Cli("--token-file", wrongFile, "members")).ExitCode);
-        var manifest = Path.Combine(_work, "t.yaml");
-        File.WriteAllText(manifest, "manifest: t\nresources:\n  - { id: f, type: file, path: /t, content: \"t\\n\" }\n");
+        var manifest = _nodes.Write("t.yaml", "manifest: t\nresources:\n  - { id: f, type: file, path: /t, content: \"t\\n\" }\n");
         Assert.Equal(6, (await Cli("push", manifest)).ExitCode);
         Assert.False(File.Exists(_node.RootPath("/t")));
 
@@ -33,11 +31,7 @@ public sealed class ApiTokenTests : IAsyncLifetime
         Assert.Equal("t\n", File.ReadAllText(_node.RootPath("/t")));
     }
 
-    public async Task InitializeAsync() => _node = await NodeProcess.StartAsync("guarded", _work, apiHost: "0.0.0.0");
+    public async Task InitializeAsync() => _node = await _nodes.StartAsync("guarded", apiHost: "0.0.0.0");
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        Directory.Delete(_work, recursive: true);
-    }
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
 }

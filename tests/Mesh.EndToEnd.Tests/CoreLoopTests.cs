@@ -8,9 +8,6 @@ namespace Mesh.EndToEnd.Tests;
 [Collection(EndToEndCollection.Name)]
 public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeMesh>
 {
-    private static T Json<T>(MeshCli.Result result) =>
-        JsonSerializer.Deserialize<T>(result.Out, ApiJson.Options) ?? throw new InvalidDataException(result.ToString());
-
     [Fact]
     public async Task Push_wait_from_the_second_node_reaches_exactly_the_targeted_nodes()
     {
@@ -79,11 +76,11 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
 
         foreach (var via in mesh.All)
         {
-            var members = Json<MemberInfo[]>(await mesh.Cli(via, "members", "--json"));
+            var members = (await mesh.Cli(via, "members", "--json")).Json<MemberInfo[]>();
             Assert.Equal(["a", "b", "c"], members.Where(m => m.Status == "up").Select(m => m.Name).Order());
             Assert.Equal(via.Name, members.Single(m => m.Self).Name);
 
-            var report = Json<StatusReport>(await mesh.Cli(via, "status", "--json"));
+            var report = (await mesh.Cli(via, "status", "--json")).Json<StatusReport>();
             Assert.Equal(via.Name, report.Node);
             Assert.False(report.Offline);
             Assert.Null(report.OfflineSince);
@@ -98,7 +95,7 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         Assert.Equal(0, table.ExitCode);
         Assert.Contains("web", table.Out);
         Assert.Contains("env=prod", table.Out);
-        var list = Json<ManifestSummary[]>(await mesh.Cli(mesh.B, "list", "--json"));
+        var list = (await mesh.Cli(mesh.B, "list", "--json")).Json<ManifestSummary[]>();
         Assert.Contains(list, m => m.Revision.Manifest == "agree" && m.Revision.Origin == "a");
         var get = await mesh.Cli(mesh.C, "get", "agree");
         Assert.Equal(0, get.ExitCode);
@@ -124,7 +121,7 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         Assert.Contains("contnet", push.Err);
         Assert.Contains("unknown field", push.Err);
         foreach (var node in mesh.All)
-            Assert.DoesNotContain(Json<ManifestSummary[]>(await mesh.Cli(node, "list", "--json")), m => m.Revision.Manifest == "refused");
+            Assert.DoesNotContain((await mesh.Cli(node, "list", "--json")).Json<ManifestSummary[]>(), m => m.Revision.Manifest == "refused");
     }
 
     [Fact]
@@ -141,7 +138,7 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         Assert.Equal(2, push.ExitCode);
         Assert.Contains("escape.yaml:3:", push.Err);
         Assert.Contains("escapes the root", push.Err);
-        Assert.DoesNotContain(Json<ManifestSummary[]>(await mesh.Cli(mesh.C, "list", "--json")), m => m.Revision.Manifest == "escape");
+        Assert.DoesNotContain((await mesh.Cli(mesh.C, "list", "--json")).Json<ManifestSummary[]>(), m => m.Revision.Manifest == "escape");
     }
 
     [Fact]
@@ -195,7 +192,7 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         await ThreeNodeMesh.Until(async () =>
         {
             var get = await mesh.Cli(via, "get", "cas", "--json");
-            head = get.ExitCode == 0 ? Json<ManifestDetail>(get).Revision : null;
+            head = get.ExitCode == 0 ? get.Json<ManifestDetail>().Revision : null;
             return head is not null && ready(head);
         }, $"{via.Name} shows the expected head of cas");
         return head!;
@@ -213,7 +210,7 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         HistoryEntry[] history = [];
         await ThreeNodeMesh.Until(async () =>
         {
-            history = Json<HistoryEntry[]>(await mesh.Cli(mesh.C, "history", "hist", "--json"));
+            history = (await mesh.Cli(mesh.C, "history", "hist", "--json")).Json<HistoryEntry[]>();
             return history.Length == 2 && history[0].AppliedBy.Length == 3;
         }, "c's history says all three nodes applied the head");
         Assert.Equal(["oops", "known good"], history.Select(h => h.Revision.Message));
@@ -228,7 +225,7 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
 
         Assert.True(rollback.ExitCode == 0, rollback.ToString());
         Assert.All(mesh.All, n => Assert.Equal("good\n", File.ReadAllText(n.RootPath("/hist"))));
-        var after = Json<HistoryEntry[]>(await mesh.Cli(mesh.A, "history", "hist", "--json"));
+        var after = (await mesh.Cli(mesh.A, "history", "hist", "--json")).Json<HistoryEntry[]>();
         Assert.Equal($"rollback to {goodVersion}", after[0].Revision.Message);
         Assert.Equal("c", after[0].Revision.Origin);
         Assert.Equal(4, (await mesh.Cli(mesh.A, "rollback", "hist", "--to", "0.0@nowhere")).ExitCode);
@@ -241,14 +238,14 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         var file = mesh.Manifest("audited.yaml", "manifest: audited\ntarget: { roles: [web] }\nresources:\n  - { id: f, type: file, path: /audited }\n");
         Assert.Equal(0, (await mesh.Cli(mesh.C, "push", file, "-m", "for the record", "--wait")).ExitCode);
 
-        var audit = Json<Mesh.Protocol.Wire.AuditEntry[]>(await mesh.Cli(mesh.A, "audit", "--since", since, "--json"))
+        var audit = (await mesh.Cli(mesh.A, "audit", "--since", since, "--json")).Json<Mesh.Protocol.Wire.AuditEntry[]>()
             .Where(e => e.Manifest == "audited").ToArray();
 
         Assert.Contains(audit, e => e is { Node: "c", Kind: "pushed", Detail: "for the record" } && e.Who.Contains('@'));
         Assert.Contains(audit, e => e is { Node: "b", Kind: "received" });
         Assert.Contains(audit, e => e is { Node: "b", Kind: "applied" });
         Assert.DoesNotContain(audit, e => e.Node == "a" && e.Kind is "received" or "applied");
-        var onlyB = Json<Mesh.Protocol.Wire.AuditEntry[]>(await mesh.Cli(mesh.A, "audit", "--node", "b", "--since", "10m", "--json"));
+        var onlyB = (await mesh.Cli(mesh.A, "audit", "--node", "b", "--since", "10m", "--json")).Json<Mesh.Protocol.Wire.AuditEntry[]>();
         Assert.All(onlyB, e => Assert.Equal("b", e.Node));
         Assert.Contains(onlyB, e => e.Manifest == "audited");
     }

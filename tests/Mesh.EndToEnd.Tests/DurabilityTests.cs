@@ -4,25 +4,12 @@ namespace Mesh.EndToEnd.Tests;
 [Collection(EndToEndCollection.Name)]
 public sealed class DurabilityTests : IAsyncLifetime
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-durable-").FullName;
-    private readonly List<NodeProcess> _nodes = [];
+    private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-durable-");
 
-    private async Task<NodeProcess> Start(string name, NodeProcess? seed = null)
-    {
-        var node = await NodeProcess.StartAsync(name, _work, seed: seed?.ClusterAddress);
-        _nodes.Add(node);
-        return node;
-    }
+    private Task<NodeProcess> Start(string name, NodeProcess? seed = null) => _nodes.StartAsync(name, seed: seed?.ClusterAddress);
 
     private string Series(int n) =>
-        Write($"series.yaml", $"manifest: series\nresources:\n  - {{ id: f, type: file, path: /series, content: \"revision {n}\\n\" }}\n");
-
-    private string Write(string name, string text)
-    {
-        var path = Path.Combine(_work, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+        _nodes.Write($"series.yaml", $"manifest: series\nresources:\n  - {{ id: f, type: file, path: /series, content: \"revision {n}\\n\" }}\n");
 
     [Fact]
     public async Task A_node_killed_during_a_series_of_pushes_comes_back_with_its_data_and_converges_to_the_latest()
@@ -30,17 +17,17 @@ public sealed class DurabilityTests : IAsyncLifetime
         var a = await Start("a");
         var b = await Start("b", a);
         var c = await Start("c", a);
-        Assert.Equal(0, (await MeshCli.RunAsync(_work, "--api", a.Api, "push", Series(1), "--wait")).ExitCode);
+        Assert.Equal(0, (await a.Cli("push", Series(1), "--wait")).ExitCode);
 
         await c.KillAsync();
         foreach (var n in new[] { 2, 3, 4 })
-            Assert.Equal(0, (await MeshCli.RunAsync(_work, "--api", b.Api, "push", Series(n), "--force")).ExitCode);
+            Assert.Equal(0, (await b.Cli("push", Series(n), "--force")).ExitCode);
         await ThreeNodeMesh.Until(() => Task.FromResult(File.ReadAllText(a.RootPath("/series")) == "revision 4\n"), "a applies revision 4");
 
         var back = await Start("c", a);
 
         await ThreeNodeMesh.Until(() => Task.FromResult(File.ReadAllText(back.RootPath("/series")) == "revision 4\n"), "c catches up after its restart");
-        var history = await MeshCli.RunAsync(_work, "--api", back.Api, "history", "series");
+        var history = await back.Cli("history", "series");
         Assert.Equal(0, history.ExitCode);
         Assert.Equal(4, history.Out.Split('\n').Count(l => l.Contains("@a") || l.Contains("@b")));
     }
@@ -50,8 +37,8 @@ public sealed class DurabilityTests : IAsyncLifetime
     {
         var a = await Start("a");
         var b = await Start("b", a);
-        Assert.Equal(0, (await MeshCli.RunAsync(_work, "--api", a.Api, "push", Series(7), "-m", "kept across restarts", "--wait")).ExitCode);
-        foreach (var node in _nodes.ToArray()) Assert.Equal(0, await node.StopAsync());
+        Assert.Equal(0, (await a.Cli("push", Series(7), "-m", "kept across restarts", "--wait")).ExitCode);
+        foreach (var node in _nodes.Nodes) Assert.Equal(0, await node.StopAsync());
 
         // Only b comes back, alone: no peer to ask for anything.
         File.Delete(b.RootPath("/series"));
@@ -59,22 +46,11 @@ public sealed class DurabilityTests : IAsyncLifetime
 
         await ThreeNodeMesh.Until(() => Task.FromResult(File.Exists(lone.RootPath("/series"))), "the lone node restores the file from its own state");
         Assert.Equal("revision 7\n", File.ReadAllText(lone.RootPath("/series")));
-        var list = await MeshCli.RunAsync(_work, "--api", lone.Api, "list");
+        var list = await lone.Cli("list");
         Assert.Matches(@"series\s+\S+@a .*kept across restarts", list.Out);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes) await node.DisposeAsync();
-        try
-        {
-            Directory.Delete(_work, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp directory does not fail the run.
-        }
-    }
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
 }

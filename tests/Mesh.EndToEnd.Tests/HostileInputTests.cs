@@ -9,17 +9,12 @@ namespace Mesh.EndToEnd.Tests;
 [Collection(EndToEndCollection.Name)]
 public sealed class HostileInputTests : IAsyncLifetime
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-hostile-").FullName;
+    private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-hostile-");
     private NodeProcess _node = null!;
 
-    private Task<MeshCli.Result> Cli(params string[] args) => MeshCli.RunAsync(_work, ["--api", _node.Api, .. args]);
+    private Task<ProcessResult> Cli(params string[] args) => _node.Cli(args);
 
-    private string Write(string name, string text)
-    {
-        var path = Path.Combine(_work, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string name, string text) => _nodes.Write(name, text);
 
     [Fact]
     public async Task Bombs_oversized_bodies_escapes_and_file_system_templates_are_refused_and_the_node_keeps_its_state()
@@ -39,7 +34,7 @@ public sealed class HostileInputTests : IAsyncLifetime
             2, "escape.yaml", "escapes the root");
 
         // A body above the API's limit (64 MiB) is cut off by the node, not buffered.
-        var huge = Path.Combine(_work, "huge.bin");
+        var huge = Path.Combine(_nodes.WorkDir, "huge.bin");
         await using (var file = File.Create(huge)) file.SetLength(65L * 1024 * 1024);
         await Refused(Write("huge.yaml", "manifest: huge\nresources:\n  - { id: f, type: file, path: /huge, source: huge.bin }\n"), 2, "huge.yaml", "too large");
         // A client that sends one anyway is answered 413 (or cut off mid-upload); the node does not buffer it.
@@ -103,11 +98,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.Contains("mesh:", result.Err);
     }
 
-    public async Task InitializeAsync() => _node = await NodeProcess.StartAsync("solo", _work);
+    public async Task InitializeAsync() => _node = await _nodes.StartAsync("solo");
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        Directory.Delete(_work, recursive: true);
-    }
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
 }

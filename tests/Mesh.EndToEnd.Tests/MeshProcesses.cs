@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using Mesh.Protocol.Api;
 
 namespace Mesh.EndToEnd.Tests;
@@ -25,6 +26,48 @@ public static class Binaries
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Mesh.sln"))) return dir.FullName;
         throw new InvalidOperationException("Mesh.sln not found above the test binaries");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="binary"/> (<see cref="Node"/> or <see cref="Cli"/>) to its exit, inside network
+    /// namespace <paramref name="netns"/> (null: this process's own), and captures what it prints.
+    /// One still running after <paramref name="timeout"/> (default 2 min) is killed, and that is an error.
+    /// </summary>
+    /// <param name="environment">variables to set, and (with a null value) to remove</param>
+    public static async Task<ProcessResult> RunAsync(string binary, string? netns, string workDir, IReadOnlyList<string> args,
+        TimeSpan? timeout = null, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var info = StartInfo(binary, netns, workDir, args);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            if (value is null) info.Environment.Remove(name);
+            else info.Environment[name] = value;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var limit = timeout ?? TimeSpan.FromSeconds(120);
+        using var expired = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(expired.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"{Path.GetFileNameWithoutExtension(binary)} {string.Join(' ', args)} still ran after {limit.TotalSeconds:0} s:\n{await stdout}\n{await stderr}");
+        }
+        return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>How to start <paramref name="binary"/> with its output redirected: under dotnet, through <c>ip netns exec</c> in a namespace.</summary>
+    public static ProcessStartInfo StartInfo(string binary, string? netns, string workDir, IEnumerable<string> args)
+    {
+        // ip netns exec executes the command in place: the process is the binary itself.
+        var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) info.ArgumentList.Add(a);
+        info.ArgumentList.Add(binary);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        return info;
     }
 
     /// <summary>A free loopback TCP port, as the OS hands it out.</summary>
@@ -72,7 +115,7 @@ public sealed class NodeProcess : IAsyncDisposable
         var port = Binaries.FreePort();
         var api = $"127.0.0.1:{port}";
         var dataDir = Path.Combine(workDir, name);
-        var args = new List<string> { Binaries.Node, "--name", name, "--port", "0", "--api", $"{apiHost}:{port}", "--data-dir", dataDir };
+        var args = new List<string> { "--name", name, "--port", "0", "--api", $"{apiHost}:{port}", "--data-dir", dataDir };
         if (seed is not null) args.AddRange(["--seed", seed]);
         foreach (var r in roles ?? []) args.AddRange(["--role", r]);
         foreach (var l in labels ?? []) args.AddRange(["--label", l]);
@@ -90,19 +133,16 @@ public sealed class NodeProcess : IAsyncDisposable
     {
         var api = $"{address}:4711";
         var dataDir = Path.Combine(workDir, name);
-        var args = new List<string> { "netns", "exec", netns, "dotnet", Binaries.Node, "--name", name, "--host", address, "--port", "4710", "--api", api, "--data-dir", dataDir };
+        var args = new List<string> { "--name", name, "--host", address, "--port", "4710", "--api", api, "--data-dir", dataDir };
         foreach (var seed in seeds) args.AddRange(["--seed", seed]);
         args.AddRange(extraArgs ?? []);
-        return await LaunchAsync(name, api, dataDir, workDir, netns, args, program: "ip");
+        return await LaunchAsync(name, api, dataDir, workDir, netns, args);
     }
 
     private static async Task<NodeProcess> LaunchAsync(string name, string api, string dataDir, string workDir, string? netns, List<string> args,
-        string program = "dotnet", bool waitUntilUp = true)
+        bool waitUntilUp = true)
     {
-        // ip netns exec executes the command in place: the process is the node itself.
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        var process = Process.Start(info)!;
+        var process = Process.Start(Binaries.StartInfo(Binaries.Node, netns, workDir, args))!;
         var node = new NodeProcess(name, api, dataDir, workDir, netns, process);
         process.OutputDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
@@ -185,7 +225,7 @@ public sealed class NodeProcess : IAsyncDisposable
     /// Runs the real CLI against this node, from inside its namespace when it has one (so it
     /// reaches the node even while the node is cut off from the test's network).
     /// </summary>
-    public Task<MeshCli.Result> Cli(params string[] args) =>
+    public Task<ProcessResult> Cli(params string[] args) =>
         MeshCli.RunInAsync(Namespace, WorkDir, [.. Namespace is null ? [] : new[] { "--token-file", TokenFile }, "--api", Api, .. args]);
 
     /// <summary>Kills the process at once (SIGKILL), as a crash or a power cut would.</summary>
@@ -230,40 +270,113 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 }
 
+/// <summary>
+/// The mesh-node processes one test class (or one benchmark run) starts, and the work directory
+/// they run in. Disposing kills every node it still holds (and waits for each) and, when the
+/// group made the directory, removes it.
+/// </summary>
+public sealed class NodeGroup : IAsyncDisposable
+{
+    private readonly List<NodeProcess> _nodes = [];
+    private readonly bool _ownsWorkDir;
+
+    private NodeGroup(string workDir, bool ownsWorkDir)
+    {
+        WorkDir = workDir;
+        _ownsWorkDir = ownsWorkDir;
+    }
+
+    /// <summary>A group in a new temporary directory named after <paramref name="prefix"/>, removed on disposal.</summary>
+    public static NodeGroup InTempDirectory(string prefix) => new(Directory.CreateTempSubdirectory(prefix).FullName, ownsWorkDir: true);
+
+    /// <summary>A group in the existing directory <paramref name="workDir"/>, which outlives it.</summary>
+    public static NodeGroup In(string workDir) => new(workDir, ownsWorkDir: false);
+
+    public string WorkDir { get; }
+
+    /// <summary>The nodes started so far and not removed, in start order.</summary>
+    public IReadOnlyList<NodeProcess> Nodes
+    {
+        get { lock (_nodes) return _nodes.ToArray(); }
+    }
+
+    /// <summary>Writes a file into the work directory and returns its path.</summary>
+    public string Write(string fileName, string text)
+    {
+        var path = Path.Combine(WorkDir, fileName);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    /// <summary><see cref="NodeProcess.StartAsync"/> in this group's directory; the node is kept until disposal.</summary>
+    public Task<NodeProcess> StartAsync(string name, string? seed = null, string[]? roles = null, string[]? labels = null,
+        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true, string apiHost = "127.0.0.1") =>
+        KeepAsync(NodeProcess.StartAsync(name, WorkDir, seed, roles, labels, extraArgs, waitUntilUp, apiHost));
+
+    /// <summary><see cref="NodeProcess.StartInNamespaceAsync"/> in this group's directory; the node is kept until disposal.</summary>
+    public Task<NodeProcess> StartInNamespaceAsync(string name, string netns, string address, IEnumerable<string> seeds, IEnumerable<string>? extraArgs = null) =>
+        KeepAsync(NodeProcess.StartInNamespaceAsync(name, WorkDir, netns, address, seeds, extraArgs));
+
+    private async Task<NodeProcess> KeepAsync(Task<NodeProcess> starting)
+    {
+        var node = await starting;
+        // Kept at once, so that a node is stopped even when a sibling started beside it fails to come up.
+        lock (_nodes) _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>Kills one node now and forgets it.</summary>
+    public async Task RemoveAsync(NodeProcess node)
+    {
+        lock (_nodes) _nodes.Remove(node);
+        await node.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NodeProcess[] nodes;
+        lock (_nodes)
+        {
+            nodes = _nodes.ToArray();
+            _nodes.Clear();
+        }
+        await Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask()));
+        if (!_ownsWorkDir) return;
+        try
+        {
+            Directory.Delete(WorkDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory does not fail the run.
+        }
+    }
+}
+
+/// <summary>What a binary run to its exit returned and printed.</summary>
+public sealed record ProcessResult(int ExitCode, string Out, string Err)
+{
+    /// <summary>Standard output, then standard error: for a message that may be on either.</summary>
+    public string Printed => Out + Err;
+
+    /// <summary>Standard output read as the API's JSON (what <c>--json</c> prints).</summary>
+    public T Json<T>() => JsonSerializer.Deserialize<T>(Out, ApiJson.Options) ?? throw new InvalidDataException(ToString());
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Err}";
+}
+
 /// <summary>Runs the real <c>mesh</c> CLI and captures what it prints.</summary>
 public static class MeshCli
 {
-    public sealed record Result(int ExitCode, string Out, string Err)
-    {
-        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Err}";
-    }
-
-    public static Task<Result> RunAsync(string workDir, params string[] args) => RunInAsync(null, workDir, args);
+    public static Task<ProcessResult> RunAsync(string workDir, params string[] args) => RunInAsync(null, workDir, args);
 
     /// <summary>Runs the CLI inside network namespace <paramref name="netns"/> (null: this process's own).</summary>
-    public static async Task<Result> RunInAsync(string? netns, string workDir, params string[] args)
-    {
-        var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
-        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) info.ArgumentList.Add(a);
-        info.ArgumentList.Add(Binaries.Cli);
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["NO_COLOR"] = "1";
-        // No signing key from the account running the tests: a test names its key with --key.
-        info.Environment["XDG_CONFIG_HOME"] = Path.Combine(workDir, ".config");
-        info.Environment.Remove("MESH_KEY");
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try
+    public static Task<ProcessResult> RunInAsync(string? netns, string workDir, params string[] args) =>
+        Binaries.RunAsync(Binaries.Cli, netns, workDir, args, environment: new Dictionary<string, string?>
         {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"mesh {string.Join(' ', args)} did not finish");
-        }
-        return new Result(process.ExitCode, await stdout, await stderr);
-    }
+            ["NO_COLOR"] = "1",
+            // No signing key from the account running the tests: a test names its key with --key.
+            ["XDG_CONFIG_HOME"] = Path.Combine(workDir, ".config"),
+            ["MESH_KEY"] = null,
+        });
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Mesh.Protocol.Api;
 
 namespace Mesh.EndToEnd.Tests;
@@ -15,22 +14,11 @@ public sealed class PartitionTests : IAsyncLifetime
 {
     private static readonly TimeSpan Slow = TimeSpan.FromSeconds(90);
 
-    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-partition-").FullName;
-    private readonly List<NodeProcess> _nodes = [];
+    private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-partition-");
     private TestNetwork? _network;
 
-    private static T Json<T>(MeshCli.Result result) =>
-        JsonSerializer.Deserialize<T>(result.Out, ApiJson.Options) ?? throw new InvalidDataException(result.ToString());
-
-    private string Write(string name, string text)
-    {
-        var path = Path.Combine(_work, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
     private string App(string content) =>
-        Write($"app-{content}.yaml", $"manifest: app\nresources:\n  - {{ id: conf, type: file, path: /app.conf, content: \"{content}\\n\" }}\n");
+        _nodes.Write($"app-{content}.yaml", $"manifest: app\nresources:\n  - {{ id: conf, type: file, path: /app.conf, content: \"{content}\\n\" }}\n");
 
     private static string Content(NodeProcess node, string path) =>
         File.Exists(node.RootPath(path)) ? File.ReadAllText(node.RootPath(path)) : "";
@@ -41,7 +29,7 @@ public sealed class PartitionTests : IAsyncLifetime
         var unavailable = TestNetwork.Unavailable;
         Skip.If(unavailable is not null, $"needs network namespaces: {unavailable}");
         _network = TestNetwork.Create("a", "b", "c");
-        var config = Write("partition.hocon", $"""
+        var config = _nodes.Write("partition.hocon", $"""
             # The split-brain resolver downs the unreachable side once membership has been stable
             # this long (20 s by default): set per test, so that a short partition heals before
             # it acts and a long one does not wait 20 s for it.
@@ -52,31 +40,26 @@ public sealed class PartitionTests : IAsyncLifetime
             akka.cluster.distributed-data.max-pruning-dissemination = 3s
             """);
         var seeds = _network.Hosts.Select(h => $"{h.Address}:4710").ToArray();
-        async Task<NodeProcess> Start(string name)
-        {
-            var node = await NodeProcess.StartInNamespaceAsync(name, _work, _network[name].Namespace, _network[name].Address, seeds, ["--config", config]);
-            // Kept at once, so that a node is stopped even when its sibling fails to come up.
-            lock (_nodes) _nodes.Add(node);
-            return node;
-        }
+        Task<NodeProcess> Start(string name) =>
+            _nodes.StartInNamespaceAsync(name, _network[name].Namespace, _network[name].Address, seeds, ["--config", config]);
 
         // a is the first seed: it founds the mesh; b and c join it.
         var a = await Start("a");
         var others = await Task.WhenAll(Start("b"), Start("c"));
-        await ThreeNodeMesh.Until(async () => (await Task.WhenAll(_nodes.Select(n => n.MembersAsync())))
+        await ThreeNodeMesh.Until(async () => (await Task.WhenAll(_nodes.Nodes.Select(n => n.MembersAsync())))
             .All(members => members.Count(m => m is { Status: "up", Reachable: true }) == 3), "every node sees three members up", Slow);
         return (a, others[0], others[1]);
     }
 
     private async Task<bool> SeesAllUp(NodeProcess node) =>
-        await node.Cli("members", "--json") is { ExitCode: 0 } r && Json<MemberInfo[]>(r) is var members
+        await node.Cli("members", "--json") is { ExitCode: 0 } r && r.Json<MemberInfo[]>() is var members
         && members.Count(m => m is { Status: "up", Reachable: true }) == 3;
 
     private async Task<bool> SeesCutOff(NodeProcess node, params string[] names) =>
         await node.Cli("members", "--json") is { ExitCode: 0 } r
-        && Json<MemberInfo[]>(r).Where(m => names.Contains(m.Name)).Count(m => !m.Reachable) == names.Length;
+        && r.Json<MemberInfo[]>().Where(m => names.Contains(m.Name)).Count(m => !m.Reachable) == names.Length;
 
-    private static async Task<StatusReport> Status(NodeProcess node) => Json<StatusReport>(await node.Cli("status", "--json"));
+    private static async Task<StatusReport> Status(NodeProcess node) => (await node.Cli("status", "--json")).Json<StatusReport>();
 
     private async Task Push(NodeProcess via, string file, string message)
     {
@@ -87,15 +70,15 @@ public sealed class PartitionTests : IAsyncLifetime
     /// <summary>What every node must agree on once the partition has healed: one head, one file, the loser kept and flagged.</summary>
     private async Task AssertHealedAsync(string winner, string loser)
     {
-        foreach (var node in _nodes)
+        foreach (var node in _nodes.Nodes)
             await ThreeNodeMesh.Until(async () => await SeesAllUp(node), $"{node.Name} sees all three up again", Slow);
-        foreach (var node in _nodes)
+        foreach (var node in _nodes.Nodes)
             await ThreeNodeMesh.Until(() => Task.FromResult(Content(node, "/app.conf") == $"{winner}\n"), $"{node.Name} applies the winner", Slow);
 
         var heads = new List<string>();
-        foreach (var node in _nodes)
+        foreach (var node in _nodes.Nodes)
         {
-            var history = await ThreeNodeMesh.Until(async () => Json<HistoryEntry[]>(await node.Cli("history", "app", "--json")) is var h && h.Length == 3 ? h : null,
+            var history = await ThreeNodeMesh.Until(async () => (await node.Cli("history", "app", "--json")).Json<HistoryEntry[]>() is var h && h.Length == 3 ? h : null,
                 $"{node.Name} has all three revisions of app in history", Slow);
             var head = Assert.Single(history, h => h.Head);
             Assert.Equal(winner, head.Revision.Message);
@@ -150,13 +133,13 @@ public sealed class PartitionTests : IAsyncLifetime
         await ThreeNodeMesh.Until(() => Task.FromResult(Content(c, "/app.conf") == "minority\n"), "c applies its own push", Slow);
         Assert.StartsWith("no peer reachable", (await Status(c)).OfflineReason);
         await AssertOfflineAndEnforcingAsync(c, "minority");
-        Assert.All(_nodes, n => Assert.DoesNotContain("starting again", n.Log));
+        Assert.All(_nodes.Nodes, n => Assert.DoesNotContain("starting again", n.Log));
 
         _network.Heal(_network["c"]);
 
         // The minority pushed later: its revision wins, and a and b switch to it.
         await AssertHealedAsync(winner: "minority", loser: "majority");
-        Assert.All(_nodes, n => Assert.DoesNotContain("starting again", n.Log));
+        Assert.All(_nodes.Nodes, n => Assert.DoesNotContain("starting again", n.Log));
     }
 
     [SkippableFact]
@@ -170,7 +153,7 @@ public sealed class PartitionTests : IAsyncLifetime
         _network!.Cut(_network["c"]);
         // c takes a push of app and of a manifest only it will know, before the resolver acts.
         await Push(c, App("minority"), "minority");
-        var only = Write("only-c.yaml", "manifest: only-c\nresources:\n  - { id: f, type: file, path: /only-c, content: \"pushed while cut off\\n\" }\n");
+        var only = _nodes.Write("only-c.yaml", "manifest: only-c\nresources:\n  - { id: f, type: file, path: /only-c, content: \"pushed while cut off\\n\" }\n");
         await Push(c, only, "only on c");
 
         // The majority downs c; c finds itself downed and starts a new incarnation, which cannot reach anyone yet.
@@ -193,7 +176,7 @@ public sealed class PartitionTests : IAsyncLifetime
 
         // The majority pushed later and wins; c's push is kept and flagged; what only c had reaches everyone.
         await AssertHealedAsync(winner: "majority", loser: "minority");
-        foreach (var node in _nodes)
+        foreach (var node in _nodes.Nodes)
             await ThreeNodeMesh.Until(() => Task.FromResult(Content(node, "/only-c") == "pushed while cut off\n"),
                 $"{node.Name} applies the manifest pushed on c while it was cut off", Slow);
         Assert.Contains("online again", c.Log);
@@ -204,15 +187,7 @@ public sealed class PartitionTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var node in _nodes) await node.DisposeAsync();
+        await _nodes.DisposeAsync();
         _network?.Dispose();
-        try
-        {
-            Directory.Delete(_work, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp directory does not fail the run.
-        }
     }
 }

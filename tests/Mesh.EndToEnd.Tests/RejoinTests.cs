@@ -4,28 +4,18 @@ namespace Mesh.EndToEnd.Tests;
 [Collection(EndToEndCollection.Name)]
 public sealed class RejoinTests : IAsyncLifetime
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-rejoin-").FullName;
-    private readonly List<NodeProcess> _nodes = [];
+    private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-rejoin-");
 
-    private string Write(string name, string text)
-    {
-        var path = Path.Combine(_work, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
-    private async Task<NodeProcess> Start(string name, NodeProcess? seed = null)
+    private Task<NodeProcess> Start(string name, NodeProcess? seed = null)
     {
         // The split-brain resolver downs the unreachable side once membership has been stable
         // for stable-after: 20 s by default, shortened here so the test does not sit through it.
-        var config = Write("fast-downing.hocon", "akka.cluster.split-brain-resolver.stable-after = 2s\n");
-        var node = await NodeProcess.StartAsync(name, _work, seed: seed?.ClusterAddress, extraArgs: ["--config", config]);
-        _nodes.Add(node);
-        return node;
+        var config = _nodes.Write("fast-downing.hocon", "akka.cluster.split-brain-resolver.stable-after = 2s\n");
+        return _nodes.StartAsync(name, seed: seed?.ClusterAddress, extraArgs: ["--config", config]);
     }
 
     private string Motd(string text) =>
-        Write("motd.yaml", $"manifest: motd\nresources:\n  - {{ id: f, type: file, path: /motd, content: \"{text}\\n\" }}\n");
+        _nodes.Write("motd.yaml", $"manifest: motd\nresources:\n  - {{ id: f, type: file, path: /motd, content: \"{text}\\n\" }}\n");
 
     [Fact]
     public async Task A_node_the_cluster_downed_rejoins_by_itself_with_its_api_on_the_same_address_and_still_stops_cleanly()
@@ -34,13 +24,13 @@ public sealed class RejoinTests : IAsyncLifetime
         var b = await Start("b", a);
         var c = await Start("c", a);
         await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).Count(m => m.Status == "up") == 3, "three members up");
-        Assert.Equal(0, (await MeshCli.RunAsync(_work, "--api", a.Api, "push", Motd("one"), "--wait")).ExitCode);
+        Assert.Equal(0, (await a.Cli("push", Motd("one"), "--wait")).ExitCode);
 
         // A hung host: the others mark it unreachable, then the majority downs and removes it.
         c.Freeze();
         await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).All(m => m.Name != "c"), "the majority removes the frozen c",
             TimeSpan.FromSeconds(60));
-        Assert.Equal(0, (await MeshCli.RunAsync(_work, "--api", a.Api, "push", Motd("two"))).ExitCode);
+        Assert.Equal(0, (await a.Cli("push", Motd("two"))).ExitCode);
         c.Thaw();
 
         try
@@ -57,8 +47,8 @@ public sealed class RejoinTests : IAsyncLifetime
             "c's new incarnation is up on a", TimeSpan.FromSeconds(60));
         await ThreeNodeMesh.Until(() => Task.FromResult(File.ReadAllText(c.RootPath("/motd")) == "two\n"), "c catches up with the push it missed");
         // a sees c up before c's own view of the membership says it joined: wait for c to know it.
-        MeshCli.Result status = null!;
-        await ThreeNodeMesh.Until(async () => (status = await MeshCli.RunAsync(_work, "--api", c.Api, "status", "motd")).ExitCode == 0,
+        ProcessResult status = null!;
+        await ThreeNodeMesh.Until(async () => (status = await c.Cli("status", "motd")).ExitCode == 0,
             "c's status no longer says offline");
         Assert.Matches(@"c\s+motd\s+ok", status.Out);
         Assert.DoesNotContain("offline", status.Out);
@@ -73,16 +63,5 @@ public sealed class RejoinTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes) await node.DisposeAsync();
-        try
-        {
-            Directory.Delete(_work, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp directory does not fail the run.
-        }
-    }
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
 }

@@ -10,22 +10,17 @@ namespace Mesh.EndToEnd.Tests;
 [Collection(EndToEndCollection.Name)]
 public sealed class SigningTests : IAsyncLifetime
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-signing-").FullName;
-    private readonly List<NodeProcess> _nodes = [];
+    private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-signing-");
 
-    private Task<MeshCli.Result> Cli(NodeProcess via, params string[] args) => MeshCli.RunAsync(_work, ["--api", via.Api, .. args]);
+    private static Task<ProcessResult> Cli(NodeProcess via, params string[] args) => via.Cli(args);
 
-    private string Motd(string text)
-    {
-        var path = Path.Combine(_work, "motd.yaml");
-        File.WriteAllText(path, $"manifest: motd\nresources:\n  - {{ id: motd, type: file, path: /motd, content: \"{text}\\n\" }}\n");
-        return path;
-    }
+    private string Motd(string text) =>
+        _nodes.Write("motd.yaml", $"manifest: motd\nresources:\n  - {{ id: motd, type: file, path: /motd, content: \"{text}\\n\" }}\n");
 
     private async Task<string> Keygen(string name)
     {
-        var path = Path.Combine(_work, name + ".key");
-        var made = await MeshCli.RunAsync(_work, "keygen", "--out", path, "--name", name, "--json");
+        var path = Path.Combine(_nodes.WorkDir, name + ".key");
+        var made = await MeshCli.RunAsync(_nodes.WorkDir, "keygen", "--out", path, "--name", name, "--json");
         Assert.True(made.ExitCode == 0, made.ToString());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.Equal(PublicKey.Parse(path + ".pub", name).Spki, JsonDocument.Parse(made.Out).RootElement.GetProperty("spki").GetString());
@@ -51,7 +46,7 @@ public sealed class SigningTests : IAsyncLifetime
 
         var good = await Cli(strict1, "--key", alice, "push", Motd("from alice"), "--wait");
         Assert.True(good.ExitCode == 0, good.ToString());
-        foreach (var node in _nodes) Assert.Equal("from alice\n", File.ReadAllText(node.RootPath("/motd")));
+        foreach (var node in _nodes.Nodes) Assert.Equal("from alice\n", File.ReadAllText(node.RootPath("/motd")));
 
         // Unsigned, through the node that lets it in: rejected by every node that trusts only Alice.
         var unsigned = await Cli(open, "push", Motd("unsigned"), "--wait");
@@ -85,11 +80,10 @@ public sealed class SigningTests : IAsyncLifetime
         Assert.Contains("unsigned", history.Out);
 
         // Sealed secrets and signatures compose: the CLI seals, then signs the sealed text the nodes will hash.
-        var secretFile = Path.Combine(_work, "secret.yaml");
-        File.WriteAllText(secretFile, "manifest: secret\nresources:\n  - { id: s, type: file, path: /secret, mode: \"0600\", content: !secret \"hunter2\" }\n");
+        var secretFile = _nodes.Write("secret.yaml", "manifest: secret\nresources:\n  - { id: s, type: file, path: /secret, mode: \"0600\", content: !secret \"hunter2\" }\n");
         var secret = await Cli(open, "--key", alice, "push", secretFile, "--wait");
         Assert.True(secret.ExitCode == 0, secret.ToString());
-        foreach (var node in _nodes) Assert.Equal("hunter2", File.ReadAllText(node.RootPath("/secret")));
+        foreach (var node in _nodes.Nodes) Assert.Equal("hunter2", File.ReadAllText(node.RootPath("/secret")));
 
         // Deleting is a signed change too.
         var unsignedDelete = await Cli(strict1, "delete", "motd");
@@ -116,18 +110,10 @@ public sealed class SigningTests : IAsyncLifetime
         Assert.DoesNotContain("rm -rf", (await Cli(via, "get", "motd")).Out);
     }
 
-    private async Task<NodeProcess> Start(string name, NodeProcess? seed, string[] extra)
-    {
-        var node = await NodeProcess.StartAsync(name, _work, seed: seed?.ClusterAddress, extraArgs: extra);
-        _nodes.Add(node);
-        return node;
-    }
+    private Task<NodeProcess> Start(string name, NodeProcess? seed, string[] extra) =>
+        _nodes.StartAsync(name, seed: seed?.ClusterAddress, extraArgs: extra);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes) await node.DisposeAsync();
-        Directory.Delete(_work, recursive: true);
-    }
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
 }

@@ -7,7 +7,9 @@ namespace Mesh.EndToEnd.Tests;
 /// </summary>
 public sealed class ThreeNodeMesh : IAsyncLifetime
 {
-    public string WorkDir { get; } = Directory.CreateTempSubdirectory("mesh-e2e-").FullName;
+    private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-");
+
+    public string WorkDir => _nodes.WorkDir;
     public NodeProcess A { get; private set; } = null!;
     public NodeProcess B { get; private set; } = null!;
     public NodeProcess C { get; private set; } = null!;
@@ -15,23 +17,17 @@ public sealed class ThreeNodeMesh : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        A = await NodeProcess.StartAsync("a", WorkDir);
-        B = await NodeProcess.StartAsync("b", WorkDir, seed: A.ClusterAddress, roles: ["web"]);
-        C = await NodeProcess.StartAsync("c", WorkDir, seed: A.ClusterAddress, labels: ["env=prod"]);
+        A = await _nodes.StartAsync("a");
+        B = await _nodes.StartAsync("b", seed: A.ClusterAddress, roles: ["web"]);
+        C = await _nodes.StartAsync("c", seed: A.ClusterAddress, labels: ["env=prod"]);
         await Until(async () => (await Task.WhenAll(All.Select(n => n.MembersAsync())))
             .All(members => members.Count(m => m.Status == "up") == 3), "every node sees three members up");
     }
 
     /// <summary>Writes a manifest file into the work directory and returns its path.</summary>
-    public string Manifest(string fileName, string yaml)
-    {
-        var path = Path.Combine(WorkDir, fileName);
-        File.WriteAllText(path, yaml);
-        return path;
-    }
+    public string Manifest(string fileName, string yaml) => _nodes.Write(fileName, yaml);
 
-    public Task<MeshCli.Result> Cli(NodeProcess via, params string[] args) =>
-        MeshCli.RunAsync(WorkDir, ["--api", via.Api, .. args]);
+    public Task<ProcessResult> Cli(NodeProcess via, params string[] args) => via.Cli(args);
 
     public static async Task Until(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
@@ -55,16 +51,5 @@ public sealed class ThreeNodeMesh : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in new[] { C, B, A }.Where(n => n is not null)) await node.DisposeAsync();
-        try
-        {
-            Directory.Delete(WorkDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp directory does not fail the run.
-        }
-    }
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
 }

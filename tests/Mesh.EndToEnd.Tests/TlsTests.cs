@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Mesh.Protocol.Api;
 
@@ -13,19 +11,14 @@ namespace Mesh.EndToEnd.Tests;
 [Collection(EndToEndCollection.Name)]
 public sealed class TlsTests : IAsyncLifetime
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-tls-").FullName;
-    private readonly List<NodeProcess> _nodes = [];
+    private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-tls-");
 
-    private string In(string relative) => Path.Combine(_work, relative);
+    private string In(string relative) => Path.Combine(_nodes.WorkDir, relative);
 
-    private Task<MeshCli.Result> Mesh(params string[] args) => MeshCli.RunAsync(_work, args);
+    private Task<ProcessResult> Mesh(params string[] args) => MeshCli.RunAsync(_nodes.WorkDir, args);
 
-    private async Task<NodeProcess> Start(string name, string? seed, string[] tlsArgs, bool waitUntilUp = true)
-    {
-        var node = await NodeProcess.StartAsync(name, _work, seed, extraArgs: tlsArgs, waitUntilUp: waitUntilUp);
-        _nodes.Add(node);
-        return node;
-    }
+    private Task<NodeProcess> Start(string name, string? seed, string[] tlsArgs, bool waitUntilUp = true) =>
+        _nodes.StartAsync(name, seed, extraArgs: tlsArgs, waitUntilUp: waitUntilUp);
 
     private static string[] Tls(string directory, string name, string authority) =>
         ["--tls-cert", Path.Combine(directory, name + ".crt"), "--tls-key", Path.Combine(directory, name + ".key"), "--tls-ca", authority];
@@ -67,7 +60,7 @@ public sealed class TlsTests : IAsyncLifetime
         Assert.Contains("mesh-node a: TLS between nodes, mutual: certificate CN=a", a.Log);
         Assert.DoesNotContain("TLS between nodes is off", a.Log);
 
-        var first = await Mesh("--api", b.Api, "push", Manifest("over-tls"), "--wait");
+        var first = await b.Cli("push", Manifest("over-tls"), "--wait");
         Assert.True(first.ExitCode == 0, first.ToString());
         Assert.Contains("all 2 report(s) ok", first.Out);
         Assert.Equal("over-tls\n", File.ReadAllText(a.RootPath("/over-tls")));
@@ -98,23 +91,23 @@ public sealed class TlsTests : IAsyncLifetime
         // refuses a's certificate, or a refuses y's first: which side decides first is up to
         // the TLS exchange), and Akka stops a node whose outbound handshake failed.
         Assert.Equal(0, (await Mesh("certs", "node", "y", "--ca", In("foreign"), "--out", In("foreign"))).ExitCode);
-        var (yExit, yOutput) = await RunNode(["--name", "y", "--port", "0", "--api", $"127.0.0.1:{Binaries.FreePort()}", "--data-dir", In("y"),
+        var y = await RunNode(["--name", "y", "--port", "0", "--api", $"127.0.0.1:{Binaries.FreePort()}", "--data-dir", In("y"),
             "--seed", HostPort(a.ClusterAddress), .. Tls(In("foreign"), "y", In("foreign/ca.crt"))]);
-        Assert.True(yExit == 1, yOutput);
-        Assert.Contains("mesh-node y: stopping: a TLS handshake with a peer failed", yOutput);
-        var yRefusedA = System.Text.RegularExpressions.Regex.IsMatch(yOutput, @"TLS: refused peer .*: certificate CN=a .* is not signed by the fleet CA");
-        var aRefusedY = System.Text.RegularExpressions.Regex.IsMatch(a.Log, @"TLS: refused peer .*: certificate CN=y .* is not signed by the fleet CA");
-        Assert.True(yRefusedA || aRefusedY, $"neither side says it refused the other:\n--- y\n{yOutput}\n--- a\n{a.Log}");
+        Assert.True(y.ExitCode == 1, y.ToString());
+        Assert.Contains("mesh-node y: stopping: a TLS handshake with a peer failed", y.Printed);
+        var yRefusedA = Regex.IsMatch(y.Printed, @"TLS: refused peer .*: certificate CN=a .* is not signed by the fleet CA");
+        var aRefusedY = Regex.IsMatch(a.Log, @"TLS: refused peer .*: certificate CN=y .* is not signed by the fleet CA");
+        Assert.True(yRefusedA || aRefusedY, $"neither side says it refused the other:\n--- y\n{y.Printed}\n--- a\n{a.Log}");
         Assert.DoesNotContain((await a.MembersAsync()), m => m.Name == "y");
 
-        var second = await Mesh("--api", a.Api, "push", Manifest("after-x"), "--wait");
+        var second = await a.Cli("push", Manifest("after-x"), "--wait");
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Contains("all 2 report(s) ok", second.Out);
         Assert.Equal("after-x\n", File.ReadAllText(b.RootPath("/after-x")));
         Assert.False(File.Exists(x.RootPath("/after-x")));
         foreach (var via in new[] { a, b })
         {
-            var members = JsonSerializer.Deserialize<MemberInfo[]>((await Mesh("--api", via.Api, "members", "--json")).Out, ApiJson.Options)!;
+            var members = (await via.Cli("members", "--json")).Json<MemberInfo[]>();
             Assert.Equal(["a", "b"], members.Select(m => m.Name).Order());
         }
         Assert.False(x.HasExited, x.Log);
@@ -141,10 +134,10 @@ public sealed class TlsTests : IAsyncLifetime
             _ => throw new ArgumentException(problem),
         };
 
-        var (code, output) = await RunNode(["--name", "n", "--port", "0", "--api", $"127.0.0.1:{Binaries.FreePort()}", "--data-dir", In("n"), .. tls]);
+        var node = await RunNode(["--name", "n", "--port", "0", "--api", $"127.0.0.1:{Binaries.FreePort()}", "--data-dir", In("n"), .. tls]);
 
-        Assert.True(code == 2, output);
-        Assert.Contains("mesh-node: " + message.Replace("{dir}", In("ca")), output);
+        Assert.True(node.ExitCode == 2, node.ToString());
+        Assert.Contains("mesh-node: " + message.Replace("{dir}", In("ca")), node.Printed);
     }
 
     [Fact]
@@ -177,40 +170,9 @@ public sealed class TlsTests : IAsyncLifetime
     }
 
     /// <summary>Runs mesh-node to its exit (it is expected to refuse to start); kills it if it does not.</summary>
-    private async Task<(int Code, string Output)> RunNode(string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _work };
-        info.ArgumentList.Add(Binaries.Node);
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            throw new TimeoutException($"mesh-node {string.Join(' ', args)} kept running:\n{await stdout}\n{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private Task<ProcessResult> RunNode(string[] args) => Binaries.RunAsync(Binaries.Node, null, _nodes.WorkDir, args, TimeSpan.FromSeconds(60));
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes) await node.DisposeAsync();
-        try
-        {
-            Directory.Delete(_work, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp directory does not fail the run.
-        }
-    }
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
 }
