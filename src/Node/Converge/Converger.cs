@@ -35,6 +35,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
     private readonly IActorRef _mediator = PubSub.DistributedPubSub.Get(Context.System).Mediator;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ManagedPathWatcher? _watcher;
+    /// <summary>Cancelled when the actor stops, so a node shutting down does not wait out a long command or a transfer.</summary>
+    private readonly CancellationTokenSource _stopping = new();
     private bool _busy;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -89,7 +91,11 @@ public sealed class Converger : ReceiveActor, IWithTimers
         ArmInterval();
     }
 
-    protected override void PostStop() => _watcher?.Dispose();
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        _watcher?.Dispose();
+    }
 
     private void ArmInterval()
     {
@@ -156,18 +162,19 @@ public sealed class Converger : ReceiveActor, IWithTimers
     {
         _busy = true;
         var setup = _setup with { Context = _setup.Context with { ManagedElsewhere = _queue.ManagedPathsExcept(revision.Manifest) } };
-        Task.Run(() => Converge(setup, revision)).PipeTo(Self, success: a => a with { Fallback = fallback },
+        var cancel = _stopping.Token;
+        Task.Run(() => Converge(setup, revision, cancel)).PipeTo(Self, success: a => a with { Fallback = fallback },
             failure: e => new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, $"internal error: {e.GetBaseException().Message}", 0),
                 Retry: true, Fallback: fallback));
     }
 
-    private static async Task<Applied> Converge(ConvergerSetup setup, RevisionRecord revision)
+    private static async Task<Applied> Converge(ConvergerSetup setup, RevisionRecord revision, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         try
         {
-            var manifest = await setup.Loader.LoadAsync(revision, $"{revision.Manifest}@{revision.Version}");
-            return new Applied(revision, manifest, setup.Engine.Apply(setup.Identity.Name, revision, manifest, setup.Context), Retry: false);
+            var manifest = await setup.Loader.LoadAsync(revision, $"{revision.Manifest}@{revision.Version}", cancel);
+            return new Applied(revision, manifest, setup.Engine.Apply(setup.Identity.Name, revision, manifest, setup.Context, cancel), Retry: false);
         }
         catch (BlobUnavailableException e)
         {
@@ -184,7 +191,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _busy = true;
         var setup = _setup;
         var contexts = due.ToDictionary(e => e.Revision.Manifest, e => setup.Context with { ManagedElsewhere = _queue.ManagedPathsExcept(e.Revision.Manifest) });
-        Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, contexts[e.Revision.Manifest])).ToArray())).PipeTo(Self,
+        var cancel = _stopping.Token;
+        Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, contexts[e.Revision.Manifest], cancel)).ToArray())).PipeTo(Self,
             failure: e => new Rechecked(due.Select(x => ApplyEngine.Failure(setup.Identity.Name, x.Revision, $"internal error: {e.GetBaseException().Message}", 0)).ToArray()));
     }
 

@@ -15,23 +15,29 @@ public sealed class Planner : ReceiveActor
 {
     public const string Name = "planner";
 
+    /// <summary>Cancelled when the actor stops: a node shutting down does not finish plans nobody will read.</summary>
+    private readonly CancellationTokenSource _stopping = new();
+
     public Planner(ConvergerSetup setup)
     {
         ReceiveAsync<PlanRequest>(async request =>
         {
             var sender = Sender;
-            var report = await Task.Run(() => Plan(setup, request.Revision));
+            var cancel = _stopping.Token;
+            var report = await Task.Run(() => Plan(setup, request.Revision, cancel));
             sender.Tell(report.Compact());
         });
     }
 
-    private static async Task<ApplyReport> Plan(ConvergerSetup setup, RevisionRecord revision)
+    protected override void PostStop() => _stopping.Cancel();
+
+    private static async Task<ApplyReport> Plan(ConvergerSetup setup, RevisionRecord revision, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         try
         {
-            var manifest = await setup.Loader.LoadAsync(revision, $"{revision.Manifest} (dry run)");
-            return setup.Engine.Plan(setup.Identity.Name, revision, manifest, setup.Context);
+            var manifest = await setup.Loader.LoadAsync(revision, $"{revision.Manifest} (dry run)", cancel);
+            return setup.Engine.Plan(setup.Identity.Name, revision, manifest, setup.Context, cancel);
         }
         catch (Exception e) when (e is BlobUnavailableException or ManifestException)
         {
