@@ -5,8 +5,9 @@ using Mesh.Protocol.Wire;
 namespace Mesh.Node.Replication;
 
 /// <summary>
-/// At start, before joining, the node records (<see cref="ReplicatedStore.Reclaim"/>) this node's own revisions (the heads and retained history
-/// it was the origin of) once more in its replica, under this incarnation.
+/// What a node writes again at start, before joining (<see cref="ReplicatedStore.Reclaim"/>):
+/// its own revisions (the heads and retained history it was the origin of), once more in its
+/// replica, under this incarnation.
 ///
 /// Why: DData tags every entry with the incarnation that wrote it. When the cluster removes an
 /// incarnation (a node downed on the minority side of a partition, or one that crashed), the
