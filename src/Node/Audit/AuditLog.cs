@@ -22,10 +22,11 @@ public sealed class AuditLog(string dataDir, string node, AuditRotation? rotatio
 
     public void Write(string kind, string manifest, string version, string who, string detail)
     {
-        var now = DateTimeOffset.UtcNow;
-        var line = JsonSerializer.Serialize(new AuditEntry(now, node, kind, manifest, version, who, detail), ApiJson.Options) + "\n";
         lock (_lock)
         {
+            // Stamped under the lock, so the trail is in time order across threads.
+            var now = DateTimeOffset.UtcNow;
+            var line = JsonSerializer.Serialize(new AuditEntry(now, node, kind, manifest, version, who, detail), ApiJson.Options) + "\n";
             try
             {
                 try
