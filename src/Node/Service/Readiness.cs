@@ -8,14 +8,19 @@ namespace Mesh.Node.Service;
 
 /// <summary>
 /// Whether this node is ready: its own member is Up in its view of the cluster (a lone seed
-/// that joined itself counts once Up), and its converger has dealt with every head of its
-/// replica of the index that targets it (<see cref="EnforcementProgress.PendingFor"/>). Read by
+/// that joined itself counts once Up), and its converger has dealt with every head of the index
+/// that targets it (<see cref="EnforcementProgress.PendingFor"/>). The index is read from a
+/// majority of the members, not only this replica: a node that just joined has an empty replica
+/// until gossip fills it, and would otherwise call itself caught up with nothing. Read by
 /// <c>GET /readyz</c> and by the systemd notification (<see cref="ServiceNotifier"/>).
 /// </summary>
 public sealed class Readiness(ActorSystem system, Cluster cluster, ReplicatedStore store, ConvergeProgress progress)
 {
     /// <summary>How many pending manifests a reason names before it says "...".</summary>
     private const int Named = 5;
+
+    /// <summary>How long the majority read of the index may take; a probe should answer well within its own timeout.</summary>
+    private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>The process runs and this incarnation's actor system is not terminated.</summary>
     public bool Alive => !system.WhenTerminated.IsCompleted;
@@ -29,11 +34,11 @@ public sealed class Readiness(ActorSystem system, Cluster cluster, ReplicatedSto
         IReadOnlyDictionary<string, RevisionRecord> index;
         try
         {
-            index = await store.IndexAsync();
+            index = await store.IndexAsync(new Akka.DistributedData.ReadMajority(ReadTimeout));
         }
         catch (StoreUnavailableException e)
         {
-            return new ReadinessReport(false, Name(status), 0, e.Message);
+            return new ReadinessReport(false, Name(status), 0, $"cannot compare with the index of a majority of members: {e.Message}");
         }
         return Decide(status, index.Values, progress.Latest);
     }
