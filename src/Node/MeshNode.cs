@@ -32,6 +32,10 @@ public sealed class MeshNode : IAsyncDisposable
     private readonly IActorRef _events;
 
     public NodeSettings Settings { get; }
+    /// <summary>What a reload (SIGHUP) may change while the node runs; read at each use.</summary>
+    public LiveSettings Live { get; }
+    /// <summary>Member Up and caught up with the index: <c>/readyz</c> and the systemd notification.</summary>
+    public Service.Readiness Readiness { get; }
     public ActorSystem System { get; }
     public Cluster Cluster { get; }
     public ReplicatedStore Store { get; }
@@ -52,21 +56,22 @@ public sealed class MeshNode : IAsyncDisposable
     public FleetOperations Fleet { get; }
     public BlobCollector Blobs { get; }
 
-    private MeshNode(NodeSettings settings, ActorSystem system, NodeKey key)
+    private MeshNode(NodeSettings settings, LiveSettings live, ActorSystem system, NodeKey key)
     {
         Settings = settings;
+        Live = live;
         System = system;
         Cluster = Cluster.Get(system);
         Identity = new NodeIdentity(settings.Name, settings.Roles.ToHashSet(StringComparer.Ordinal), settings.Labels);
         Clock = new HybridClock(settings.Name);
         Directory.CreateDirectory(settings.Root);
         Content = new ContentStore(settings.DataDir);
-        Audit = new AuditLog(settings.DataDir, settings.Name);
+        Audit = new AuditLog(settings.DataDir, settings.Name, settings.AuditRotation);
         Store = new ReplicatedStore(DistributedData.Get(system).Replicator, Cluster.SelfUniqueAddress);
         Fetcher = new ContentFetcher(system, Content, settings.ChunkSize, settings.FetchTimeout, settings.MaxBlobSize);
         var loader = new RevisionLoader(Fetcher, Cluster);
 
-        Revisions = new Revisions(settings, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator);
+        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator);
         Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
@@ -83,7 +88,8 @@ public sealed class MeshNode : IAsyncDisposable
         };
         var setup = new ConvergerSetup(
             Identity, context, loader, Store, Audit, ApplyEngine.Default(), Clock, settings.Announce,
-            RetryInterval: settings.FetchTimeout, settings.RecheckInterval, settings.RecheckJitter, settings.WatchPaths, settings.Trust);
+            RetryInterval: settings.FetchTimeout, settings.WatchPaths, live, new ConvergeProgress());
+        Readiness = new Service.Readiness(system, Cluster, Store, setup.Progress);
         system.ActorOf(Converger.Props(setup), Converger.Name);
         system.ActorOf(Akka.Actor.Props.Create(() => new AuditServer(Audit, settings.Name)), AuditServer.Name);
         system.ActorOf(Planner.Props(setup), Planner.Name);
@@ -102,14 +108,18 @@ public sealed class MeshNode : IAsyncDisposable
     }
 
     /// <summary>Starts a node from a full configuration (the <c>mesh</c> section and Akka's).</summary>
-    public static MeshNode Start(Config config)
+    /// <param name="live">the reloadable settings, kept across incarnations; null: read from <paramref name="config"/></param>
+    public static MeshNode Start(Config config, LiveSettings? live = null)
     {
         var settings = NodeSettings.From(config);
+        live ??= new LiveSettings(ReloadableSettings.From(settings, config));
         Directory.CreateDirectory(settings.DataDir);
         var tls = NodeTls.Load(settings.Tls);
         var key = NodeKey.LoadOrCreate(settings.DataDir);
         var system = ActorSystem.Create(NodeSettings.ActorSystemName, NodeTls.Setup(tls, NodeConfig.ForAkka(settings, config, key.PublicKey)));
-        var node = new MeshNode(settings, system, key) { Tls = tls };
+        // Before any actor makes its logger: a log level reloaded in an earlier incarnation holds in this one.
+        system.EventStream.SetLogLevel(live.Current.LogLevel);
+        var node = new MeshNode(settings, live, system, key) { Tls = tls };
         node.Store.Reclaim(settings.Name, Path.Combine(settings.DataDir, "ddata"), settings.HistoryKeep);
         // Joining in code rather than through seed-nodes lets a node on port 0 seed itself.
         if (settings.Seeds.Length == 0) node.Cluster.Join(node.Cluster.SelfAddress);

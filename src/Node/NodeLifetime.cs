@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Mesh.Node.Api;
 using Mesh.Node.Configuration;
+using Mesh.Node.Service;
 using Microsoft.AspNetCore.Builder;
 
 namespace Mesh.Node;
@@ -18,10 +19,24 @@ namespace Mesh.Node;
 /// and serves the control API on the same address again. Meanwhile it enforces its last known
 /// state, as any node that has no peer does.
 /// </summary>
-public sealed class NodeLifetime(Config config, TextWriter output, TextWriter error)
+/// <param name="reread">builds the configuration again, as at start, for a reload (<see cref="Reload"/>); null: no reloads</param>
+/// <param name="systemd">the service manager's notification socket, or null</param>
+public sealed class NodeLifetime(Config config, TextWriter output, TextWriter error, Func<Config>? reread = null, SystemdNotify? systemd = null)
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(30);
+
+    private readonly ServiceNotifier _notifier = new(systemd, output);
+    private Reloader? _reloader;
+    /// <summary>The incarnation running now (null before the first start, and between two).</summary>
+    private volatile MeshNode? _current;
+
+    /// <summary>Reloads the configuration into the running incarnation (SIGHUP); ignored while none runs.</summary>
+    public void Reload()
+    {
+        if (_current is { } node && _reloader is { } reloader) reloader.Reload(node);
+        else output.WriteLine("mesh-node: reload ignored: the node is not running (it is starting, or starting again)");
+    }
 
     /// <summary>
     /// Starts the node and its control API, calls <paramref name="started"/> once, and runs
@@ -33,9 +48,11 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
     public async Task<int> RunAsync(Task stop, Action<MeshNode, WebApplication> started)
     {
         MeshNode node;
+        LiveSettings live;
         try
         {
-            node = MeshNode.Start(config);
+            live = new LiveSettings(ReloadableSettings.From(NodeSettings.From(config), config));
+            node = MeshNode.Start(config, live);
         }
         catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -55,13 +72,21 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
             return 2;
         }
         started(node, app);
+        if (reread is not null) _reloader = new Reloader(reread, config, live, _notifier, output, error);
 
         var name = node.Settings.Name;
         while (true)
         {
+            _current = node;
+            using var following = new CancellationTokenSource();
+            var follower = _notifier.FollowAsync(node, following.Token);
             await Task.WhenAny(stop, node.System.WhenTerminated);
+            _current = null;
+            await following.CancelAsync();
+            await follower;
             if (stop.IsCompleted)
             {
+                _notifier.Stopping();
                 output.WriteLine($"mesh-node {name}: leaving the cluster");
                 await app.StopAsync();
                 await node.DisposeAsync();
@@ -93,7 +118,11 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
 
             var again = NodeConfig.Override(config, new Dictionary<string, object> { ["seeds"] = seeds.Select(s => s.ToString()).ToArray() });
             // Told to stop before a new incarnation could start: nothing is left to leave.
-            if (await RestartAsync(again, node, stop) is not { } next) return 0;
+            if (await RestartAsync(again, live, node, stop) is not { } next)
+            {
+                _notifier.Stopping();
+                return 0;
+            }
             (node, app) = next;
             output.WriteLine($"mesh-node {name}: started again: cluster {node.Cluster.SelfAddress}, api {string.Join(" ", app.Urls)}; joining");
         }
@@ -114,7 +143,7 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
     }
 
     /// <summary>Starts a new incarnation, retrying with a growing pause until it starts or the node is told to stop (null).</summary>
-    private async Task<(MeshNode, WebApplication)?> RestartAsync(Config again, MeshNode previous, Task stop)
+    private async Task<(MeshNode, WebApplication)?> RestartAsync(Config again, LiveSettings live, MeshNode previous, Task stop)
     {
         var pause = FirstRetry;
         while (!stop.IsCompleted)
@@ -122,7 +151,7 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
             MeshNode? node = null;
             try
             {
-                node = MeshNode.Start(again);
+                node = MeshNode.Start(again, live);
                 node.Connectivity.Inherit(previous.Connectivity);
                 return (node, await ControlApi.StartAsync(node));
             }

@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Mesh.Node;
 using Mesh.Node.Configuration;
 using Mesh.Node.Security;
+using Mesh.Node.Service;
 
 var configFile = new Option<string?>("--config") { Description = "cluster.hocon to use over the embedded defaults (default: ./cluster.hocon when present)" };
 var name = new Option<string?>("--name") { Description = "node name (default: host name)" };
@@ -43,8 +44,12 @@ command.Subcommands.Add(apply);
 
 command.SetAction(async (parse, _) =>
 {
-    Config config;
-    try
+    // Under journald every line carries its priority and no timestamp (Journal).
+    var output = JournalWriter.For(Console.Out, Journal.Info);
+    var error = JournalWriter.For(Console.Error, Journal.Warning);
+
+    // The configuration as the flags and files say now: at start, and again at each reload (SIGHUP).
+    Config Build()
     {
         var overrides = new Dictionary<string, object>();
         void Set(string key, object? value) { if (value is not null) overrides[key] = value; }
@@ -65,29 +70,40 @@ command.SetAction(async (parse, _) =>
         if (parse.GetValue(trust) is { Length: > 0 } t)
             foreach (var (signer, key) in ParsePairs(t, "--trust", "NAME=KEY")) overrides[$"trusted-keys.\"{signer}\""] = key;
 
-        config = NodeConfig.Override(NodeConfig.Load(parse.GetValue(configFile)), overrides);
+        var built = NodeConfig.Override(NodeConfig.Load(parse.GetValue(configFile)), overrides);
+        return Journal.Active ? Journal.AkkaConfig.WithFallback(built) : built;
+    }
+
+    Config config;
+    try
+    {
+        config = Build();
     }
     catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
     {
-        Console.Error.WriteLine($"mesh-node: {e.Message}");
+        error.WriteLine($"mesh-node: {e.Message}");
         return 2;
     }
 
+    using var systemd = SystemdNotify.FromEnvironment();
+    var lifetime = new NodeLifetime(config, output, error, Build, systemd);
     var stop = new TaskCompletionSource();
     using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
     using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+    // Off the signal thread: a reload reads files and must not hold up the next signal.
+    using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; Task.Run(lifetime.Reload); });
 
     // A node the cluster removes starts again and rejoins (NodeLifetime); only a stop signal ends it.
-    return await new NodeLifetime(config, Console.Out, Console.Error).RunAsync(stop.Task, (node, app) =>
+    return await lifetime.RunAsync(stop.Task, (node, app) =>
     {
         var settings = node.Settings;
-        Console.WriteLine($"mesh-node {settings.Name}: cluster {node.Cluster.SelfAddress}, api {string.Join(" ", app.Urls)}, root {settings.Root}, data {settings.DataDir}");
-        NodeTls.Announce(node, Console.Out, Console.Error);
-        if (settings.Seeds.Length == 0) Console.WriteLine($"mesh-node {settings.Name}: no seeds given, this node seeds its own mesh");
+        output.WriteLine($"mesh-node {settings.Name}: cluster {node.Cluster.SelfAddress}, api {string.Join(" ", app.Urls)}, root {settings.Root}, data {settings.DataDir}");
+        NodeTls.Announce(node, output, error);
+        if (settings.Seeds.Length == 0) output.WriteLine($"mesh-node {settings.Name}: no seeds given, this node seeds its own mesh");
         if (settings.Trust.Enforced)
-            Console.WriteLine($"mesh-node {settings.Name}: applies only changes signed by: {string.Join(", ", settings.Trust.Keys.Select(k => $"{k.Name} ({k.Key.Id})"))}");
+            output.WriteLine($"mesh-node {settings.Name}: applies only changes signed by: {string.Join(", ", settings.Trust.Keys.Select(k => $"{k.Name} ({k.Key.Id})"))}");
         else
-            Console.Error.WriteLine($"mesh-node {settings.Name}: WARNING: no trusted signing keys (mesh.trusted-keys / --trust): this node accepts and applies UNSIGNED changes from anyone who can reach a control API of the mesh");
+            error.WriteLine($"mesh-node {settings.Name}: WARNING: no trusted signing keys (mesh.trusted-keys / --trust): this node accepts and applies UNSIGNED changes from anyone who can reach a control API of the mesh");
     });
 });
 

@@ -109,8 +109,9 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <param name="extraArgs">further mesh-node flags, e.g. <c>["--config", path]</c></param>
     /// <param name="waitUntilUp">false: return once the control API answers, for a node that is not expected to join</param>
     /// <param name="apiHost">the address the control API binds to (default loopback); clients still reach it on 127.0.0.1</param>
+    /// <param name="environment">variables to set for the node (e.g. NOTIFY_SOCKET)</param>
     public static async Task<NodeProcess> StartAsync(string name, string workDir, string? seed = null, string[]? roles = null, string[]? labels = null,
-        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true, string apiHost = "127.0.0.1")
+        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true, string apiHost = "127.0.0.1", IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = Binaries.FreePort();
         var api = $"127.0.0.1:{port}";
@@ -120,7 +121,7 @@ public sealed class NodeProcess : IAsyncDisposable
         foreach (var r in roles ?? []) args.AddRange(["--role", r]);
         foreach (var l in labels ?? []) args.AddRange(["--label", l]);
         args.AddRange(extraArgs ?? []);
-        return await LaunchAsync(name, api, dataDir, workDir, null, args, waitUntilUp: waitUntilUp);
+        return await LaunchAsync(name, api, dataDir, workDir, null, args, waitUntilUp: waitUntilUp, environment: environment);
     }
 
     /// <summary>
@@ -140,9 +141,11 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     private static async Task<NodeProcess> LaunchAsync(string name, string api, string dataDir, string workDir, string? netns, List<string> args,
-        bool waitUntilUp = true)
+        bool waitUntilUp = true, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var process = Process.Start(Binaries.StartInfo(Binaries.Node, netns, workDir, args))!;
+        var info = Binaries.StartInfo(Binaries.Node, netns, workDir, args);
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>()) info.Environment[variable] = value;
+        var process = Process.Start(info)!;
         var node = new NodeProcess(name, api, dataDir, workDir, netns, process);
         process.OutputDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
@@ -242,6 +245,9 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>Lets a frozen process run again (SIGCONT).</summary>
     public void Thaw() => Signal("CONT");
 
+    /// <summary>Asks the node to reload its configuration (SIGHUP), as <c>systemctl reload</c> does.</summary>
+    public void Reload() => Signal("HUP");
+
     private void Signal(string signal)
     {
         using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString()])!;
@@ -310,8 +316,8 @@ public sealed class NodeGroup : IAsyncDisposable
 
     /// <summary><see cref="NodeProcess.StartAsync"/> in this group's directory; the node is kept until disposal.</summary>
     public Task<NodeProcess> StartAsync(string name, string? seed = null, string[]? roles = null, string[]? labels = null,
-        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true, string apiHost = "127.0.0.1") =>
-        KeepAsync(NodeProcess.StartAsync(name, WorkDir, seed, roles, labels, extraArgs, waitUntilUp, apiHost));
+        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true, string apiHost = "127.0.0.1", IReadOnlyDictionary<string, string>? environment = null) =>
+        KeepAsync(NodeProcess.StartAsync(name, WorkDir, seed, roles, labels, extraArgs, waitUntilUp, apiHost, environment));
 
     /// <summary><see cref="NodeProcess.StartInNamespaceAsync"/> in this group's directory; the node is kept until disposal.</summary>
     public Task<NodeProcess> StartInNamespaceAsync(string name, string netns, string address, IEnumerable<string> seeds, IEnumerable<string>? extraArgs = null) =>

@@ -24,7 +24,9 @@ public static class ControlApi
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        // Under journald: "<4>category message", the priority journald files it under, no timestamp.
+        if (Service.Journal.Active) builder.Logging.AddSystemdConsole().SetMinimumLevel(LogLevel.Warning);
+        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(node.Settings.Api);
@@ -39,6 +41,7 @@ public static class ControlApi
         app.UseStatusCodePages(ApiErrors.EmptyAnswer);
         if (ApiToken.For(node.Settings.Api, node.Settings.DataDir) is { } token) app.Use(ApiToken.Middleware(token, node.Settings.DataDir));
         Routes.Map(app.MapGroup("/v1"), node);
+        Routes.MapProbes(app, node);
         await app.StartAsync();
         return app;
     }

@@ -40,5 +40,16 @@ public static class Routes
         v1.MapGet("/events", (HttpContext context) => EventStream.ServeAsync(context, node.Listen(context.RequestAborted)));
     }
 
+    /// <summary>
+    /// The probes, outside <c>/v1/</c> where service managers and load balancers look for them:
+    /// <c>/healthz</c> (the process serves and its actor system runs), <c>/readyz</c> (member Up
+    /// and caught up with the index; 503 says why not).
+    /// </summary>
+    public static void MapProbes(IEndpointRouteBuilder root, MeshNode node)
+    {
+        root.MapGet("/healthz", () => node.Readiness.Alive ? Json(new { alive = true }) : ApiErrors.Result(503, "the actor system has stopped"));
+        root.MapGet("/readyz", async () => await node.Readiness.CheckAsync() is var ready && ready.Ready ? Json(ready) : Results.Json(ready, ApiJson.Options, statusCode: 503));
+    }
+
     private static IResult Json<T>(T value) => Results.Json(value, ApiJson.Options);
 }

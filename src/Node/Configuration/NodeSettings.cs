@@ -31,7 +31,8 @@ public sealed record NodeSettings(
     TrustList Trust,
     TimeSpan GcInterval,
     TimeSpan GcGrace,
-    TlsSettings Tls)
+    TlsSettings Tls,
+    Audit.AuditRotation AuditRotation)
 {
     public const string ActorSystemName = "mesh";
     public const string PlainScheme = "akka.tcp";
@@ -82,7 +83,11 @@ public sealed record NodeSettings(
             Trust: ReadTrust(mesh.GetConfig("trusted-keys")),
             GcInterval: Positive(mesh.GetTimeSpan("content.gc-interval", TimeSpan.FromHours(1)), "mesh.content.gc-interval"),
             GcGrace: mesh.GetTimeSpan("content.gc-grace", TimeSpan.FromHours(1)),
-            Tls: tls);
+            Tls: tls,
+            AuditRotation: new Audit.AuditRotation(
+                MaxSize: Math.Max(1, mesh.GetByteSize("audit.max-size") ?? Audit.AuditRotation.Default.MaxSize),
+                MaxAge: mesh.GetTimeSpan("audit.max-age", Audit.AuditRotation.Default.MaxAge),
+                Keep: Math.Max(1, mesh.GetInt("audit.keep", Audit.AuditRotation.Default.Keep))));
     }
 
     /// <summary><c>mesh.trusted-keys { NAME = KEY }</c>, each key PEM, base64 SubjectPublicKeyInfo, or a path to a .pub file.</summary>

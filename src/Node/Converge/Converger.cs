@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.DistributedData;
 using Akka.Event;
 using Mesh.Node.Audit;
+using Mesh.Node.Configuration;
 using Mesh.Node.Content;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
@@ -44,7 +45,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
     public Converger(ConvergerSetup setup)
     {
         _setup = setup;
-        _queue = new EnforcementQueue(setup.Identity, r => setup.Trust.Refusal(r.Signature, r.SignedStatement()), setup.RetryInterval);
+        // The trust list as it is at each decision: a reload (SIGHUP) may have changed it.
+        _queue = new EnforcementQueue(setup.Identity, r => setup.Live.Current.Trust.Refusal(r.Signature, r.SignedStatement()), setup.RetryInterval);
         if (setup.WatchPaths)
         {
             var self = Self;
@@ -89,6 +91,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _setup.Store.SubscribeToIndex(Self);
         if (_setup.Announce) _mediator.Tell(new PubSub.Subscribe(Replicated.ChangeTopic, Self));
         ArmInterval();
+        _setup.Progress.Publish(_queue.Progress());
     }
 
     protected override void PostStop()
@@ -99,8 +102,9 @@ public sealed class Converger : ReceiveActor, IWithTimers
 
     private void ArmInterval()
     {
-        var jitter = 1 + _setup.RecheckJitter * (2 * Random.Shared.NextDouble() - 1);
-        Timers.StartSingleTimer("interval", IntervalElapsed.Instance, _setup.RecheckInterval * jitter);
+        var live = _setup.Live.Current;
+        var jitter = 1 + live.RecheckJitter * (2 * Random.Shared.NextDouble() - 1);
+        Timers.StartSingleTimer("interval", IntervalElapsed.Instance, live.RecheckInterval * jitter);
     }
 
     private void Consider(RevisionRecord record, bool fromIndex)
@@ -131,6 +135,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
                     StartRecheck(recheck.Due);
                     break;
             }
+        _setup.Progress.Publish(_queue.Progress());
     }
 
     private void Reject(Work.Reject reject)
@@ -311,7 +316,6 @@ public sealed record ConvergerSetup(
     HybridClock Clock,
     bool Announce,
     TimeSpan RetryInterval,
-    TimeSpan RecheckInterval,
-    double RecheckJitter,
     bool WatchPaths,
-    TrustList Trust);
+    LiveSettings Live,
+    ConvergeProgress Progress);

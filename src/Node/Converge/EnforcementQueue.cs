@@ -15,7 +15,8 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
 {
     private readonly Dictionary<string, RevisionRecord> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Protocol.Versioning.HybridTimestamp> _done = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DateTime> _backoff = new(StringComparer.Ordinal);
+    /// <summary>Manifests whose body could not be fetched: until when they wait, and which revision failed.</summary>
+    private readonly Dictionary<string, (DateTime Until, Protocol.Versioning.HybridTimestamp Version)> _backoff = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Enforced> _enforced = new(StringComparer.Ordinal);
     /// <summary>Manifests whose head this node rejected while it enforced nothing of them: the newest trusted revision to enforce instead.</summary>
     private readonly Dictionary<string, RevisionRecord> _fallback = new(StringComparer.Ordinal);
@@ -103,7 +104,7 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
         var name = revision.Manifest;
         if (retry)
         {
-            _backoff[name] = now + retryInterval;
+            _backoff[name] = (now + retryInterval, revision.Version);
             return;
         }
         _backoff.Remove(name);
@@ -153,7 +154,20 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
             .SelectMany(e => e.Value.Manifest.Resources.Select(r => r.ManagedPath).OfType<string>())
             .ToHashSet(StringComparer.Ordinal);
 
-    private bool Due(string manifest, DateTime now) => !_backoff.TryGetValue(manifest, out var until) || until <= now;
+    private bool Due(string manifest, DateTime now) => !_backoff.TryGetValue(manifest, out var waiting) || waiting.Until <= now;
+
+    /// <summary>
+    /// A snapshot of how far this node got: per manifest, the newest revision it has dealt with
+    /// (applied, failed, rejected, deleted, or waiting out a back-off). Immutable, so the
+    /// converger can hand it to other threads (the readiness probe) as it is.
+    /// </summary>
+    public EnforcementProgress Progress()
+    {
+        var handled = new Dictionary<string, Protocol.Versioning.HybridTimestamp>(_done, StringComparer.Ordinal);
+        foreach (var (name, waiting) in _backoff)
+            if (!handled.TryGetValue(name, out var done) || done.CompareTo(waiting.Version) < 0) handled[name] = waiting.Version;
+        return new EnforcementProgress(self, handled);
+    }
 }
 
 /// <summary>A manifest this node enforces: the revision it applied and how the last run ended.</summary>

@@ -20,7 +20,7 @@ namespace Mesh.Node.Operations;
 /// forbids, store the bodies, record the revision in the replicated index and history, write
 /// the audit trail, announce it.
 /// </summary>
-public sealed class Revisions(NodeSettings settings, Cluster cluster, ReplicatedStore store, ContentStore content, RevisionLoader loader,
+public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster cluster, ReplicatedStore store, ContentStore content, RevisionLoader loader,
     HybridClock clock, AuditLog audit, IActorRef mediator)
 {
     /// <summary>
@@ -124,7 +124,7 @@ public sealed class Revisions(NodeSettings settings, Cluster cluster, Replicated
     private async Task RecordAsync(RevisionRecord record, string action)
     {
         await store.RecordAsync(record, settings.HistoryKeep);
-        var signer = record.Signature is { } sig ? $"signed by {settings.Trust.NameOf(sig.KeyId) ?? "key " + sig.KeyId}" : "unsigned";
+        var signer = record.Signature is { } sig ? $"signed by {live.Current.Trust.NameOf(sig.KeyId) ?? "key " + sig.KeyId}" : "unsigned";
         audit.Write(action, record.Manifest, record.Version.ToString(), $"{record.Author} ({signer})", record.Message);
         if (settings.Announce) mediator.Tell(new Publish(Replicated.ChangeTopic, record));
     }
@@ -133,8 +133,9 @@ public sealed class Revisions(NodeSettings settings, Cluster cluster, Replicated
     private void RefuseUntrusted(IEnumerable<(string Manifest, byte[] Statement)> changes, IReadOnlyDictionary<string, RevisionSignature>? signatures)
     {
         var refusals = new List<string>();
+        var trust = live.Current.Trust; // one list for the whole change, even if a reload lands meanwhile
         foreach (var (name, statement) in changes)
-            if (settings.Trust.Refusal(signatures?.GetValueOrDefault(name), statement) is { } why)
+            if (trust.Refusal(signatures?.GetValueOrDefault(name), statement) is { } why)
                 refusals.Add($"{name}: {why}");
         if (refusals.Count > 0) throw new PushDeniedException(refusals);
     }

@@ -20,9 +20,10 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self)
     // ---- reads ----------------------------------------------------------------------------------
 
     /// <summary>Manifest name → head revision, tombstones included, as this node knows it.</summary>
-    public async Task<IReadOnlyDictionary<string, RevisionRecord>> IndexAsync()
+    /// <param name="consistency">null: this node's replica; <c>ReadMajority</c>: merged with a majority's (and this replica repaired)</param>
+    public async Task<IReadOnlyDictionary<string, RevisionRecord>> IndexAsync(IReadConsistency? consistency = null)
     {
-        var shards = await Task.WhenAll(Replicated.Index.Select(ReadAsync));
+        var shards = await Task.WhenAll(Replicated.Index.Select(key => ReadAsync(key, consistency)));
         return shards.SelectMany(s => s).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
     }
 
@@ -113,9 +114,11 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self)
 
     // ---- the replicator's protocol ---------------------------------------------------------------
 
-    private async Task<IReadOnlyDictionary<string, T>> ReadAsync<T>(LWWDictionaryKey<string, T> key)
+    private async Task<IReadOnlyDictionary<string, T>> ReadAsync<T>(LWWDictionaryKey<string, T> key) => await ReadAsync(key, null);
+
+    private async Task<IReadOnlyDictionary<string, T>> ReadAsync<T>(LWWDictionaryKey<string, T> key, IReadConsistency? consistency)
     {
-        var response = await Ask<IGetResponse>(Dsl.Get(key, ReadLocal.Instance), key);
+        var response = await Ask<IGetResponse>(Dsl.Get(key, consistency ?? ReadLocal.Instance), key);
         return response switch
         {
             GetSuccess success => success.Get(key).Entries,

@@ -199,4 +199,43 @@ public class EnforcementQueueTests
         Assert.Equal(new[] { "/srv/b", "/srv/c" }, queue.ManagedPathsExcept("a").Order());
         Assert.Equal(new[] { "/srv/a" }, queue.ManagedPathsExcept("b"));
     }
+
+    [Fact]
+    public void Caught_up_means_every_head_that_targets_this_node_was_applied_failed_rejected_deleted_or_is_backing_off()
+    {
+        var queue = Queue(r => r.Manifest == "untrusted" ? "unsigned" : null);
+        RevisionRecord[] index =
+        [
+            Rev("ok", 100), Rev("broken", 110), Rev("untrusted", 120), Rev("gone", 130, deleted: true), Rev("far", 140), Rev("db", 150, roles: ["db"]),
+        ];
+        // Nothing heard yet: every head for this node is pending, the db-only one never is.
+        Assert.Equal(new[] { "broken", "far", "gone", "ok", "untrusted" }, queue.Progress().PendingFor(index));
+
+        foreach (var head in index) queue.Consider(head, fromIndex: true);
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("ok"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, null, ApplyOutcome.Failed, retry: false, fallback: false, T0);
+        Assert.IsType<Work.Reject>(queue.Next(T0));
+        Assert.IsType<Work.Stop>(queue.Next(T0));
+        var far = Assert.IsType<Work.Apply>(queue.Next(T0)).Revision;
+        // Being pulled or applied is not dealt with yet.
+        Assert.Equal(new[] { "far" }, queue.Progress().PendingFor(index));
+        queue.Applied(far, null, ApplyOutcome.Failed, retry: true, fallback: false, T0);
+        Assert.Empty(queue.Progress().PendingFor(index));
+
+        // A newer head in the index is pending again until it is dealt with.
+        Assert.Equal(new[] { "ok" }, queue.Progress().PendingFor([Rev("ok", 200)]));
+    }
+
+    [Fact]
+    public void A_head_heard_of_by_announcement_before_the_index_has_it_counts_for_the_older_head()
+    {
+        var queue = Queue();
+        var announced = Rev("web", 300);
+        queue.Consider(announced, fromIndex: false);
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("web"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+
+        Assert.Empty(queue.Progress().PendingFor([Rev("web", 200)]));
+        // Same wall time and counter, another writer: the index's choice is still to be applied.
+        Assert.Equal(new[] { "web" }, queue.Progress().PendingFor([Rev("web", 300, node: "b")]));
+    }
 }
