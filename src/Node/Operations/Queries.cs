@@ -13,8 +13,8 @@ namespace Mesh.Node.Operations;
 
 /// <summary>
 /// What any node can tell about the whole mesh from its own replica, with no coordinator:
-/// members, manifests, one revision with its body, a manifest's history, where every targeted
-/// node stands, and the writes concurrent pushes lost.
+/// members, manifests, one revision with its body, a manifest's history, the diff of two of its
+/// revisions, where every targeted node stands, and the writes concurrent pushes lost.
 /// </summary>
 public sealed class Queries(string self, Cluster cluster, ReplicatedStore store, RevisionLoader loader, Revisions revisions, Connectivity connectivity)
 {

@@ -104,7 +104,8 @@ function failureText(report) {
 /** Fleet: every member with its status, reachability, roles, labels, and how its manifests stand. */
 async function fleetPage() {
   const [members, status] = await Promise.all([api("/v1/members"), api("/v1/status")]);
-  const byNode = Map.groupBy(status.manifests, s => s.node);
+  const byNode = new Map();
+  for (const s of status.manifests) byNode.set(s.node, [...(byNode.get(s.node) ?? []), s]);
   const rows = members.map(m => {
     const entries = byNode.get(m.name) ?? [];
     const counts = Object.keys(STATES).filter(s => s !== "none")
