@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mesh.Protocol.Manifests;
 
 namespace Mesh.Cli.Commands;
 

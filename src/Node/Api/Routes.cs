@@ -24,6 +24,8 @@ public static class Routes
                 : ApiErrors.Result(404, revision is null ? $"no manifest named '{name}'" : $"{name} has no revision '{revision}' (see mesh history {name})"));
         v1.MapGet("/manifests/{name}/history", async (string name) =>
             await queries.HistoryAsync(name) is { Length: > 0 } history ? Json(history) : ApiErrors.Result(404, $"no manifest named '{name}'"));
+        v1.MapGet("/manifests/{name}/diff", async (string name, string from, string to) =>
+            await queries.DiffAsync(name, from, to) is { } diff ? Json(diff) : ApiErrors.Result(404, $"{name} has no revision '{from}' or no revision '{to}' with content (see mesh history {name})"));
         v1.MapPost("/manifests/{name}/rollback", async (string name, string to, string? author) =>
             await revisions.RollbackAsync(name, to, author) is { } pushed ? Json(pushed)
                 : ApiErrors.Result(404, $"{name} has no revision '{to}' (see mesh history {name})"));

@@ -1,6 +1,8 @@
+using System.Text;
 using Akka.Cluster;
 using Mesh.Node.Content;
 using Mesh.Node.Membership;
+using Mesh.Node.Providers;
 using Mesh.Node.Replication;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
@@ -11,8 +13,8 @@ namespace Mesh.Node.Operations;
 
 /// <summary>
 /// What any node can tell about the whole mesh from its own replica, with no coordinator:
-/// members, manifests, one revision with its body, a manifest's history, where every targeted
-/// node stands, and the writes concurrent pushes lost.
+/// members, manifests, one revision with its body, a manifest's history, the diff of two of its
+/// revisions, where every targeted node stands, and the writes concurrent pushes lost.
 /// </summary>
 public sealed class Queries(string self, Cluster cluster, ReplicatedStore store, RevisionLoader loader, Revisions revisions, Connectivity connectivity)
 {
@@ -30,6 +32,19 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
         var record = revision is null ? await store.HeadAsync(name) : await revisions.FindAsync(name, revision);
         if (record is null || record.Deleted) return null;
         return new ManifestDetail(record, System.Text.Encoding.UTF8.GetString(await loader.BodyAsync(record)));
+    }
+
+    /// <summary>
+    /// A unified diff from revision <paramref name="from"/> of a manifest to <paramref name="to"/>
+    /// (each named as <see cref="Revisions.FindAsync"/> takes it), of their canonical bodies indented
+    /// for reading; null when either is not a retained revision with content.
+    /// </summary>
+    public async Task<RevisionDiff?> DiffAsync(string name, string from, string to)
+    {
+        if (await GetAsync(name, from) is not { } older || await GetAsync(name, to) is not { } newer) return null;
+        var diff = FileProvider.UnifiedDiff($"{name}@{older.Revision.Version}", $"{name}@{newer.Revision.Version}",
+            CanonicalText.Pretty(older.Canonical), Encoding.UTF8.GetBytes(CanonicalText.Pretty(newer.Canonical)));
+        return new RevisionDiff(name, older.Revision, newer.Revision, diff);
     }
 
     /// <summary>

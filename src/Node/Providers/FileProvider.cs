@@ -112,12 +112,15 @@ public sealed class FileProvider : IResourceProvider
     }
 
     /// <summary>A unified diff of text content (binary content is summarised, not diffed).</summary>
-    public static string UnifiedDiff(string name, string current, byte[] desired)
+    public static string UnifiedDiff(string name, string current, byte[] desired) => UnifiedDiff(name, name, current, desired);
+
+    /// <summary>The same, between two differently named texts (two revisions of a manifest).</summary>
+    public static string UnifiedDiff(string currentName, string desiredName, string current, byte[] desired)
     {
         if (desired.Contains((byte)0) || current.Contains('\0'))
             return $"binary content differs ({Encoding.UTF8.GetByteCount(current)} -> {desired.Length} bytes)";
         var model = InlineDiffBuilder.Diff(current, Encoding.UTF8.GetString(desired), ignoreWhiteSpace: false);
-        var text = new StringBuilder().Append("--- ").Append(name).Append('\n').Append("+++ ").Append(name).Append('\n');
+        var text = new StringBuilder().Append("--- ").Append(currentName).Append('\n').Append("+++ ").Append(desiredName).Append('\n');
         // Text that ends with a newline yields an empty last "line": it is not a line of the file.
         var lines = model.Lines.ToList();
         if (lines.Count > 0 && lines[^1].Text.Length == 0) lines.RemoveAt(lines.Count - 1);

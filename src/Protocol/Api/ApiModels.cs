@@ -70,6 +70,12 @@ public sealed record LostWrite(string Manifest, RevisionRecord Revision, Revisio
 /// </summary>
 public sealed record HistoryEntry(RevisionRecord Revision, bool Head, string[] AppliedBy, bool Lost = false);
 
+/// <summary>
+/// <c>GET /v1/manifests/{name}/diff</c>: a unified diff from one retained revision's canonical
+/// body to another's, both indented as <c>mesh get</c> shows them.
+/// </summary>
+public sealed record RevisionDiff(string Manifest, RevisionRecord From, RevisionRecord To, string Diff);
+
 /// <summary>What every targeted node would do with one manifest: the dry run of a push.</summary>
 public sealed record PlannedManifest(string Manifest, string Hash, string[] Targets, ApplyReport[] Plans, string[] Silent);
 

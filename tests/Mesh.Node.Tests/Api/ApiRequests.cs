@@ -34,7 +34,7 @@ public static class ApiRequests
     // A path with "%00" is not here: Kestrel refuses such a request target itself, before any
     // application code runs, with an empty 400 that the API cannot turn into an ApiError.
     private static readonly Gen<string> Name = Gen.OneOf(Existing, Existing, "nope", "web", "a%20b", "..", "%2F", "%01", "ünïcode", "x%2Fy", new string('n', 300), "FUZZ-BASE", "fuzz-base.yaml", "%ZZ");
-    private static readonly string[] QueryKeys = ["to", "revision", "manifest", "node", "since", "limit", "timeoutSeconds", "author", "force", "x", ""];
+    private static readonly string[] QueryKeys = ["to", "from", "revision", "manifest", "node", "since", "limit", "timeoutSeconds", "author", "force", "x", ""];
 
     private static readonly Gen<string> QueryValue = Gen.OneOf(
         "", "abc", "-1", "0", "1", "3", "99999999999999999999", "2026-11-27", "2026-11-27T05:00:00Z", "not-a-date", Existing, "fuzz", "%00", "%ZZ",
@@ -53,6 +53,7 @@ public static class ApiRequests
         (1, Gen.Const(("GET", "/v1/manifests"))),
         (2, Name.Select(n => ("GET", $"/v1/manifests/{n}"))),
         (1, Name.Select(n => ("GET", $"/v1/manifests/{n}/history"))),
+        (1, Name.Select(n => ("GET", $"/v1/manifests/{n}/diff"))),
         (1, Gen.Const(("GET", "/v1/audit"))),
         (1, Gen.Const(("GET", "/v1/status"))),
         (1, Gen.Const(("GET", "/v1/events"))),

@@ -2,9 +2,9 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Mesh.Cli;
+namespace Mesh.Protocol.Manifests;
 
-/// <summary>The canonical (compact JSON) form of a manifest, indented for reading.</summary>
+/// <summary>The canonical (compact JSON) form of a manifest, indented for reading (mesh get, the diff between two revisions).</summary>
 public static class CanonicalText
 {
     public static string Pretty(string canonical)
