@@ -12,8 +12,8 @@ namespace Mesh.Node.Api;
 /// <summary>
 /// The control API: HTTP+JSON under <c>/v1/</c>, the only door the CLI (and scripts) use.
 /// Loopback by default. This file is the host: Kestrel, then in order the one error mapping
-/// (<see cref="ApiErrors"/>), the token check (<see cref="ApiToken"/>) and the route table
-/// (<see cref="Routes"/>).
+/// (<see cref="ApiErrors"/>), the token check (<see cref="ApiToken"/>), the route table
+/// (<see cref="Routes"/>) and <c>GET /metrics</c> (<see cref="MetricsEndpoint"/>).
 /// </summary>
 public static class ControlApi
 {
@@ -39,6 +39,7 @@ public static class ControlApi
         app.UseStatusCodePages(ApiErrors.EmptyAnswer);
         if (ApiToken.For(node.Settings.Api, node.Settings.DataDir) is { } token) app.Use(ApiToken.Middleware(token, node.Settings.DataDir));
         Routes.Map(app.MapGroup("/v1"), node);
+        MetricsEndpoint.Map(app, node);
         await app.StartAsync();
         return app;
     }

@@ -4,6 +4,7 @@ using Akka.DistributedData;
 using Akka.Event;
 using Mesh.Node.Audit;
 using Mesh.Node.Content;
+using Mesh.Node.Observability;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
 using Mesh.Protocol.Manifests;
@@ -108,7 +109,10 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _setup.Clock.Observe(record.Version);
         if (!_queue.Consider(record, fromIndex)) return;
         if (_queue.Targets(record))
+        {
             _setup.Audit.Write("received", record.Manifest, record.Version.ToString(), record.Author, $"from {record.Origin}: {record.Message}");
+            _setup.Metrics.Received(record);
+        }
         Kick();
     }
 
@@ -205,7 +209,11 @@ public sealed class Converger : ReceiveActor, IWithTimers
         if (applied.Retry) Timers.StartSingleTimer(revision.Manifest, Retry.Instance, _queue.RetryInterval);
         else if (applied.Manifest is not null) WatchManagedPaths();
 
-        if (!applied.Fallback) Publish(applied.Report);
+        if (!applied.Fallback)
+        {
+            _setup.Metrics.Applied(revision, applied.Report);
+            Publish(applied.Report);
+        }
         else if (!applied.Retry)
         {
             // The newest trusted revision below a rejected head: its report stays out of the status
@@ -254,6 +262,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _setup.Audit.Write(report.Drift ? "drift" : report.Outcome switch { ApplyOutcome.Ok => "applied", ApplyOutcome.Rejected => "rejected", _ => "failed" }, report.Manifest, report.Version.ToString(), report.Node,
             report.Succeeded ? $"{report.Changed} changed in {report.DurationMs} ms" : report.Error ?? "");
         _setup.Store.PutReport(report);
+        _setup.Metrics.Reported(report);
         _mediator.Tell(new PubSub.Publish(Replicated.ReportTopic, report));
     }
 
@@ -314,4 +323,5 @@ public sealed record ConvergerSetup(
     TimeSpan RecheckInterval,
     double RecheckJitter,
     bool WatchPaths,
-    TrustList Trust);
+    TrustList Trust,
+    MeshMetrics Metrics);

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Mesh.Node.Api;
+using Mesh.Node.Tests.Cluster;
+using Mesh.Node.Tests.Support;
+using Mesh.Protocol.Api;
+
+namespace Mesh.Node.Tests.Api;
+
+[Collection(ClusterCollection.Name)]
+public sealed class MetricsTests : IAsyncLifetime
+{
+    private readonly TestMesh _mesh = new();
+
+    private const string Motd = """
+        manifest: motd
+        resources:
+          - { id: etc, type: directory, path: /etc }
+          - { id: motd, type: file, path: /etc/motd, content: "hello\n", requires: [etc] }
+        """;
+
+    private static readonly (string, string) Ok = ("result", "ok");
+    private static readonly (string, string) OfMotd = ("manifest", "motd");
+
+    [Fact]
+    public async Task After_a_push_applied_on_two_nodes_each_node_serves_what_it_did_in_prometheus_text()
+    {
+        var origin = _mesh.Start("origin", extraHocon: $"mesh.api = \"127.0.0.1:{Ports.Free()}\"");
+        var target = _mesh.Start("target", extraHocon: $"mesh.api = \"127.0.0.1:{Ports.Free()}\"");
+        await _mesh.Converged();
+        await using var originApi = await ControlApi.StartAsync(origin);
+        await using var targetApi = await ControlApi.StartAsync(target);
+        using var http = new HttpClient();
+
+        await origin.Revisions.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], "test", "tester"));
+
+        // The counter moves just after the report is out: wait for it on each node, not for the status.
+        // The target first: once it has applied, the origin has served it the body.
+        var atTarget = await Eventually.Value(() => ScrapeIf(http, targetApi, m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "target counts its apply");
+        var atOrigin = await Eventually.Value(() => ScrapeIf(http, originApi, m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "origin counts its apply");
+
+        foreach (var metrics in new[] { atOrigin, atTarget })
+        {
+            Assert.True(metrics.Value("mesh_revisions_received_total", OfMotd) >= 1);
+            Assert.True(metrics.Value("mesh_apply_duration_seconds_count") >= 1);
+            Assert.True(metrics.Value("mesh_push_to_applied_seconds_count") >= 1);
+            Assert.Equal("histogram", metrics.Types["mesh_push_to_applied_seconds"]);
+            Assert.Equal(2, metrics.Value("mesh_cluster_members", ("status", "up")));
+            Assert.Equal(0, metrics.Value("mesh_cluster_members", ("status", "joining")));
+            Assert.Equal(0, metrics.Value("mesh_cluster_members_unreachable"));
+            Assert.True(metrics.Value("process_resident_memory_bytes") > 0);
+            Assert.True(metrics.Value("process_cpu_seconds_total") > 0);
+            Assert.NotNull(metrics.Value("dotnet_total_memory_bytes"));
+            Assert.Null(metrics.Value("mesh_drift_repairs_total", OfMotd));
+        }
+        // The origin read the heads, wrote the revision and served its body; the target pulled it from the origin.
+        Assert.True(atOrigin.Value("mesh_store_request_duration_seconds_count", ("operation", "read")) > 0);
+        Assert.True(atOrigin.Value("mesh_store_request_duration_seconds_count", ("operation", "write")) > 0);
+        Assert.True(atOrigin.Value("mesh_content_served_bytes_total") > 0);
+        Assert.Equal(0, atOrigin.Value("mesh_content_fetched_bytes_total"));
+        Assert.True(atTarget.Value("mesh_content_fetched_bytes_total") > 0);
+        Assert.Equal(0, atTarget.Value("mesh_content_served_bytes_total"));
+    }
+
+    [Fact]
+    public async Task Off_loopback_metrics_need_the_token_like_every_route()
+    {
+        var port = Ports.Free();
+        var node = _mesh.Start("exposed", extraHocon: $"mesh.api = \"0.0.0.0:{port}\"");
+        await _mesh.Converged();
+        await using var app = await ControlApi.StartAsync(node);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("metrics")).StatusCode);
+
+        var token = File.ReadAllText(Path.Combine(node.Settings.DataDir, ApiToken.FileName)).Trim();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.GetAsync("metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(MetricsEndpoint.ContentType, response.Content.Headers.ContentType?.ToString());
+        Assert.Equal(1, PrometheusText.Parse(await response.Content.ReadAsStringAsync()).Value("mesh_cluster_members", ("status", "up")));
+    }
+
+    /// <summary>The node's metrics, parsed, when they satisfy <paramref name="condition"/>; else null.</summary>
+    private static async Task<PrometheusText?> ScrapeIf(HttpClient http, Microsoft.AspNetCore.Builder.WebApplication api, Func<PrometheusText, bool> condition)
+    {
+        var metrics = PrometheusText.Parse(await http.GetStringAsync(new Uri(new Uri(api.Urls.First()), "/metrics")));
+        return condition(metrics) ? metrics : null;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _mesh.DisposeAsync();
+}
