@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using Mesh.Node.Api;
 using Mesh.Node.Tests.Cluster;
 using Mesh.Node.Tests.Support;
 using Mesh.Protocol.Api;
+using Microsoft.AspNetCore.Builder;
 
 namespace Mesh.Node.Tests.Api;
 
@@ -36,8 +38,8 @@ public sealed class MetricsTests : IAsyncLifetime
 
         // The counter moves just after the report is out: wait for it on each node, not for the status.
         // The target first: once it has applied, the origin has served it the body.
-        var atTarget = await Eventually.Value(() => ScrapeIf(http, targetApi, m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "target counts its apply");
-        var atOrigin = await Eventually.Value(() => ScrapeIf(http, originApi, m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "origin counts its apply");
+        var atTarget = await Eventually.Value(() => When(Over(http, targetApi), m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "target counts its apply");
+        var atOrigin = await Eventually.Value(() => When(Over(http, originApi), m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "origin counts its apply");
 
         foreach (var metrics in new[] { atOrigin, atTarget })
         {
@@ -81,11 +83,33 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(1, PrometheusText.Parse(await response.Content.ReadAsStringAsync()).Value("mesh_cluster_members", ("status", "up")));
     }
 
-    /// <summary>The node's metrics, parsed, when they satisfy <paramref name="condition"/>; else null.</summary>
-    private static async Task<PrometheusText?> ScrapeIf(HttpClient http, Microsoft.AspNetCore.Builder.WebApplication api, Func<PrometheusText, bool> condition)
+    [Fact]
+    public async Task A_repaired_drift_is_counted_for_its_manifest_as_a_report()
     {
-        var metrics = PrometheusText.Parse(await http.GetStringAsync(new Uri(new Uri(api.Urls.First()), "/metrics")));
-        return condition(metrics) ? metrics : null;
+        var node = _mesh.Start("solo", extraHocon: "mesh.converge { interval = 10m, jitter = 0, watch = on }");
+        await _mesh.Converged();
+        await node.Revisions.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], "test", "tester"));
+        await Eventually.Value(() => When(Direct(node), m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "motd applied");
+
+        File.WriteAllText(_mesh.RootOf(node, "/etc/motd"), "hand edited\n");
+
+        var metrics = await Eventually.Value(() => When(Direct(node), m => m.Value("mesh_drift_repairs_total", OfMotd) >= 1), "the drift repair counted");
+        Assert.Equal(1, metrics.Value("mesh_drift_repairs_total", OfMotd));
+        Assert.Equal(2, metrics.Value("mesh_applies_total", OfMotd, Ok));
+        Assert.Equal(1, metrics.Value("mesh_push_to_applied_seconds_count"));
+    }
+
+    /// <summary>The metrics <paramref name="scrape"/> reads, parsed, when they satisfy <paramref name="condition"/>; else null.</summary>
+    private static async Task<PrometheusText?> When(Task<string> scrape, Func<PrometheusText, bool> condition) =>
+        PrometheusText.Parse(await scrape) is var metrics && condition(metrics) ? metrics : null;
+
+    private static Task<string> Over(HttpClient http, WebApplication api) => http.GetStringAsync(new Uri(new Uri(api.Urls.First()), "/metrics"));
+
+    private static async Task<string> Direct(MeshNode node)
+    {
+        using var output = new MemoryStream();
+        await node.Metrics.WriteAsync(output, CancellationToken.None);
+        return Encoding.UTF8.GetString(output.ToArray());
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
