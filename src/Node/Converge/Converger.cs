@@ -261,8 +261,9 @@ public sealed class Converger : ReceiveActor, IWithTimers
 
         _setup.Audit.Write(report.Drift ? "drift" : report.Outcome switch { ApplyOutcome.Ok => "applied", ApplyOutcome.Rejected => "rejected", _ => "failed" }, report.Manifest, report.Version.ToString(), report.Node,
             report.Succeeded ? $"{report.Changed} changed in {report.DurationMs} ms" : report.Error ?? "");
-        _setup.Store.PutReport(report);
+        // Counted before it leaves the node: whoever sees the report can see it counted.
         _setup.Metrics.Reported(report);
+        _setup.Store.PutReport(report);
         _mediator.Tell(new PubSub.Publish(Replicated.ReportTopic, report));
     }
 

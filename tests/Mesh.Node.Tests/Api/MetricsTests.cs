@@ -36,7 +36,6 @@ public sealed class MetricsTests : IAsyncLifetime
 
         await origin.Revisions.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], "test", "tester"));
 
-        // The counter moves just after the report is out: wait for it on each node, not for the status.
         // The target first: once it has applied, the origin has served it the body.
         var atTarget = await Eventually.Value(() => When(Over(http, targetApi), m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "target counts its apply");
         var atOrigin = await Eventually.Value(() => When(Over(http, originApi), m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "origin counts its apply");

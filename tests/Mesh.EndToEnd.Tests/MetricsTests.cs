@@ -1,0 +1,48 @@
+using System.Net;
+using Mesh.Node.Tests.Support;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>GET /metrics on real mesh-node processes, after the real CLI pushed and waited.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class MetricsTests : IAsyncLifetime
+{
+    private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-metrics-");
+
+    [Fact]
+    public async Task After_push_wait_every_node_serves_its_applies_and_process_metrics_and_off_loopback_only_with_the_token()
+    {
+        var local = await _nodes.StartAsync("local");
+        var exposed = await _nodes.StartAsync("exposed", seed: local.ClusterAddress, apiHost: "0.0.0.0");
+        await ThreeNodeMesh.Until(async () => (await local.MembersAsync()).Count(m => m.Status == "up") == 2, "two members up");
+        var manifest = _nodes.Write("motd.yaml", """
+            manifest: motd
+            resources:
+              - { id: etc, type: directory, path: /etc }
+              - { id: motd, type: file, path: /etc/motd, content: "scraped\n", requires: [etc] }
+            """);
+
+        var push = await local.Cli("push", manifest, "--wait", "--timeout", "60s");
+        Assert.True(push.ExitCode == 0, push.ToString());
+
+        using (var anonymous = new HttpClient())
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"http://{exposed.Api}/metrics")).StatusCode);
+        foreach (var node in new[] { local, exposed })
+        {
+            // A node counts a report before it sends it: the CLI has seen both, so one scrape is enough.
+            using var response = await node.MetricsAsync();
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.StartsWith("text/plain; version=0.0.4", response.Content.Headers.ContentType?.ToString());
+            var metrics = PrometheusText.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal(1, metrics.Value("mesh_applies_total", ("manifest", "motd"), ("result", "ok")));
+            Assert.Equal(1, metrics.Value("mesh_push_to_applied_seconds_count"));
+            Assert.Equal(2, metrics.Value("mesh_cluster_members", ("status", "up")));
+            Assert.True(metrics.Value("process_resident_memory_bytes") > 0);
+            Assert.True(metrics.Value("process_cpu_seconds_total") > 0);
+        }
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
+}
