@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Mesh.Node.Tests.Support;
 
 namespace Mesh.EndToEnd.Tests;
@@ -10,7 +11,7 @@ public sealed class MetricsTests : IAsyncLifetime
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-metrics-");
 
     [Fact]
-    public async Task After_push_wait_every_node_serves_its_applies_and_process_metrics_and_off_loopback_only_with_the_token()
+    public async Task After_push_wait_every_node_serves_its_applies_and_every_documented_metric_off_loopback_only_with_the_token()
     {
         var local = await _nodes.StartAsync("local");
         var exposed = await _nodes.StartAsync("exposed", seed: local.ClusterAddress, apiHost: "0.0.0.0");
@@ -39,7 +40,19 @@ public sealed class MetricsTests : IAsyncLifetime
             Assert.Equal(2, metrics.Value("mesh_cluster_members", ("status", "up")));
             Assert.True(metrics.Value("process_resident_memory_bytes") > 0);
             Assert.True(metrics.Value("process_cpu_seconds_total") > 0);
+            Assert.All(Documented(), name => Assert.True(metrics.Types.ContainsKey(name), $"{name} is documented but not served by {node.Name}"));
         }
+    }
+
+    /// <summary>The metric families the operations guide's Monitoring section and the Grafana dashboard name.</summary>
+    private static IEnumerable<string> Documented()
+    {
+        var guide = File.ReadAllText(Path.Combine(Binaries.RepoRoot, "docs", "OPERATIONS.md"));
+        var monitoring = guide[guide.IndexOf("## Monitoring", StringComparison.Ordinal)..guide.IndexOf("## Troubleshooting", StringComparison.Ordinal)];
+        var dashboard = File.ReadAllText(Path.Combine(Binaries.RepoRoot, "docs", "monitoring", "grafana-dashboard.json"));
+        return Regex.Matches(monitoring + dashboard, @"\b(mesh|process|dotnet)_[a-z_]+")
+            .Select(m => Regex.Replace(m.Value, "_(bucket|sum|count)$", ""))
+            .Distinct();
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
