@@ -16,12 +16,7 @@ public sealed class MetricsTests : IAsyncLifetime
         var local = await _nodes.StartAsync("local");
         var exposed = await _nodes.StartAsync("exposed", seed: local.ClusterAddress, apiHost: "0.0.0.0");
         await ThreeNodeMesh.Until(async () => (await local.MembersAsync()).Count(m => m.Status == "up") == 2, "two members up");
-        var manifest = _nodes.Write("motd.yaml", """
-            manifest: motd
-            resources:
-              - { id: etc, type: directory, path: /etc }
-              - { id: motd, type: file, path: /etc/motd, content: "scraped\n", requires: [etc] }
-            """);
+        var manifest = _nodes.Write("probe.yaml", "manifest: probe\nresources:\n  - { id: probe, type: file, path: /probe, content: \"scraped\\n\" }\n");
 
         var push = await local.Cli("push", manifest, "--wait", "--timeout", "60s");
         Assert.True(push.ExitCode == 0, push.ToString());
@@ -35,7 +30,7 @@ public sealed class MetricsTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.StartsWith("text/plain; version=0.0.4", response.Content.Headers.ContentType?.ToString());
             var metrics = PrometheusText.Parse(await response.Content.ReadAsStringAsync());
-            Assert.Equal(1, metrics.Value("mesh_applies_total", ("manifest", "motd"), ("result", "ok")));
+            Assert.Equal(1, metrics.Value("mesh_applies_total", ("manifest", "probe"), ("result", "ok")));
             Assert.Equal(1, metrics.Value("mesh_push_to_applied_seconds_count"));
             Assert.Equal(2, metrics.Value("mesh_cluster_members", ("status", "up")));
             Assert.True(metrics.Value("process_resident_memory_bytes") > 0);

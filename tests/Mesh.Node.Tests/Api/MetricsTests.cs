@@ -5,7 +5,6 @@ using Mesh.Node.Api;
 using Mesh.Node.Tests.Cluster;
 using Mesh.Node.Tests.Support;
 using Mesh.Protocol.Api;
-using Microsoft.AspNetCore.Builder;
 
 namespace Mesh.Node.Tests.Api;
 
@@ -14,35 +13,31 @@ public sealed class MetricsTests : IAsyncLifetime
 {
     private readonly TestMesh _mesh = new();
 
-    private const string Motd = """
-        manifest: motd
+    /// <summary>A file right under the node's root, which exists: no directory resource needed.</summary>
+    private static readonly PushRequest Probe = new([new ManifestFile("probe.yaml", """
+        manifest: probe
         resources:
-          - { id: etc, type: directory, path: /etc }
-          - { id: motd, type: file, path: /etc/motd, content: "hello\n", requires: [etc] }
-        """;
+          - { id: probe, type: file, path: /probe, content: "scraped\n" }
+        """)], "test", "tester");
 
     private static readonly (string, string) Ok = ("result", "ok");
-    private static readonly (string, string) OfMotd = ("manifest", "motd");
+    private static readonly (string, string) OfProbe = ("manifest", "probe");
 
     [Fact]
     public async Task After_a_push_applied_on_two_nodes_each_node_serves_what_it_did_in_prometheus_text()
     {
-        var origin = _mesh.Start("origin", extraHocon: $"mesh.api = \"127.0.0.1:{Ports.Free()}\"");
-        var target = _mesh.Start("target", extraHocon: $"mesh.api = \"127.0.0.1:{Ports.Free()}\"");
-        await _mesh.Converged();
-        await using var originApi = await ControlApi.StartAsync(origin);
-        await using var targetApi = await ControlApi.StartAsync(target);
-        using var http = new HttpClient();
+        await using var origin = await _mesh.StartWithApi("origin");
+        await using var target = await _mesh.StartWithApi("target");
 
-        await origin.Revisions.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], "test", "tester"));
+        await origin.Node.Revisions.PushAsync(Probe);
 
         // The target first: once it has applied, the origin has served it the body.
-        var atTarget = await Eventually.Value(() => When(Over(http, targetApi), m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "target counts its apply");
-        var atOrigin = await Eventually.Value(() => When(Over(http, originApi), m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "origin counts its apply");
+        var atTarget = await Eventually.Value(() => When(Over(target), m => m.Value("mesh_applies_total", OfProbe, Ok) >= 1), "target counts its apply");
+        var atOrigin = await Eventually.Value(() => When(Over(origin), m => m.Value("mesh_applies_total", OfProbe, Ok) >= 1), "origin counts its apply");
 
         foreach (var metrics in new[] { atOrigin, atTarget })
         {
-            Assert.True(metrics.Value("mesh_revisions_received_total", OfMotd) >= 1);
+            Assert.True(metrics.Value("mesh_revisions_received_total", OfProbe) >= 1);
             Assert.True(metrics.Value("mesh_apply_duration_seconds_count") >= 1);
             Assert.True(metrics.Value("mesh_push_to_applied_seconds_count") >= 1);
             Assert.Equal("histogram", metrics.Types["mesh_push_to_applied_seconds"]);
@@ -52,7 +47,7 @@ public sealed class MetricsTests : IAsyncLifetime
             Assert.True(metrics.Value("process_resident_memory_bytes") > 0);
             Assert.True(metrics.Value("process_cpu_seconds_total") > 0);
             Assert.NotNull(metrics.Value("dotnet_total_memory_bytes"));
-            Assert.Null(metrics.Value("mesh_drift_repairs_total", OfMotd));
+            Assert.Null(metrics.Value("mesh_drift_repairs_total", OfProbe));
         }
         // The origin read the heads, wrote the revision and served its body; the target pulled it from the origin.
         Assert.True(atOrigin.Value("mesh_store_request_duration_seconds_count", ("operation", "read")) > 0);
@@ -66,17 +61,13 @@ public sealed class MetricsTests : IAsyncLifetime
     [Fact]
     public async Task Off_loopback_metrics_need_the_token_like_every_route()
     {
-        var port = Ports.Free();
-        var node = _mesh.Start("exposed", extraHocon: $"mesh.api = \"0.0.0.0:{port}\"");
-        await _mesh.Converged();
-        await using var app = await ControlApi.StartAsync(node);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        await using var api = await _mesh.StartWithApi("exposed", "0.0.0.0");
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.Http.GetAsync("metrics")).StatusCode);
 
-        var token = File.ReadAllText(Path.Combine(node.Settings.DataDir, ApiToken.FileName)).Trim();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await http.GetAsync("metrics");
+        var token = File.ReadAllText(Path.Combine(api.Node.Settings.DataDir, ApiToken.FileName)).Trim();
+        api.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await api.Http.GetAsync("metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(MetricsEndpoint.ContentType, response.Content.Headers.ContentType?.ToString());
         Assert.Equal(1, PrometheusText.Parse(await response.Content.ReadAsStringAsync()).Value("mesh_cluster_members", ("status", "up")));
@@ -87,14 +78,14 @@ public sealed class MetricsTests : IAsyncLifetime
     {
         var node = _mesh.Start("solo", extraHocon: "mesh.converge { interval = 10m, jitter = 0, watch = on }");
         await _mesh.Converged();
-        await node.Revisions.PushAsync(new PushRequest([new ManifestFile("motd.yaml", Motd)], "test", "tester"));
-        await Eventually.Value(() => When(Direct(node), m => m.Value("mesh_applies_total", OfMotd, Ok) >= 1), "motd applied");
+        await node.Revisions.PushAsync(Probe);
+        await Eventually.Value(() => When(Direct(node), m => m.Value("mesh_applies_total", OfProbe, Ok) >= 1), "probe applied");
 
-        File.WriteAllText(_mesh.RootOf(node, "/etc/motd"), "hand edited\n");
+        File.WriteAllText(_mesh.RootOf(node, "/probe"), "hand edited\n");
 
-        var metrics = await Eventually.Value(() => When(Direct(node), m => m.Value("mesh_drift_repairs_total", OfMotd) >= 1), "the drift repair counted");
-        Assert.Equal(1, metrics.Value("mesh_drift_repairs_total", OfMotd));
-        Assert.Equal(2, metrics.Value("mesh_applies_total", OfMotd, Ok));
+        var metrics = await Eventually.Value(() => When(Direct(node), m => m.Value("mesh_drift_repairs_total", OfProbe) >= 1), "the drift repair counted");
+        Assert.Equal(1, metrics.Value("mesh_drift_repairs_total", OfProbe));
+        Assert.Equal(2, metrics.Value("mesh_applies_total", OfProbe, Ok));
         Assert.Equal(1, metrics.Value("mesh_push_to_applied_seconds_count"));
     }
 
@@ -102,7 +93,7 @@ public sealed class MetricsTests : IAsyncLifetime
     private static async Task<PrometheusText?> When(Task<string> scrape, Func<PrometheusText, bool> condition) =>
         PrometheusText.Parse(await scrape) is var metrics && condition(metrics) ? metrics : null;
 
-    private static Task<string> Over(HttpClient http, WebApplication api) => http.GetStringAsync(new Uri(new Uri(api.Urls.First()), "/metrics"));
+    private static Task<string> Over(RunningApi api) => api.Http.GetStringAsync("metrics");
 
     private static async Task<string> Direct(MeshNode node)
     {
