@@ -10,6 +10,7 @@ using Mesh.Node.Configuration;
 using Mesh.Node.Content;
 using Mesh.Node.Converge;
 using Mesh.Node.Membership;
+using Mesh.Node.Observability;
 using Mesh.Node.Operations;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
@@ -45,6 +46,8 @@ public sealed class MeshNode : IAsyncDisposable
     public NodeIdentity Identity { get; }
     public AuditLog Audit { get; }
     public Connectivity Connectivity { get; } = new(DateTimeOffset.UtcNow);
+    /// <summary>This node's instruments, served at <c>GET /metrics</c>.</summary>
+    public MeshMetrics Metrics { get; }
     /// <summary>This node's TLS between nodes; null when it is off.</summary>
     public NodeTls? Tls { get; private init; }
 
@@ -67,8 +70,9 @@ public sealed class MeshNode : IAsyncDisposable
         Directory.CreateDirectory(settings.Root);
         Content = new ContentStore(settings.DataDir);
         Audit = new AuditLog(settings.DataDir, settings.Name, settings.AuditRotation);
-        Store = new ReplicatedStore(DistributedData.Get(system).Replicator, Cluster.SelfUniqueAddress);
-        Fetcher = new ContentFetcher(system, Content, settings.ChunkSize, settings.FetchTimeout, settings.MaxBlobSize);
+        Metrics = new MeshMetrics(() => Cluster.State);
+        Store = new ReplicatedStore(DistributedData.Get(system).Replicator, Cluster.SelfUniqueAddress, Metrics);
+        Fetcher = new ContentFetcher(system, Content, settings.ChunkSize, settings.FetchTimeout, settings.MaxBlobSize, Metrics);
         var loader = new RevisionLoader(Fetcher, Cluster);
 
         Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator);
@@ -76,7 +80,7 @@ public sealed class MeshNode : IAsyncDisposable
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
 
-        system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk), ContentServer.Name);
+        system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics), ContentServer.Name);
         _events = system.ActorOf(EventHub.Props(Store), EventHub.Name);
         var context = new ApplyContext(settings.Root)
         {
@@ -88,7 +92,7 @@ public sealed class MeshNode : IAsyncDisposable
         };
         var setup = new ConvergerSetup(
             Identity, context, loader, Store, Audit, ApplyEngine.Default(), Clock, settings.Announce,
-            RetryInterval: settings.FetchTimeout, settings.WatchPaths, live, new ConvergeProgress());
+            RetryInterval: settings.FetchTimeout, settings.WatchPaths, live, new ConvergeProgress(), Metrics);
         Readiness = new Service.Readiness(system, Cluster, Store, setup.Progress);
         system.ActorOf(Converger.Props(setup), Converger.Name);
         system.ActorOf(Akka.Actor.Props.Create(() => new AuditServer(Audit, settings.Name)), AuditServer.Name);

@@ -215,6 +215,9 @@ public sealed class NodeProcess : IAsyncDisposable
     public async Task<StatusReport> StatusAsync() =>
         (await Authorized().GetFromJsonAsync<StatusReport>("v1/status", ApiJson.Options))!;
 
+    /// <summary><c>GET /metrics</c>, with the token when the node wrote one.</summary>
+    public Task<HttpResponseMessage> MetricsAsync() => Authorized().GetAsync("metrics");
+
     private HttpClient Authorized()
     {
         // The node writes its token when its API starts, off loopback only; the file can be seen

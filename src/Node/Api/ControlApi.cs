@@ -13,7 +13,8 @@ namespace Mesh.Node.Api;
 /// The control API: HTTP+JSON under <c>/v1/</c>, the only door the CLI (and scripts) use.
 /// Loopback by default. This file is the host: Kestrel, then in order the one error mapping
 /// (<see cref="ApiErrors"/>), the token check (<see cref="ApiToken"/>), the route table
-/// (<see cref="Routes"/>) and the web dashboard at <c>/</c> (<see cref="Dashboard"/>).
+/// (<see cref="Routes"/>), <c>GET /metrics</c> (<see cref="MetricsEndpoint"/>) and the web
+/// dashboard at <c>/</c> (<see cref="Dashboard"/>).
 /// </summary>
 public static class ControlApi
 {
@@ -42,6 +43,7 @@ public static class ControlApi
         if (ApiToken.For(node.Settings.Api, node.Settings.DataDir) is { } token) app.Use(ApiToken.Middleware(token, node.Settings.DataDir));
         Routes.Map(app.MapGroup("/v1"), node);
         Routes.MapProbes(app, node);
+        MetricsEndpoint.Map(app, node);
         Dashboard.Map(app);
         await app.StartAsync();
         return app;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Mesh.Node.Observability;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Wire;
 
@@ -10,7 +11,7 @@ namespace Mesh.Node.Content;
 /// at the same offset from the next peer. The whole blob is checked against its hash before
 /// it is stored.
 /// </summary>
-public sealed class ContentFetcher(ActorSystem system, ContentStore store, int chunkSize, TimeSpan chunkTimeout, long maxBlobSize)
+public sealed class ContentFetcher(ActorSystem system, ContentStore store, int chunkSize, TimeSpan chunkTimeout, long maxBlobSize, MeshMetrics metrics)
 {
     private const int Window = 4;
 
@@ -49,6 +50,7 @@ public sealed class ContentFetcher(ActorSystem system, ContentStore store, int c
                             throw new InvalidDataException("peer reports a different size for the same hash");
                         if (chunk.Data.Length == 0 && offset < buffer.Length) throw new InvalidDataException("empty chunk");
                         chunk.Data.CopyTo(buffer, offset);
+                        metrics.Fetched(chunk.Data.Length);
                         offset += chunk.Data.Length;
                     }
                 }

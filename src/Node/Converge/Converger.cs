@@ -5,6 +5,7 @@ using Akka.Event;
 using Mesh.Node.Audit;
 using Mesh.Node.Configuration;
 using Mesh.Node.Content;
+using Mesh.Node.Observability;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
 using Mesh.Protocol.Manifests;
@@ -112,7 +113,10 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _setup.Clock.Observe(record.Version);
         if (!_queue.Consider(record, fromIndex)) return;
         if (_queue.Targets(record))
+        {
             _setup.Audit.Write("received", record.Manifest, record.Version.ToString(), record.Author, $"from {record.Origin}: {record.Message}");
+            _setup.Metrics.Received(record);
+        }
         Kick();
     }
 
@@ -210,7 +214,11 @@ public sealed class Converger : ReceiveActor, IWithTimers
         if (applied.Retry) Timers.StartSingleTimer(revision.Manifest, Retry.Instance, _queue.RetryInterval);
         else if (applied.Manifest is not null) WatchManagedPaths();
 
-        if (!applied.Fallback) Publish(applied.Report);
+        if (!applied.Fallback)
+        {
+            _setup.Metrics.Applied(revision, applied.Report);
+            Publish(applied.Report);
+        }
         else if (!applied.Retry)
         {
             // The newest trusted revision below a rejected head: its report stays out of the status
@@ -258,6 +266,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
 
         _setup.Audit.Write(report.Drift ? "drift" : report.Outcome switch { ApplyOutcome.Ok => "applied", ApplyOutcome.Rejected => "rejected", _ => "failed" }, report.Manifest, report.Version.ToString(), report.Node,
             report.Succeeded ? $"{report.Changed} changed in {report.DurationMs} ms" : report.Error ?? "");
+        // Counted before it leaves the node: whoever sees the report can see it counted.
+        _setup.Metrics.Reported(report);
         _setup.Store.PutReport(report);
         _mediator.Tell(new PubSub.Publish(Replicated.ReportTopic, report));
     }
@@ -318,4 +328,5 @@ public sealed record ConvergerSetup(
     TimeSpan RetryInterval,
     bool WatchPaths,
     LiveSettings Live,
-    ConvergeProgress Progress);
+    ConvergeProgress Progress,
+    MeshMetrics Metrics);

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
+using Mesh.Node.Observability;
 using Mesh.Protocol.Wire;
 
 namespace Mesh.Node.Replication;
@@ -12,7 +13,7 @@ namespace Mesh.Node.Replication;
 /// replicator that does not answer within <see cref="Timeout"/>, or fails to store a change, is
 /// a <see cref="StoreUnavailableException"/>, never a silent empty answer.
 /// </summary>
-public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self)
+public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, MeshMetrics metrics)
 {
     /// <summary>How long a local read or write may take, the durable store's write included.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
@@ -138,6 +139,7 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self)
 
     private async Task<T> Ask<T>(object message, IKey key)
     {
+        using var timer = metrics.TimeStore(message is Get ? "read" : "write");
         try
         {
             return await replicator.Ask<T>(message, Timeout);

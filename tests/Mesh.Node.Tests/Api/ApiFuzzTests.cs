@@ -29,11 +29,9 @@ public sealed class ApiFuzzTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Random_requests_get_no_5xx_every_refusal_is_an_ApiError_and_the_node_state_does_not_change()
     {
-        var port = Ports.Free();
-        var node = _mesh.Start("fuzz", extraHocon: $"mesh.api = \"127.0.0.1:{port}\"");
-        await _mesh.Converged();
-        await using var app = await ControlApi.StartAsync(node);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = PerRequest };
+        await using var api = await _mesh.StartWithApi("fuzz");
+        var (node, http) = (api.Node, api.Http);
+        http.Timeout = PerRequest;
 
         var before = new PushRequest([new ManifestFile("fuzz-base.yaml",
             $"manifest: {ApiRequests.Existing}\nresources:\n  - {{id: f, type: file, path: /fuzz, content: \"kept\\n\"}}\n")], "before the fuzz", "test");

@@ -12,27 +12,16 @@ namespace Mesh.Node.Tests.Api;
 public sealed class ApiNode : IAsyncLifetime
 {
     private readonly TestMesh _mesh = new();
-    private IAsyncDisposable? _app;
+    private RunningApi _api = null!;
 
-    public MeshNode Node { get; private set; } = null!;
-    public HttpClient Http { get; private set; } = null!;
+    public MeshNode Node => _api.Node;
+    public HttpClient Http => _api.Http;
 
-    public async Task InitializeAsync()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        Node = _mesh.Start("api", extraHocon: $"mesh.api = \"127.0.0.1:{port}\"");
-        await _mesh.Converged();
-        _app = await ControlApi.StartAsync(Node);
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-    }
+    public async Task InitializeAsync() => _api = await _mesh.StartWithApi("api");
 
     public async Task DisposeAsync()
     {
-        Http.Dispose();
-        if (_app is not null) await _app.DisposeAsync();
+        if (_api is not null) await _api.DisposeAsync();
         await _mesh.DisposeAsync();
     }
 }

@@ -14,11 +14,8 @@ public sealed class ApiTokenTests : IAsyncLifetime
     [Fact]
     public async Task Off_loopback_the_api_refuses_requests_without_the_token_it_wrote_for_its_owner_only()
     {
-        var port = Ports.Free();
-        var node = _mesh.Start("exposed", extraHocon: $"mesh.api = \"0.0.0.0:{port}\"");
-        await _mesh.Converged();
-        await using var app = await ControlApi.StartAsync(node);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        await using var api = await _mesh.StartWithApi("exposed", "0.0.0.0");
+        var (node, http) = (api.Node, api.Http);
 
         var anonymous = await http.GetAsync("v1/members");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
@@ -36,11 +33,8 @@ public sealed class ApiTokenTests : IAsyncLifetime
     [Fact]
     public async Task On_loopback_no_token_is_made_or_needed()
     {
-        var port = Ports.Free();
-        var node = _mesh.Start("local", extraHocon: $"mesh.api = \"127.0.0.1:{port}\"");
-        await _mesh.Converged();
-        await using var app = await ControlApi.StartAsync(node);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        await using var api = await _mesh.StartWithApi("local");
+        var (node, http) = (api.Node, api.Http);
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("v1/members")).StatusCode);
         Assert.False(File.Exists(Path.Combine(node.Settings.DataDir, ApiToken.FileName)));
@@ -49,11 +43,8 @@ public sealed class ApiTokenTests : IAsyncLifetime
     [Fact]
     public async Task A_request_body_over_the_limit_is_refused()
     {
-        var port = Ports.Free();
-        var node = _mesh.Start("bounded", extraHocon: $"mesh.api = \"127.0.0.1:{port}\"");
-        await _mesh.Converged();
-        await using var app = await ControlApi.StartAsync(node);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        await using var api = await _mesh.StartWithApi("bounded");
+        var (node, http) = (api.Node, api.Http);
 
         var huge = new ByteArrayContent(new byte[ControlApi.MaxBodyBytes + 1]);
         huge.Headers.ContentType = new MediaTypeHeaderValue("application/json");

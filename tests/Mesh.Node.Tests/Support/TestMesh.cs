@@ -1,5 +1,6 @@
 using Akka.Cluster;
 using Akka.Configuration;
+using Mesh.Node.Api;
 using Mesh.Node.Configuration;
 
 namespace Mesh.Node.Tests.Support;
@@ -38,6 +39,18 @@ public sealed class TestMesh : IAsyncDisposable
         var node = MeshNode.Start(ConfigurationFactory.ParseString(hocon).WithFallback(NodeConfig.Embedded()));
         _nodes.Add(node);
         return node;
+    }
+
+    /// <summary>
+    /// Starts a node whose control API listens on <paramref name="host"/> at a free port, waits
+    /// until the mesh has converged, and starts the API, with a client that reaches it on loopback.
+    /// </summary>
+    public async Task<RunningApi> StartWithApi(string name, string host = "127.0.0.1")
+    {
+        var port = Ports.Free();
+        var node = Start(name, extraHocon: $"mesh.api = \"{host}:{port}\"");
+        await Converged();
+        return new RunningApi(node, await ControlApi.StartAsync(node), new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") });
     }
 
     /// <summary>Waits until every node sees every node up.</summary>
