@@ -10,7 +10,11 @@ _mesh() {
         # bash-completion's split keeps HOST:PORT and --flag=value one word, as mesh sees them.
         _get_comp_words_by_ref -n =: cur words cword
     else
-        cur=${COMP_WORDS[COMP_CWORD]} words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
+        # Without it, split the line up to the cursor on blanks: COMP_WORDS cuts HOST:PORT at the colon.
+        local line=${COMP_LINE:0:COMP_POINT}
+        read -ra words <<< "$line"
+        [[ $line == *[[:blank:]] ]] && words+=("")
+        cword=$((${#words[@]} - 1)) cur=${words[-1]}
     fi
     local -a lines
     mapfile -t lines < <("${words[0]}" __complete -- "${words[@]:1:cword-1}" "$cur" 2>/dev/null)
