@@ -21,6 +21,7 @@ public sealed class GlobalOptions
 
     public Option<string?> Key { get; } = new("--key")
     {
+        HelpName = "file",
         Description = $"private key that signs pushes and deletions (default $MESH_KEY, else {SigningKeys.DefaultPathForHelp} when it exists)",
         Recursive = true,
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESH_KEY") is { Length: > 0 } env ? env : null,
@@ -28,6 +29,7 @@ public sealed class GlobalOptions
 
     public Option<string?> TokenFile { get; } = new("--token-file")
     {
+        HelpName = "file",
         Description = "file holding the node's API token, needed when its API is not on loopback (default $MESH_TOKEN_FILE)",
         Recursive = true,
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESH_TOKEN_FILE") is { Length: > 0 } env ? env : null,

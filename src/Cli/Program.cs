@@ -29,6 +29,8 @@ namespace Mesh.Cli
                 DeleteCommand.Create(run),
                 KeygenCommand.Create(run),
                 CertsCommand.Create(run),
+                CompletionCommand.Create(run),
+                CompleteCommand.Create(run),
             };
             root.Options.Add(globals.Api);
             root.Options.Add(globals.Json);

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace Mesh.Cli.Tests;
 
 /// <summary>The CLI's own behaviour: exit codes and messages when the input or the node is wrong.</summary>
@@ -8,13 +5,7 @@ public sealed class CliInputTests
 {
     private static Task<(int Code, string Out, string Err)> Run(params string[] args) => InProcessCli.Run(args);
 
-    /// <summary>A loopback port nobody listens on.</summary>
-    private static string DeadApi()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
-    }
+    private static string DeadApi() => InProcessCli.DeadApi();
 
     [Theory]
     [InlineData("members")]

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+
 namespace Mesh.Cli.Tests;
 
 /// <summary>Runs the CLI in this process, capturing its exit code and what it printed.</summary>
@@ -9,5 +12,13 @@ public static class InProcessCli
         var error = new StringWriter();
         var code = await MeshCli.RunAsync(args, output, error);
         return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>A loopback port nobody listens on.</summary>
+    public static string DeadApi()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
     }
 }

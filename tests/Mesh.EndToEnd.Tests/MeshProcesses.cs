@@ -41,6 +41,16 @@ public static class Binaries
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
             if (value is null) info.Environment.Remove(name);
             else info.Environment[name] = value;
+        return await RunToExitAsync(info, timeout, $"{Path.GetFileNameWithoutExtension(binary)} {string.Join(' ', args)}");
+    }
+
+    /// <summary>
+    /// Runs any program (<paramref name="info"/>, its output redirected) to its exit and captures
+    /// what it prints. One still running after <paramref name="timeout"/> (default 2 min) is
+    /// killed, and that is an error naming <paramref name="what"/> (default: the command line).
+    /// </summary>
+    public static async Task<ProcessResult> RunToExitAsync(ProcessStartInfo info, TimeSpan? timeout = null, string? what = null)
+    {
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -54,9 +64,19 @@ public static class Binaries
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
-            throw new TimeoutException($"{Path.GetFileNameWithoutExtension(binary)} {string.Join(' ', args)} still ran after {limit.TotalSeconds:0} s:\n{await stdout}\n{await stderr}");
+            throw new TimeoutException($"{what ?? $"{info.FileName} {string.Join(' ', info.ArgumentList)}"} still ran after {limit.TotalSeconds:0} s:\n{await stdout}\n{await stderr}");
         }
         return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary><see cref="RunToExitAsync(ProcessStartInfo, TimeSpan?, string?)"/> of <paramref name="program"/> (looked up on PATH) with <paramref name="args"/>.</summary>
+    public static Task<ProcessResult> RunToExitAsync(string program, IEnumerable<string> args, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
+        return RunToExitAsync(info, timeout);
     }
 
     /// <summary>How to start <paramref name="binary"/> with its output redirected: under dotnet, through <c>ip netns exec</c> in a namespace.</summary>

@@ -8,7 +8,8 @@ public static class AuditCommand
 {
     public static Command Create(CliRunner run)
     {
-        var node = new Option<string?>("--node") { Description = "only this node's trail (default: every node)" };
+        var node = new Option<string?>("--node") { Description = "only this node's trail (default: every node)", HelpName = "node" };
+        node.CompletionSources.Add(NodeCompletions.NodeNames(run));
         var since = new Option<string?>("--since") { Description = "entries since a time: a duration ago (30m, 2h) or an ISO time (2026-11-27T06:00Z)" };
         var limit = new Option<int>("--limit") { Description = "at most this many entries, newest kept (default 1000)", DefaultValueFactory = _ => 1000 };
         var command = new Command("audit", "show what nodes received and applied: who, what, when, result") { node, since, limit };

@@ -30,7 +30,7 @@ public static partial class CertsCommand
 
     private static Command CreateAuthority(CliRunner run)
     {
-        var output = new Option<string>("--out") { Description = $"directory to write {AuthorityCertificate} and {AuthorityKey} into (made if missing)", Required = true };
+        var output = new Option<string>("--out") { HelpName = "dir", Description = $"directory to write {AuthorityCertificate} and {AuthorityKey} into (made if missing)", Required = true };
         // Dated by default, so that the CA of a rotation, or of another fleet, is told apart by name too.
         var name = new Option<string>("--name") { Description = "the CA's common name (default \"mesh fleet CA YYYY-MM-DD\", today)", DefaultValueFactory = _ => $"mesh fleet CA {DateTime.UtcNow:yyyy-MM-dd}" };
         var days = new Option<int>("--days") { Description = "validity in days (default 3650)", DefaultValueFactory = _ => (int)FleetCertificates.AuthorityValidity.TotalDays };
@@ -67,8 +67,8 @@ public static partial class CertsCommand
     private static Command CreateNode(CliRunner run)
     {
         var nodeName = new Argument<string>("name") { Description = "the node's name (its --name); the certificate's common name and file names" };
-        var authorityDir = new Option<string>("--ca") { Description = $"directory holding the fleet CA ({AuthorityCertificate}, {AuthorityKey}) made by mesh certs ca", Required = true };
-        var output = new Option<string>("--out") { Description = "directory to write NAME.crt and NAME.key into (made if missing)", Required = true };
+        var authorityDir = new Option<string>("--ca") { HelpName = "dir", Description = $"directory holding the fleet CA ({AuthorityCertificate}, {AuthorityKey}) made by mesh certs ca", Required = true };
+        var output = new Option<string>("--out") { HelpName = "dir", Description = "directory to write NAME.crt and NAME.key into (made if missing)", Required = true };
         var hosts = new Option<string[]>("--host") { Description = "an IP address or DNS name the node is reached at, recorded in the certificate (repeatable)" };
         var days = new Option<int>("--days") { Description = "validity in days (default 730; never beyond the CA's)", DefaultValueFactory = _ => (int)FleetCertificates.NodeValidity.TotalDays };
         var force = new Option<bool>("--force") { Description = "overwrite an existing certificate and key of that name" };

@@ -8,6 +8,7 @@ public static class ConvergeCommand
     public static Command Create(CliRunner run)
     {
         var node = new Argument<string?>("node") { Description = "only this node (default: every node)", Arity = ArgumentArity.ZeroOrOne };
+        node.CompletionSources.Add(NodeCompletions.NodeNames(run));
         var command = new Command("converge", "make nodes re-check their manifests now and repair drift") { node };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {

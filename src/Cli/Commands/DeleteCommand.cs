@@ -14,6 +14,7 @@ public static class DeleteCommand
     public static Command Create(CliRunner run)
     {
         var name = new Argument<string>("name") { Description = "manifest name" };
+        name.CompletionSources.Add(NodeCompletions.ManifestNames(run));
         var message = new Option<string?>("--message", "-m") { Description = "why (kept with the deletion)" };
         var force = new Option<bool>("--force") { Description = "delete even if the manifest changed after the head named by --parent" };
         var parent = new Option<string?>("--parent") { Description = "the version you mean to delete; refused if the head moved on since" };

@@ -9,6 +9,7 @@ public static class GetCommand
     public static Command Create(CliRunner run)
     {
         var name = new Argument<string>("name") { Description = "manifest name" };
+        name.CompletionSources.Add(NodeCompletions.ManifestNames(run));
         var revision = new Option<string?>("--revision", "-r") { Description = "an older revision: its version, a prefix of it, or a hash prefix (see mesh history)" };
         var command = new Command("get", "show a manifest: its current (or an older) revision and its content") { name, revision };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>

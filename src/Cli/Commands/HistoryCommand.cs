@@ -8,6 +8,7 @@ public static class HistoryCommand
     public static Command Create(CliRunner run)
     {
         var name = new Argument<string>("name") { Description = "manifest name" };
+        name.CompletionSources.Add(NodeCompletions.ManifestNames(run));
         var command = new Command("history", "list the revisions of a manifest: version, time, author, origin, message, hash, size, who applied it") { name };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {

@@ -12,7 +12,7 @@ public static class KeygenCommand
 {
     public static Command Create(CliRunner run)
     {
-        var output = new Option<string?>("--out", "-o") { Description = $"private key file to write; the public key goes beside it as FILE.pub (default {SigningKeys.DefaultPathForHelp})" };
+        var output = new Option<string?>("--out", "-o") { HelpName = "file", Description = $"private key file to write; the public key goes beside it as FILE.pub (default {SigningKeys.DefaultPathForHelp})" };
         var name = new Option<string>("--name") { Description = "the name nodes will know this key by in their trust list (default: your user name)", DefaultValueFactory = _ => Environment.UserName };
         var force = new Option<bool>("--force") { Description = "replace an existing key (pushes signed with the old key stop being accepted once nodes drop it)" };
         var command = new Command("keygen", "make a key pair to sign pushes with (ECDSA P-256)") { output, name, force };

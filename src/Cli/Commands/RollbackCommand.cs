@@ -8,6 +8,7 @@ public static class RollbackCommand
     public static Command Create(CliRunner run)
     {
         var name = new Argument<string>("name") { Description = "manifest name" };
+        name.CompletionSources.Add(NodeCompletions.ManifestNames(run));
         var to = new Option<string>("--to") { Description = "the revision to return to: version, version prefix or hash prefix (see mesh history)", Required = true };
         var wait = new Option<bool>("--wait") { Description = "wait for every targeted node's report, as push --wait" };
         var timeout = new Option<string>("--timeout") { Description = "how long --wait waits (default 60s)", DefaultValueFactory = _ => "60s" };

@@ -9,6 +9,7 @@ public static class StatusCommand
     public static Command Create(CliRunner run)
     {
         var name = new Argument<string?>("name") { Description = "only this manifest", Arity = ArgumentArity.ZeroOrOne };
+        name.CompletionSources.Add(NodeCompletions.ManifestNames(run));
         var watch = new Option<bool>("--watch") { Description = "print the table again whenever a report arrives" };
         var command = new Command("status", "show, per node and manifest, whether the current revision is applied") { name, watch };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
