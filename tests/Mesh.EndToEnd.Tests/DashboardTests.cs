@@ -12,10 +12,15 @@ public sealed class DashboardTests(ThreeNodeMesh mesh, Browser browser) : IClass
 {
     private string Page(string hash = "") => $"http://{mesh.A.Api}/{hash}";
 
-    private string[] Texts(string css) => browser.Driver.FindElements(By.CssSelector(css)).Select(e => e.Text).ToArray();
+    // Read inside the page in one script: the page redraws itself as events arrive, and an
+    // element found by one WebDriver call may be gone by the next.
+    private string[] Texts(string css) => Read(css, "e.innerText.trim()");
 
-    private string[] Attributes(string css, string attribute) =>
-        browser.Driver.FindElements(By.CssSelector(css)).Select(e => e.GetAttribute(attribute) ?? "").ToArray();
+    private string[] Attributes(string css, string attribute) => Read(css, $"e.getAttribute('{attribute}') ?? ''");
+
+    private string[] Read(string css, string expression) =>
+        ((IEnumerable<object>)browser.Script($"return [...document.querySelectorAll(arguments[0])].map(e => {expression});", css)!)
+            .Select(o => o?.ToString() ?? "").ToArray();
 
     /// <summary>Opens a page and marks the document, so that a test can tell a reload (the mark is gone) from a live update.</summary>
     private void OpenAndMark(string hash)
@@ -112,7 +117,11 @@ public sealed class DashboardTests(ThreeNodeMesh mesh, Browser browser) : IClass
         Assert.Contains("-      \"content\": \"second\\n\",", diff);
         Assert.Contains("+      \"content\": \"third\\n\",", diff);
 
-        browser.Driver.FindElement(By.CssSelector($"#history tr[data-version='{versions[2]}'] input[name='from']")).Click();
+        browser.Until(d =>
+        {
+            d.FindElement(By.CssSelector($"#history tr[data-version='{versions[2]}'] input[name='from']")).Click();
+            return true;
+        }, "the first revision picked as the diff's base");
         browser.Until(d => Texts("#diff")[0].Contains("-      \"content\": \"first\\n\","), "the diff from the first revision");
         Assert.Contains("+      \"content\": \"third\\n\",", Texts("#diff")[0]);
         Assert.Contains($"--- dash-history@{versions[2]}", Texts("#diff")[0]);
@@ -132,7 +141,7 @@ public sealed class DashboardTests(ThreeNodeMesh mesh, Browser browser) : IClass
 
         browser.Until(d => Texts("#feed li[data-kind='revision']").Any(t => t.Contains("dash-feed") && t.Contains("for the feed")), "the revision in the feed");
         browser.Until(d => Texts("#feed li[data-kind='report']").Count(t => t.Contains("dash-feed") && t.Contains("✓ ok")) == 3, "three reports in the feed");
-        Assert.Equal("log", browser.Driver.FindElement(By.Id("feed")).GetAttribute("role"));
+        Assert.Equal("log", Attributes("#feed", "role").Single());
         AssertNotReloaded();
         browser.Screenshot("events");
     }
@@ -147,14 +156,16 @@ public sealed class DashboardTests(ThreeNodeMesh mesh, Browser browser) : IClass
 
         var page = (long)browser.Script("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")!;
         Assert.Equal(0, page);
-        var matrix = browser.Driver.FindElement(By.Id("matrix")).FindElement(By.XPath(".."));
-        Assert.True((long)browser.Script("return arguments[0].scrollWidth - arguments[0].clientWidth;", matrix)! > 0, "the matrix is wider than the screen");
-        var last = browser.Driver.FindElement(By.CssSelector("#matrix td[data-node='c'][data-manifest='dash-phone-with-a-long-name-6']"));
-        browser.Script("arguments[0].scrollIntoView({ inline: 'end' });", last);
-        Assert.True((bool)browser.Script(
-            "const r = arguments[0].getBoundingClientRect(); return r.left >= 0 && r.right <= document.documentElement.clientWidth;", last)!,
-            "the matrix's last column scrolls into view");
-        browser.Script("window.scrollTo(0, 0); arguments[0].scrollLeft = 0;", matrix);
+        // Each look is one script: the page may draw itself again between two WebDriver calls.
+        Assert.True((long)browser.Script("const m = document.getElementById('matrix').parentElement; return m.scrollWidth - m.clientWidth;")! > 0,
+            "the matrix is wider than the screen");
+        Assert.True((bool)browser.Script("""
+            const last = document.querySelector("#matrix td[data-node='c'][data-manifest='dash-phone-with-a-long-name-6']");
+            last.scrollIntoView({ inline: 'end' });
+            const r = last.getBoundingClientRect();
+            return r.left >= 0 && r.right <= document.documentElement.clientWidth;
+            """)!, "the matrix's last column scrolls into view");
+        browser.Script("window.scrollTo(0, 0); document.getElementById('matrix').parentElement.scrollLeft = 0;");
         browser.Screenshot("phone-manifests");
     }
 }

@@ -307,6 +307,22 @@ async function draw() {
   page.querySelectorAll(".scroll").forEach((s, i) => { s.scrollLeft = scrolled[i] ?? 0; });
   document.title = `Mesh · ${page.querySelector("h1")?.textContent ?? ""}`;
   document.body.dataset.drawn = String(current);
+  settleSoon();
+}
+
+let lastEvent = 0;
+let settling = null;
+/**
+ * An event can come before the state the page reads has it: a report or a revision arrives on
+ * the node's topic at once, while its replica of the status and index catches up a gossip round
+ * later, and the event stream passes each event on only once. So after a burst of events, and
+ * while anything still shows pending, the page looks again a little later.
+ */
+function settleSoon() {
+  clearTimeout(settling);
+  const recent = Date.now() - lastEvent < 3000;
+  const pendingShown = page.querySelector("td[data-state='pending']") !== null;
+  if (recent || pendingShown) settling = setTimeout(draw, recent ? 700 : 2000);
 }
 
 let pending = null;
@@ -336,6 +352,7 @@ function listen() {
     stream.addEventListener(kind, message => {
       feed.unshift({ ...JSON.parse(message.data), at: new Date() });
       feed.length = Math.min(feed.length, FEED_LENGTH);
+      lastEvent = Date.now();
       if (kind === "member" || kind === "unreachable" || kind === "reachable") api("/v1/status").then(offlineBanner, () => {});
       redrawSoon();
     });
