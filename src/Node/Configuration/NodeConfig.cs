@@ -26,7 +26,15 @@ public static class NodeConfig
         path ??= File.Exists("cluster.hocon") ? "cluster.hocon" : null;
         if (path is null) return config;
         if (!File.Exists(path)) throw new ConfigurationException($"configuration file '{path}' does not exist");
-        return ConfigurationFactory.ParseString(File.ReadAllText(path)).WithFallback(config);
+        try
+        {
+            return ConfigurationFactory.ParseString(File.ReadAllText(path)).WithFallback(config);
+        }
+        catch (Exception e) when (e is not (ConfigurationException or IOException or UnauthorizedAccessException))
+        {
+            // The HOCON parser's own exceptions (format, null argument) do not say which file.
+            throw new ConfigurationException($"configuration file '{path}' is not valid HOCON: {e.Message}");
+        }
     }
 
     /// <summary>Lays the given <c>mesh.*</c> values (from flags) over a configuration.</summary>

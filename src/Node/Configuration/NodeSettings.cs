@@ -38,7 +38,23 @@ public sealed record NodeSettings(
     public const string PlainScheme = "akka.tcp";
     public const string TlsScheme = "akka.ssl.tcp";
 
+    /// <exception cref="ConfigurationException">a value is missing, malformed or out of range; the message says which when it can.</exception>
     public static NodeSettings From(Config config)
+    {
+        try
+        {
+            return Read(config);
+        }
+        catch (Exception e) when (e is not ConfigurationException)
+        {
+            // Akka's HOCON reader throws what it meets (a null where a value should be, a list where
+            // a section should be) without naming the key: a configuration error all the same.
+            throw new ConfigurationException(
+                $"the mesh configuration cannot be read ({e.GetType().Name}: {e.Message}): look in the --config file for an empty value or an unclosed bracket");
+        }
+    }
+
+    private static NodeSettings Read(Config config)
     {
         var mesh = config.GetConfig("mesh") ?? throw new ConfigurationException("cluster.hocon has no 'mesh' section");
         var name = mesh.GetString("name", "");

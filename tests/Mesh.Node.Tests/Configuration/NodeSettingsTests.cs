@@ -27,4 +27,30 @@ public sealed class NodeSettingsTests
         var e = Assert.Throws<ConfigurationException>(() => Embedded("mesh.name = n\nmesh.trusted-keys { alice = \"not a key at all\" }"));
         Assert.Contains("mesh.trusted-keys.alice", e.Message);
     }
+
+    [Fact]
+    public void A_config_file_the_hocon_parser_refuses_is_a_configuration_error_naming_the_file()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"mesh-bad-{Guid.NewGuid():N}.hocon");
+        File.WriteAllText(file, "mesh { name = ${nowhere} }\n");
+        try
+        {
+            var e = Assert.Throws<ConfigurationException>(() => NodeConfig.Load(file));
+            Assert.Contains(file, e.Message);
+            Assert.Contains("nowhere", e.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("mesh.name = n\nmesh.port = \n")]
+    [InlineData("mesh = [\n")]
+    public void A_value_the_reader_cannot_take_is_a_configuration_error_not_a_crash(string hocon)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => Embedded(hocon));
+        Assert.Contains("--config", e.Message);
+    }
 }
