@@ -23,7 +23,14 @@ public sealed record Scenario(int Nodes, bool Announce, string? TickDuration = n
     }
 
     public string PathName => Announce ? "pub-sub announce + DData" : "DData only (announce off)";
-    public string Tick => TickDuration ?? "10ms (default)";
+    public string Tick => TickDuration ?? $"{EmbeddedTick} (default)";
+
+    /// <summary>The tick the nodes get when none is given: what the repository's cluster.hocon sets.</summary>
+    private static readonly string EmbeddedTick =
+        System.Text.RegularExpressions.Regex.Match(File.ReadAllText(Path.Combine(Binaries.RepoRoot, "cluster.hocon")),
+            @"^\s*scheduler\.tick-duration\s*=\s*(\S+)", System.Text.RegularExpressions.RegexOptions.Multiline) is { Success: true } m
+            ? m.Groups[1].Value
+            : "10ms"; // Akka's own default
 
     /// <summary>The issue's targets: with the announcement p50 ≤ 50 ms and p99 ≤ 200 ms; DData only ≤ 1 s.</summary>
     public (double P50, double P99) Target => Announce ? (50, 200) : (1000, 1000);
