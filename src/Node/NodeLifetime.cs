@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Mesh.Node.Api;
 using Mesh.Node.Configuration;
+using Mesh.Node.Membership;
 using Mesh.Node.Service;
 using Microsoft.AspNetCore.Builder;
 
@@ -51,7 +52,9 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
         LiveSettings live;
         try
         {
-            live = new LiveSettings(ReloadableSettings.From(NodeSettings.From(config), config));
+            var settings = NodeSettings.From(config);
+            live = new LiveSettings(ReloadableSettings.From(settings, config));
+            ClusterPort.RequireFree(settings.Host, settings.Port);
             node = MeshNode.Start(config, live);
         }
         catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
