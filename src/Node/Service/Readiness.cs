@@ -31,6 +31,19 @@ public sealed class Readiness(ActorSystem system, Cluster cluster, ReplicatedSto
         var status = cluster.SelfMember.Status;
         // Not Up, the index is moot (and a node still joining may not have it yet).
         if (status != MemberStatus.Up) return Decide(status, [], progress.Latest);
+        // This replica first: a majority's heads are never older than this replica's, so what is
+        // pending here is pending there too, and the majority (32 shard reads over the network,
+        // four times a second while the node starts) is asked only once nothing is pending here.
+        ReadinessReport local;
+        try
+        {
+            local = Decide(status, (await store.IndexAsync()).Values, progress.Latest);
+        }
+        catch (StoreUnavailableException e)
+        {
+            return new ReadinessReport(false, Name(status), 0, $"cannot read this node's index: {e.Message}");
+        }
+        if (!local.Ready) return local;
         IReadOnlyDictionary<string, RevisionRecord> index;
         try
         {
