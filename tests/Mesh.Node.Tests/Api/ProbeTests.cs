@@ -52,13 +52,10 @@ public sealed class ProbeTests : IAsyncLifetime
     [Fact]
     public async Task Off_loopback_the_probes_need_the_token_like_every_route()
     {
-        var port = Ports.Free();
-        var node = _mesh.Start("guarded", extraHocon: $"mesh.api = \"0.0.0.0:{port}\"");
-        await using var app = await ControlApi.StartAsync(node);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        await using var api = await _mesh.StartWithApi("guarded", host: "0.0.0.0");
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("healthz")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("readyz")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.Http.GetAsync("healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.Http.GetAsync("readyz")).StatusCode);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
