@@ -117,4 +117,27 @@ public class TargetingTests
     [InlineData("web.?", "webx1", false)]
     public void Node_globs_use_star_for_any_run_and_question_mark_for_one_character(string pattern, string name, bool matches) =>
         Assert.Equal(matches, Glob.IsMatch(pattern, name));
+    [Fact]
+    public void A_command_line_target_is_the_target_section_in_flow_form()
+    {
+        var target = ManifestParser.ParseTarget("{roles: [web], labels: {env: prod}, nodes: ['web-*']}");
+
+        Assert.Equal(["web"], target.Roles);
+        Assert.Equal("prod", target.Labels["env"]);
+        Assert.True(target.Matches(Web1));
+        Assert.False(target.Matches(Db1));
+    }
+
+    [Theory]
+    [InlineData("", "the target is empty")]
+    [InlineData("web", "a target is a mapping")]
+    [InlineData("{roles: [web], colour: blue}", "colour")]
+    [InlineData("{roles: [web}", "invalid target")]
+    public void A_bad_command_line_target_is_refused_naming_the_option(string text, string expected)
+    {
+        var e = Assert.Throws<ManifestException>(() => ManifestParser.ParseTarget(text));
+
+        Assert.All(e.Errors, error => Assert.Equal("--target", error.Source));
+        Assert.Contains(expected, e.Message);
+    }
 }

@@ -66,6 +66,35 @@ public static partial class ManifestParser
             .ToArray();
     }
 
+    /// <summary>
+    /// A target given on a command line (<c>--target</c>): the same mapping as a manifest's
+    /// <c>target:</c> section, usually in YAML's flow form, e.g. <c>{roles: [web], labels: {env: prod}}</c>.
+    /// An empty text is refused: "every node" is said by leaving the option out.
+    /// </summary>
+    /// <exception cref="ManifestException">the text is not such a mapping; errors name <paramref name="source"/></exception>
+    public static TargetSpec ParseTarget(string text, string source = "--target")
+    {
+        var context = new ParseContext(source);
+        if (string.IsNullOrWhiteSpace(text))
+            throw new ManifestException([new ManifestError(source, 0, 0, "", "the target is empty (leave the option out to target every node)")]);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new LimitedParser(new Parser(new Scanner(new StringReader(text)))));
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException
+                                       or ArgumentOutOfRangeException { ParamName: "highSurrogate" or "lowSurrogate" })
+        {
+            var at = e is YamlException y ? (y.InnerException as YamlException ?? y).Start : Mark.Empty;
+            throw new ManifestException([new ManifestError(source, (int)at.Line, (int)at.Column, "", $"invalid target: {e.Message}")]);
+        }
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode map)
+            throw new ManifestException([new ManifestError(source, 0, 0, "", "a target is a mapping, e.g. {roles: [web], labels: {env: prod}, nodes: [web*]}")]);
+        var target = ReadTarget(map, "", context);
+        if (context.Errors.Count > 0) throw new ManifestException(context.Errors);
+        return target;
+    }
+
     private static Manifest? TryParse(string text, ParseContext context)
     {
         // A byte-order mark may open a YAML stream; YamlDotNet would read it as part of the first key.
@@ -170,7 +199,13 @@ public static partial class ManifestParser
             context.Error(node, "target", "must be a mapping with roles, labels and/or nodes");
             return TargetSpec.All;
         }
-        var t = new FieldReader(map, "target", context);
+        return ReadTarget(map, "target", context);
+    }
+
+    /// <summary>The fields of a target mapping, at <paramref name="path"/> (the manifest's "target", or "" on a command line).</summary>
+    private static TargetSpec ReadTarget(YamlMappingNode map, string path, ParseContext context)
+    {
+        var t = new FieldReader(map, path, context);
         var target = new TargetSpec(t.StringList("roles"), t.StringMap("labels"), t.StringList("nodes"));
         t.RejectUnknown();
         return target;
