@@ -6,6 +6,9 @@ using Mesh.Node.Configuration;
 using Mesh.Node.Security;
 using Mesh.Node.Service;
 
+// Before the thread pool, remoting and the JIT's background threads start allocating.
+Footprint.LimitArenas();
+
 var configFile = new Option<string?>("--config") { Description = "cluster.hocon to use over the embedded defaults (default: ./cluster.hocon when present)" };
 var name = new Option<string?>("--name") { Description = "node name (default: host name)" };
 var host = new Option<string?>("--host") { Description = "address to bind the cluster port to (default 127.0.0.1)" };
@@ -86,6 +89,7 @@ command.SetAction(async (parse, _) =>
     }
 
     using var systemd = SystemdNotify.FromEnvironment();
+    using var footprint = Footprint.Start();
     var lifetime = new NodeLifetime(config, output, error, Build, systemd);
     var stop = new TaskCompletionSource();
     using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
