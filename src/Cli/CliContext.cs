@@ -84,7 +84,7 @@ public sealed class CliContext(ParseResult parse, GlobalOptions globals, TextWri
     public TextWriter Error => error;
     public IAnsiConsole Console => _console.Value;
 
-    public void WriteJson<T>(T value) => output.WriteLine(JsonSerializer.Serialize(value, ApiJson.Options));
+    public void WriteJson<T>(T value) => output.WriteLine(JsonSerializer.Serialize(value, CliJson.Info<T>()));
 
     /// <summary>A plain table: a header row and aligned columns, fit for a terminal and for grep.</summary>
     public void WriteTable(string[] headers, IEnumerable<string[]> rows)

@@ -53,7 +53,7 @@ public sealed class MeshClient : IDisposable
     {
         using var message = new HttpRequestMessage(HttpMethod.Delete, $"v1/manifests/{Uri.EscapeDataString(name)}")
         {
-            Content = JsonContent.Create(request, options: ApiJson.Options),
+            Content = JsonContent.Create(request, CliJson.Info<DeleteRequest>()),
         };
         using var response = await Send(() => _http.SendAsync(message, cancel));
         return await Read<PushResponse>(response, cancel);
@@ -82,7 +82,7 @@ public sealed class MeshClient : IDisposable
     /// </summary>
     private static ByteArrayContent Bounded(PushRequest request)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(request, ApiJson.Options);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(request, CliJson.Info<PushRequest>());
         if (bytes.LongLength > ApiJson.MaxBodyBytes)
             throw new CliException(ExitCodes.Invalid,
                 $"this push is too large: {bytes.LongLength / (1024.0 * 1024):0.#} MiB with its sources encoded, and a node accepts at most {ApiJson.MaxBodyBytes / (1024 * 1024)} MiB per request " +
@@ -107,7 +107,7 @@ public sealed class MeshClient : IDisposable
     public async Task<IAsyncEnumerable<MeshEvent>> EventsAsync(CancellationToken cancel)
     {
         var response = await Send(() => _http.GetAsync("v1/events", HttpCompletionOption.ResponseHeadersRead, cancel));
-        if (!response.IsSuccessStatusCode) await Read<object>(response, cancel);
+        if (!response.IsSuccessStatusCode) await Read<ApiError>(response, cancel);
         return ReadEvents(response, cancel);
     }
 
@@ -119,7 +119,7 @@ public sealed class MeshClient : IDisposable
             while (await reader.ReadLineAsync(cancel) is { } line)
             {
                 if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
-                var e = JsonSerializer.Deserialize<MeshEvent>(line["data: ".Length..], ApiJson.Options);
+                var e = JsonSerializer.Deserialize(line["data: ".Length..], CliJson.Info<MeshEvent>());
                 if (e is not null) yield return e;
             }
         }
@@ -147,13 +147,13 @@ public sealed class MeshClient : IDisposable
     private static async Task<T> Read<T>(HttpResponseMessage response, CancellationToken cancel)
     {
         if (response.IsSuccessStatusCode)
-            return await response.Content.ReadFromJsonAsync<T>(ApiJson.Options, cancel)
+            return await response.Content.ReadFromJsonAsync(CliJson.Info<T>(), cancel)
                 ?? throw new CliException(ExitCodes.Failed, "the node sent an empty answer");
 
         ApiError? error = null;
         try
         {
-            error = await response.Content.ReadFromJsonAsync<ApiError>(ApiJson.Options, cancel);
+            error = await response.Content.ReadFromJsonAsync(CliJson.Info<ApiError>(), cancel);
         }
         catch (JsonException)
         {

@@ -10,6 +10,9 @@ namespace Mesh.Cli.Commands;
 /// </summary>
 public static class KeygenCommand
 {
+    /// <summary>What <c>mesh keygen --json</c> prints.</summary>
+    public sealed record Generated(string KeyId, string PrivateKey, string PublicKey, string Spki, string Name);
+
     public static Command Create(CliRunner run)
     {
         var output = new Option<string?>("--out", "-o") { HelpName = "file", Description = $"private key file to write; the public key goes beside it as FILE.pub (default {SigningKeys.DefaultPathForHelp})" };
@@ -31,7 +34,7 @@ public static class KeygenCommand
             var trustName = parse.GetValue(name)!;
             if (ctx.Json)
             {
-                ctx.WriteJson(new { KeyId = key.Public.Id, PrivateKey = path, PublicKey = path + ".pub", Spki = key.Public.Spki, Name = trustName });
+                ctx.WriteJson(new Generated(key.Public.Id, path, path + ".pub", key.Public.Spki, trustName));
                 return Task.FromResult(ExitCodes.Ok);
             }
             ctx.Out.WriteLine($"key {key.Public.Id}");

@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Protocol.Api;
+
+/// <summary>
+/// Compile-time JSON metadata of every body of the control API, so that a client compiled ahead
+/// of time (the <c>mesh</c> CLI, published with NativeAOT) reads and writes them without
+/// reflection. A new request or response body belongs here; <c>ApiJsonContextTests</c> fails for
+/// one that is missing.
+/// </summary>
+[JsonSerializable(typeof(PushRequest))]
+[JsonSerializable(typeof(PushResponse))]
+[JsonSerializable(typeof(DeleteRequest))]
+[JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(MemberInfo[]))]
+[JsonSerializable(typeof(ManifestSummary[]))]
+[JsonSerializable(typeof(ManifestDetail))]
+[JsonSerializable(typeof(StatusReport))]
+[JsonSerializable(typeof(HistoryEntry[]))]
+[JsonSerializable(typeof(RevisionDiff))]
+[JsonSerializable(typeof(PlanResponse))]
+[JsonSerializable(typeof(MeshEvent))]
+[JsonSerializable(typeof(AuditEntry[]))]
+[JsonSerializable(typeof(ConvergeAccepted[]))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;
