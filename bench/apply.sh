@@ -10,7 +10,10 @@
 # and verifies the tree after every run. Mesh is timed two ways:
 #   cold   `mesh-node apply` as a fresh process per run (like cf-agent / puppet apply)
 #   warm   the same runs inside one process, as a running node re-checks on its interval
-# Environment: REPEAT (3), ANCHORS (directory of the anchor scripts; skipped when absent).
+# Environment: REPEAT (3), ANCHORS (directory of the anchor scripts; skipped when absent),
+# MESH_BIN (a directory holding mesh-node and mesh as packaged, from
+# `packaging/build-deb.sh --publish-only DIR`: measured instead of the development build, with
+# the environment of the package's systemd unit).
 set -u -o pipefail
 COUNT=${1:-1000}
 REPEAT=${REPEAT:-3}
@@ -20,8 +23,15 @@ ANCHORS=${ANCHORS:-$REPO/../shared/anchors}
 WORK=$(mktemp -d /tmp/mesh-bench-apply.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-dotnet build "$REPO/src/Node" -c Release -nologo -v quiet >/dev/null || { echo "build failed"; exit 1; }
-NODE="$REPO/src/Node/bin/Release/net10.0/mesh-node.dll"
+if [[ -n ${MESH_BIN:-} ]]; then
+  NODE_CMD=("$MESH_BIN/mesh-node") CLI_CMD=("$MESH_BIN/mesh")
+  # The unit's Environment= lines, as systemd would set them.
+  while IFS= read -r kv; do export "${kv?}"; done < <(sed -n 's/^Environment=//p' "$REPO/packaging/mesh-node.service")
+else
+  dotnet build "$REPO/src/Node" -c Release -nologo -v quiet >/dev/null || { echo "build failed"; exit 1; }
+  dotnet build "$REPO/src/Cli" -c Release -nologo -v quiet >/dev/null || { echo "build failed"; exit 1; }
+  NODE_CMD=(dotnet "$REPO/src/Node/bin/Release/net10.0/mesh-node.dll") CLI_CMD=(dotnet "$REPO/src/Cli/bin/Release/net10.0/mesh.dll")
+fi
 
 name() { printf 'f%05d.conf' "$1"; }
 content() { printf 'anchor-file-%d\nvalue=%d\n' "$1" $(( $1 * 7919 % 100000 )); }
@@ -61,7 +71,7 @@ wall() {  # wall CMD...: seconds, with the command's output in $WORK/out
   return $rc
 }
 
-echo "== Mesh $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null), COUNT=$COUNT, REPEAT=$REPEAT, $(nproc) cores, $(dotnet --version) SDK"
+echo "== Mesh $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null) (${MESH_BIN:+packaged }${MESH_BIN:-development build}), COUNT=$COUNT, REPEAT=$REPEAT, $(nproc) cores, $(dotnet --version) SDK"
 echo "-- cold: one mesh-node apply process per run"
 printf '%-6s %3s %8s %8s  %s\n' phase rep wall_s changed verify
 : >"$WORK/rows"
@@ -69,7 +79,7 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
   tgt="$WORK/t$rep"; rm -rf "$tgt" "$WORK/d$rep"; mkdir -p "$tgt"
   for phase in first noop drift; do
     [[ $phase == drift ]] && drift "$tgt"
-    s=$(wall dotnet "$NODE" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/d$rep")
+    s=$(wall "${NODE_CMD[@]}" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/d$rep")
     changed=$(sed -nE 's/.*ok, ([0-9]+) changed.*/\1/p' "$WORK/out" | head -1)
     printf '%-6s %3d %8s %8s  %s\n' "$phase" "$rep" "$s" "${changed:-?}" "$(verify "$tgt")" | tee -a "$WORK/rows"
   done
@@ -80,23 +90,22 @@ done
 
 echo "-- warm: the engine inside one process (what a running node does on each re-check)"
 tgt="$WORK/warm"; mkdir -p "$tgt"
-dotnet "$NODE" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/dw" >/dev/null
-dotnet "$NODE" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/dw" --repeat 11 >"$WORK/warm.out"
+"${NODE_CMD[@]}" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/dw" >/dev/null
+"${NODE_CMD[@]}" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/dw" --repeat 11 >"$WORK/warm.out"
 tail -n 10 "$WORK/warm.out" | sed -nE 's/.* in ([0-9.]+) ms \(([0-9]+) resources\/s\).*/\1 \2/p' >"$WORK/warm.rates"
 echo "no-op re-check of $COUNT files, runs 2-11: median $(cut -d' ' -f1 "$WORK/warm.rates" | median) ms, $(cut -d' ' -f2 "$WORK/warm.rates" | median) resources/s"
 # Drift repair in a warm process: damage, then one re-check (repeat 2 = a no-op, then the repair run is timed separately).
 drift "$tgt"
-dotnet "$NODE" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/dw" --repeat 2 >"$WORK/warm-drift.out"
+"${NODE_CMD[@]}" apply "$WORK/bench.yaml" --root "$tgt" --data-dir "$WORK/dw" --repeat 2 >"$WORK/warm-drift.out"
 echo "drift repair of 10 files (warm, first run after the damage): $(sed -nE '1s/.*ok, ([0-9]+) changed of [0-9]+ in ([0-9.]+) ms.*/\2 ms, \1 changed/p' "$WORK/warm-drift.out"); tree $(verify "$tgt")"
 
 echo "-- running node: the manifest pushed to a live mesh-node (first apply), then 10 files damaged (drift repair by the node's watcher)"
 api="127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 printf 'mesh.converge { interval = 10m, watch = on }\n' >"$WORK/node.hocon"
-dotnet "$NODE" --name bench --port 0 --api "$api" --data-dir "$WORK/node" --config "$WORK/node.hocon" >"$WORK/node.log" 2>&1 &
+"${NODE_CMD[@]}" --name bench --port 0 --api "$api" --data-dir "$WORK/node" --config "$WORK/node.hocon" >"$WORK/node.log" 2>&1 &
 NODE_PID=$!
 trap 'kill $NODE_PID 2>/dev/null; wait $NODE_PID 2>/dev/null; rm -rf "$WORK"' EXIT
-MESH="dotnet $REPO/src/Cli/bin/Release/net10.0/mesh.dll --api $api"
-dotnet build "$REPO/src/Cli" -c Release -nologo -v quiet >/dev/null
+MESH="${CLI_CMD[*]} --api $api"
 for ((i = 0; i < 200; i++)); do $MESH members >/dev/null 2>&1 && break; sleep 0.1; done
 : >"$WORK/node.rows"
 for ((rep = 1; rep <= REPEAT; rep++)); do
@@ -109,7 +118,8 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
   drift "$tgt"
   for ((i = 0; i < 300; i++)); do
     $MESH status "bench-$rep" --json >"$WORK/status.json" 2>/dev/null
-    repaired=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[0].get("report",{}); print(r.get("durationMs","") if r.get("drift") and r.get("changed",0) > 0 else "")' "$WORK/status.json")
+    # mesh status --json: {"node": ..., "manifests": [{"manifest": ..., "report": {...}}, ...]}
+    repaired=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); r=next((m.get("report") or {} for m in s.get("manifests", []) if m.get("manifest") == sys.argv[2]), {}); print(r.get("durationMs","") if r.get("drift") and r.get("changed",0) > 0 else "")' "$WORK/status.json" "bench-$rep")
     [[ -n $repaired ]] && [[ $(verify "$tgt") == ok ]] && break
     sleep 0.1
   done

@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# Builds mesh_<version>_amd64.deb: self-contained single-file mesh-node and mesh (the host needs
-# no .NET), the systemd unit, /etc/mesh/cluster.hocon, /var/lib/mesh, shell completions and the
-# maintainer scripts that create the mesh system user. Needs the .NET 10 SDK and dpkg-deb.
+# Builds mesh_<version>_amd64.deb: a self-contained, ReadyToRun single-file mesh-node and a
+# NativeAOT mesh (the host needs no .NET), the systemd unit, /etc/mesh/cluster.hocon,
+# /var/lib/mesh, shell completions and the maintainer scripts that create the mesh system user.
+# Needs the .NET 10 SDK, dpkg-deb, and a C toolchain for the AOT link (gcc or clang, zlib1g-dev).
 #
 #   packaging/build-deb.sh [--version V] [--out DIR]
+#   packaging/build-deb.sh --publish-only DIR
 #
 # The version is --version, else the VERSION file at the repository root, else `git describe`,
 # else 0.1.0. The package lands in DIR (default: the current directory); its path is the last
-# line printed.
+# line printed. --publish-only puts just the two programs, as packaged, into DIR (the bench
+# measures those).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-version="" out="$PWD"
+version="" out="$PWD" publish_only=""
 while [ $# -gt 0 ]; do
   case "$1" in
+    --publish-only) publish_only="${2:?--publish-only needs a directory}"; shift 2 ;;
     --version) version="${2:?--version needs a value}"; shift 2 ;;
     --out) out="${2:?--out needs a directory}"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-deb.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -42,6 +46,31 @@ if ! [[ "$version" =~ ^[0-9][A-Za-z0-9.+~]*$ ]]; then
   exit 2
 fi
 
+# Build output goes under packaging/obj (git ignores it), never into src/*/bin and obj, so a
+# package build neither disturbs nor is disturbed by the framework-dependent development build.
+# mesh-node: a self-contained single file, its assemblies compiled ahead to native code
+# (ReadyToRun) so that start-up does not wait for the JIT; not trimmed: Akka and Hyperion find
+# types by reflection. mesh: NativeAOT, one native executable that starts in milliseconds.
+publish_node() {
+  dotnet publish "$repo/src/Node" -c Release -r linux-x64 --self-contained \
+    -p:PublishSingleFile=true -p:PublishTrimmed=false -p:PublishReadyToRun=true -p:DebugType=none \
+    --artifacts-path "$here/obj/artifacts" -o "$1" \
+    --disable-build-servers -nologo -v quiet
+}
+publish_cli() {
+  dotnet publish "$repo/src/Cli" -c Release -r linux-x64 -p:PublishAot=true -p:StripSymbols=true -p:DebugType=none \
+    --artifacts-path "$here/obj/artifacts" -o "$1" \
+    --disable-build-servers -nologo -v quiet
+}
+if [ -n "$publish_only" ]; then
+  mkdir -p "$publish_only"
+  publish_node "$publish_only"
+  publish_cli "$publish_only"
+  rm -f "$publish_only"/*.dbg "$publish_only"/*.pdb
+  ls "$publish_only/mesh-node" "$publish_only/mesh"
+  exit 0
+fi
+
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 deb="$out/mesh_${version}_amd64.deb"
@@ -49,19 +78,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 pkg="$work/root"
 
-# Build output goes under packaging/obj (git ignores it), never into src/*/bin and obj, so a
-# package build neither disturbs nor is disturbed by the framework-dependent development build.
-# Self-contained single files: one file per program, the runtime inside. Not trimmed: Akka and
-# Hyperion find types by reflection.
-publish() {
-  dotnet publish "$repo/src/$1" -c Release -r linux-x64 --self-contained \
-    -p:PublishSingleFile=true -p:PublishTrimmed=false -p:DebugType=none \
-    --artifacts-path "$here/obj/artifacts" -o "$work/publish/$1" \
-    --disable-build-servers -nologo -v quiet
-}
 echo "build-deb.sh: publishing mesh-node and mesh $version (linux-x64, self-contained)"
-publish Node
-publish Cli
+publish_node "$work/publish/Node"
+publish_cli "$work/publish/Cli"
 
 install -d -m 0755 "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/lib/systemd/system" "$pkg/etc/mesh" \
   "$pkg/usr/share/bash-completion/completions" "$pkg/usr/share/zsh/vendor-completions" \

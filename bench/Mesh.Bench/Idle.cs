@@ -5,9 +5,12 @@ namespace Mesh.Bench;
 
 public sealed record IdleSample(string Node, double RssMiB, double CpuPercent, long Threads);
 
-public sealed class IdleResult(string tick)
+public sealed class IdleResult(string tick, int nodes)
 {
     public string Tick { get; } = tick;
+    public int Nodes { get; } = nodes;
+    /// <summary>As many serf agents, measured the same way right after (empty when serf is not installed).</summary>
+    public List<IdleSample> Serf { get; } = [];
     public List<IdleSample> Samples { get; } = [];
     public double WindowSeconds { get; set; }
     public CpuUse? Machine { get; set; }
@@ -27,7 +30,7 @@ public static class Idle
     public static async Task<IdleResult> RunAsync(string workDir, int nodeCount, string? tick, int windowSeconds, int settleSeconds, int probeRevisions, CancellationToken cancel)
     {
         var scenario = new Scenario(nodeCount, Announce: true, TickDuration: tick);
-        var result = new IdleResult(scenario.Tick);
+        var result = new IdleResult(scenario.Tick, nodeCount);
         Log($"idle: starting a {nodeCount}-node mesh, tick {scenario.Tick}");
         await using var mesh = await BenchMesh.StartAsync(workDir, nodeCount, scenario.Hocon, cancel);
         await Fleet.PushAndWaitAsync(mesh, cancel);
@@ -55,6 +58,22 @@ public static class Idle
             result.Probe.FormTime = mesh.FormTime;
         }
         result.Warnings = mesh.Warnings();
+        await mesh.DisposeAsync();
+
+        if (SerfAgents.Installed)
+        {
+            Log($"idle: {nodeCount} serf agents, settling {settleSeconds} s, then measuring {windowSeconds} s");
+            using var serf = await SerfAgents.StartAsync(nodeCount, cancel);
+            await Task.Delay(TimeSpan.FromSeconds(settleSeconds), cancel);
+            var pids = serf.Pids;
+            var start = pids.Select(ProcFs.CpuSeconds).ToArray();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(windowSeconds), cancel);
+            var wall = clock.Elapsed.TotalSeconds;
+            for (var i = 0; i < pids.Count; i++)
+                result.Serf.Add(new IdleSample($"serf{i:00}", ProcFs.StatusField(pids[i], "VmRSS") / 1024.0,
+                    100 * (ProcFs.CpuSeconds(pids[i]) - start[i]) / wall, ProcFs.StatusField(pids[i], "Threads")));
+        }
         return result;
     }
 
@@ -67,8 +86,8 @@ public static class Idle
             foreach (var n in r.Samples)
                 s.AppendLine($"| {r.Tick} | {n.Node} | {Stats.F(n.RssMiB, 1)} | {Stats.F(n.CpuPercent, 2)} | {n.Threads} |");
         s.AppendLine();
-        s.Append($"| measure (median of {results.Select(r => r.Samples.Count).DefaultIfEmpty(0).Max()} nodes) |");
-        foreach (var r in results) s.Append($" tick {r.Tick} |");
+        s.Append("| measure (median over the nodes) |");
+        foreach (var r in results) s.Append($" {r.Nodes} nodes, tick {r.Tick} |");
         s.AppendLine();
         s.Append("|---|");
         foreach (var _ in results) s.Append("---:|");
@@ -80,8 +99,17 @@ public static class Idle
             s.AppendLine();
         }
         Row("VmRSS (MiB)", r => Stats.F(Stats.Median(r.Samples.Select(n => n.RssMiB)), 1));
+        Row("VmRSS, largest node (MiB)", r => Stats.F(r.Samples.Select(n => n.RssMiB).DefaultIfEmpty(double.NaN).Max(), 1));
         Row("idle CPU (% of one core)", r => Stats.F(Stats.Median(r.Samples.Select(n => n.CpuPercent)), 2));
+        Row("idle CPU, busiest node (% of one core)", r => Stats.F(r.Samples.Select(n => n.CpuPercent).DefaultIfEmpty(double.NaN).Max(), 2));
         Row("idle CPU, sum of all nodes (% of one core)", r => Stats.F(r.Samples.Sum(n => n.CpuPercent), 2));
+        if (results.Any(r => r.Serf.Count > 0))
+        {
+            Row("serf agents, same count, same run: VmRSS median (MiB)", r => Stats.F(Stats.Median(r.Serf.Select(n => n.RssMiB)), 1));
+            Row("serf agents: idle CPU median (% of one core)", r => Stats.F(Stats.Median(r.Serf.Select(n => n.CpuPercent)), 2));
+            Row("Mesh / serf, RSS", r => r.Serf.Count == 0 ? "–" : Stats.F(Stats.Median(r.Samples.Select(n => n.RssMiB)) / Stats.Median(r.Serf.Select(n => n.RssMiB)), 1) + "×");
+            Row("Mesh / serf, CPU", r => r.Serf.Count == 0 ? "–" : Stats.F(Stats.Median(r.Samples.Select(n => n.CpuPercent)) / Stats.Median(r.Serf.Select(n => n.CpuPercent)), 1) + "×");
+        }
         Row("threads", r => Stats.F(Stats.Median(r.Samples.Select(n => (double)n.Threads))));
         Row("measurement window (s)", r => Stats.F(r.WindowSeconds, 1));
         Row("other processes on the machine in the window (% of one core)", r => Stats.F(r.Machine?.OthersPercentOfCore ?? double.NaN, 1));

@@ -14,7 +14,7 @@ var modeArgument = new Argument<string>("mode")
     Arity = ArgumentArity.ZeroOrOne,
     DefaultValueFactory = _ => "all",
 };
-modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "all", "catchup", "restart", "datadir", "durability");
+modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "all", "catchup", "restart", "datadir", "durability");
 var nodesOption = Sizes("--nodes", "mesh sizes for the propagation figure (default 3,10)");
 var revisionsOption = Count("--revisions", "counted revisions per propagation configuration", 50);
 var warmupOption = Count("--warmup", "uncounted revisions after the mesh formed", 3);
@@ -23,7 +23,8 @@ var propagationSettleOption = Count("--propagation-settle", "pause between the m
 var joinsOption = Count("--joins", "new nodes in the join figure", 5);
 var idleSecondsOption = Count("--idle-seconds", "idle measurement window, seconds", 20, "S");
 var settleSecondsOption = Count("--settle-seconds", "pause before the idle window, seconds", 5, "S");
-var idleNodesOption = Count("--idle-nodes", "mesh size of the idle figure", 3);
+var idleNodesOption = Sizes("--idle-nodes", "mesh sizes of the idle figure (default 3)");
+var cliRunsOption = Count("--cli-runs", "cold runs of each command in the cli figure", 20);
 var probeRevisionsOption = Count("--probe-revisions", "revisions of the latency probe after each idle window (0 = none)", 20);
 var ticksOption = Ticks("--ticks", "akka.scheduler.tick-duration values for the idle figure (default default,100ms)");
 var propagationTicksOption = Ticks("--propagation-ticks", "tick-duration values for the propagation figure (default: default)");
@@ -42,7 +43,7 @@ var nodeConfigOption = new Option<string[]>("--node-config")
 var root = new RootCommand("mesh-bench: real mesh-node processes on loopback (one per node), a markdown table per figure")
 {
     modeArgument, nodesOption, revisionsOption, warmupOption, ddataOnlyOption, propagationSettleOption, joinsOption, idleSecondsOption,
-    settleSecondsOption, idleNodesOption, probeRevisionsOption, ticksOption, propagationTicksOption, catchupRevisionsOption, catchupRunsOption,
+    settleSecondsOption, idleNodesOption, cliRunsOption, probeRevisionsOption, ticksOption, propagationTicksOption, catchupRevisionsOption, catchupRunsOption,
     restartManifestsOption, restartFilesOption, restartRunsOption, datadirRevisionsOption, datadirManifestsOption, nodeConfigOption,
 };
 // Only what the bench measures: no --version.
@@ -59,7 +60,8 @@ var ticks = parse.GetValue(ticksOption) is { Length: > 0 } idleTicks ? idleTicks
 var propagationTicks = parse.GetValue(propagationTicksOption) is { Length: > 0 } pushTicks ? pushTicks : [null];
 int revisions = parse.GetValue(revisionsOption), warmup = parse.GetValue(warmupOption), propagationSettle = parse.GetValue(propagationSettleOption);
 int joins = parse.GetValue(joinsOption), idleSeconds = parse.GetValue(idleSecondsOption), settleSeconds = parse.GetValue(settleSecondsOption);
-int probeRevisions = parse.GetValue(probeRevisionsOption), idleNodes = parse.GetValue(idleNodesOption);
+int probeRevisions = parse.GetValue(probeRevisionsOption), cliRuns = parse.GetValue(cliRunsOption);
+var idleNodes = parse.GetValue(idleNodesOption) is { Length: > 0 } idleSizes ? idleSizes : [3];
 int catchupRevisions = parse.GetValue(catchupRevisionsOption), catchupRuns = parse.GetValue(catchupRunsOption);
 int restartManifests = parse.GetValue(restartManifestsOption), restartFiles = parse.GetValue(restartFilesOption), restartRuns = parse.GetValue(restartRunsOption);
 int datadirRevisions = parse.GetValue(datadirRevisionsOption), datadirManifests = parse.GetValue(datadirManifestsOption);
@@ -81,6 +83,12 @@ if (!File.Exists(Mesh.EndToEnd.Tests.Binaries.Node))
     Console.Error.WriteLine($"mesh-bench: {Mesh.EndToEnd.Tests.Binaries.Node} is missing; build with -c Release");
     return 2;
 }
+
+// Programs as packaged run as the package's systemd unit runs them: with its Environment= lines.
+if (Mesh.EndToEnd.Tests.Binaries.Published is not null)
+    foreach (var line in File.ReadLines(Path.Combine(Mesh.EndToEnd.Tests.Binaries.RepoRoot, "packaging", "mesh-node.service")))
+        if (line.StartsWith("Environment=", StringComparison.Ordinal) && line["Environment=".Length..].Split('=', 2) is [var key, var value])
+            Environment.SetEnvironmentVariable(key, value);
 
 var workDir = Directory.CreateTempSubdirectory("mesh-bench-").FullName;
 var total = Stopwatch.StartNew();
@@ -130,12 +138,20 @@ try
     if (mode is "idle" or "all")
     {
         var results = new List<IdleResult>();
-        foreach (var (tick, i) in ticks.Select((t, i) => (t, i)))
-            results.Add(await Idle.RunAsync(Path.Combine(workDir, $"idle-{i}"), idleNodes, tick, idleSeconds, settleSeconds, probeRevisions, cancel.Token));
-        Console.WriteLine($"## 3. Idle footprint ({idleNodes}-node mesh)");
+        foreach (var (size, tick, i) in idleNodes.SelectMany(n => ticks.Select(t => (n, t))).Select((x, i) => (x.n, x.t, i)))
+            results.Add(await Idle.RunAsync(Path.Combine(workDir, $"idle-{i}"), size, tick, idleSeconds, settleSeconds, probeRevisions, cancel.Token));
+        Console.WriteLine($"## 3. Idle footprint ({string.Join(", ", idleNodes)}-node mesh)");
         Console.WriteLine();
         Console.WriteLine(Idle.Table(results));
         PrintWarnings(results.Select(r => ($"idle, tick {r.Tick}", r.Warnings)));
+    }
+
+    if (mode is "cli")
+    {
+        var timings = await ColdCli.RunAsync(Path.Combine(workDir, "cli"), cliRuns, cancel.Token);
+        Console.WriteLine("## The CLI, cold");
+        Console.WriteLine();
+        Console.WriteLine(ColdCli.Table(timings));
     }
 
     if (mode is "catchup" or "restart" or "datadir" or "durability")
@@ -255,6 +271,7 @@ static class Machine
             - date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC
             - machine: {Environment.ProcessorCount} cores, {kib / 1024.0 / 1024.0:0.0} GiB memory, {os}{debian}, kernel {kernel}
             - runtime: {RuntimeInformation.FrameworkDescription}; one mesh-node process per node, loopback
+            - programs: {(Mesh.EndToEnd.Tests.Binaries.Published is { } dir ? $"as packaged (`packaging/build-deb.sh --publish-only`: mesh-node self-contained ReadyToRun, mesh NativeAOT) from {dir}, with the unit's Environment= lines" : "the development build (framework-dependent assemblies under dotnet)")}
             - load average (1 min) at start: {ProcFs.LoadAverage()}
             - code: {CodeVersion()}; mesh-node built {NodeBuildTime():yyyy-MM-dd HH:mm:ss} UTC
             """;

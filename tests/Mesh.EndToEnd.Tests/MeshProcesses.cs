@@ -18,8 +18,15 @@ public static class Binaries
 #endif
 
     public static readonly string RepoRoot = FindRepoRoot();
-    public static string Node => Path.Combine(RepoRoot, "src", "Node", "bin", Configuration, "net10.0", "mesh-node.dll");
-    public static string Cli => Path.Combine(RepoRoot, "src", "Cli", "bin", Configuration, "net10.0", "mesh.dll");
+
+    /// <summary>
+    /// A directory of the programs as packaged (<c>packaging/build-deb.sh --publish-only DIR</c>):
+    /// when MESH_BIN names one, its native <c>mesh-node</c> and <c>mesh</c> run instead of the build's assemblies (the bench measures those).
+    /// </summary>
+    public static readonly string? Published = Environment.GetEnvironmentVariable("MESH_BIN") is { Length: > 0 } dir ? Path.GetFullPath(dir) : null;
+
+    public static string Node => Published is { } dir ? Path.Combine(dir, "mesh-node") : Path.Combine(RepoRoot, "src", "Node", "bin", Configuration, "net10.0", "mesh-node.dll");
+    public static string Cli => Published is { } dir ? Path.Combine(dir, "mesh") : Path.Combine(RepoRoot, "src", "Cli", "bin", Configuration, "net10.0", "mesh.dll");
 
     private static string FindRepoRoot()
     {
@@ -83,9 +90,12 @@ public static class Binaries
     public static ProcessStartInfo StartInfo(string binary, string? netns, string workDir, IEnumerable<string> args)
     {
         // ip netns exec executes the command in place: the process is the binary itself.
-        var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
-        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) info.ArgumentList.Add(a);
-        info.ArgumentList.Add(binary);
+        // An assembly runs under dotnet; a published program runs by itself.
+        var assembly = binary.EndsWith(".dll", StringComparison.Ordinal);
+        var program = assembly ? "dotnet" : binary;
+        var info = new ProcessStartInfo(netns is null ? program : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, program }) info.ArgumentList.Add(a);
+        if (assembly) info.ArgumentList.Add(binary);
         foreach (var a in args) info.ArgumentList.Add(a);
         return info;
     }
