@@ -18,7 +18,8 @@ public sealed class PauseWatch : ReceiveActor, IWithTimers
 {
     public const string Name = "pause-watch";
 
-    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+    /// <summary>A quarter of the limit, between 1 and 5 s: fine enough to tell a pause from the limit, rare enough to cost nothing at rest.</summary>
+    private readonly TimeSpan _tick;
 
     private readonly TimeSpan _limit;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
@@ -32,13 +33,14 @@ public sealed class PauseWatch : ReceiveActor, IWithTimers
     public PauseWatch(TimeSpan limit)
     {
         _limit = limit;
+        _tick = TimeSpan.FromTicks(Math.Clamp(limit.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromSeconds(5).Ticks));
         Receive<Check>(_ =>
         {
             var now = _clock.Elapsed;
             var gap = now - _last;
             _last = now;
             // A node alone has no one who could have removed it: nothing to rejoin.
-            if (gap <= _limit + Tick || !_cluster.State.Members.Any(m => !m.UniqueAddress.Equals(_cluster.SelfUniqueAddress))) return;
+            if (gap <= _limit + _tick || !_cluster.State.Members.Any(m => !m.UniqueAddress.Equals(_cluster.SelfUniqueAddress))) return;
             _log.Warning("this node was paused for {0:0.0} s, longer than the split-brain resolver waits ({1:0.0} s): the others have likely removed it; " +
                 "starting again to rejoin them rather than acting on a stale view", gap.TotalSeconds, _limit.TotalSeconds);
             Timers.CancelAll();
@@ -49,7 +51,7 @@ public sealed class PauseWatch : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _last = _clock.Elapsed;
-        Timers.StartPeriodicTimer("tick", Check.Instance, Tick);
+        Timers.StartPeriodicTimer("tick", Check.Instance, _tick);
     }
 
     public static Props Props(TimeSpan limit) => Akka.Actor.Props.Create(() => new PauseWatch(limit));
