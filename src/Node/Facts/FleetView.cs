@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+
+namespace Mesh.Node.Facts;
+
+/// <summary>
+/// What this node knows of the fleet, for templates and targeting, swapped whole: its own facts
+/// (set at start and by <see cref="FactsAgent"/>) and the latest <see cref="FleetSnapshot"/> (set by
+/// <see cref="FleetWatcher"/>). Read from any thread.
+/// </summary>
+public sealed class FleetView(NodeFacts self)
+{
+    private volatile NodeFacts _self = self;
+    private volatile FleetSnapshot _snapshot = FleetSnapshot.Empty;
+
+    public NodeFacts Self
+    {
+        get => _self;
+        set => _self = value;
+    }
+
+    public FleetSnapshot Snapshot
+    {
+        get => _snapshot;
+        set => _snapshot = value;
+    }
+
+    /// <summary>The facts a target is matched against: this node's own, else the ones it published; null when not known (yet).</summary>
+    public JsonObject? FactsOf(string node) => node == _self.Name ? _self.ToJson() : _snapshot.FactsOf(node);
+
+    /// <summary>The replicated record of a node's facts, this node's own as it is now.</summary>
+    public (JsonObject? Facts, string[] Errors) Describe(string node) =>
+        node == _self.Name ? (_self.ToJson(), _self.Errors) : (_snapshot.FactsOf(node), _snapshot.ErrorsOf(node));
+
+    /// <summary>The <c>nodes</c> of templates: every member (and every departed one within the grace), sorted by name; this node with its current facts.</summary>
+    public JsonArray Nodes()
+    {
+        var self = _self;
+        var nodes = _snapshot.Nodes.Select(n => n["name"]?.GetValue<string>() == self.Name ? FleetState.Entry(n, self.ToJson()) : n.DeepClone()).ToList();
+        if (!_snapshot.Nodes.Any(n => n["name"]?.GetValue<string>() == self.Name))
+        {
+            // Before the first snapshot (or offline and alone): the fleet is this node.
+            var alone = self.ToJson();
+            alone["host"] = "";
+            alone["reachable"] = true;
+            alone["departed"] = false;
+            nodes.Add(alone);
+        }
+        return new JsonArray(nodes.OrderBy(n => n!["name"]!.GetValue<string>(), StringComparer.Ordinal).ToArray());
+    }
+}
+
+/// <summary>The members and their published facts at one moment (see <see cref="FleetState"/>).</summary>
+public sealed record FleetSnapshot(IReadOnlyList<JsonObject> Nodes, IReadOnlyDictionary<string, Protocol.Wire.FactsRecord> Published)
+{
+    public static readonly FleetSnapshot Empty = new([], new Dictionary<string, Protocol.Wire.FactsRecord>());
+
+    public JsonObject? FactsOf(string node) => Nodes.FirstOrDefault(n => n["name"]?.GetValue<string>() == node) is { } entry && Published.ContainsKey(node)
+        ? (JsonObject)entry.DeepClone()
+        : null;
+
+    public string[] ErrorsOf(string node) => Published.TryGetValue(node, out var r) ? r.Errors : [];
+}
