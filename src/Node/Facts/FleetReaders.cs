@@ -14,5 +14,7 @@ public static partial class FleetReaders
     private static partial Regex NodesPattern();
 
     public static bool Reads(Manifest manifest, FleetChanged change) =>
-        manifest.Resources.OfType<FileResource>().Any(f => f.Template is { } t && (change.OwnFacts || NodesPattern().IsMatch(t)));
+        manifest.Resources.OfType<FileResource>().Any(f => f.Template is { } t && (change.OwnFacts || ReadsNodes(t)));
+
+    public static bool ReadsNodes(string template) => NodesPattern().IsMatch(template);
 }

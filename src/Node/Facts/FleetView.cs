@@ -11,6 +11,18 @@ public sealed class FleetView(NodeFacts self)
 {
     private volatile NodeFacts _self = self;
     private volatile FleetSnapshot _snapshot = FleetSnapshot.Empty;
+    private volatile bool _joined;
+
+    /// <summary>
+    /// This node has joined the mesh (its member is Up), so the members it sees are the fleet's. Until
+    /// then a template that reads <c>nodes</c> is not rendered: a restarting load balancer must not
+    /// write a configuration that lists only itself.
+    /// </summary>
+    public bool Joined
+    {
+        get => _joined;
+        set => _joined = value;
+    }
 
     public NodeFacts Self
     {

@@ -65,7 +65,8 @@ public sealed class FleetWatcher : ReceiveActor, IWithTimers
         _state.SetMembers(Members.Active(_cluster).Select(m => (NodeRoles.Decode(m), m.Address.Host ?? "", !unreachable.Contains(m))), now);
         _state.Expire(now);
         _view.Snapshot = _state.Snapshot();
-        var signature = _state.Signature();
+        _view.Joined = _cluster.SelfMember.Status is MemberStatus.Up or MemberStatus.WeaklyUp;
+        var signature = _state.Signature() + _view.Joined;
         if (signature != _signature)
         {
             _signature = signature;

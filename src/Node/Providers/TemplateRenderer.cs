@@ -24,6 +24,8 @@ public static class TemplateRenderer
         if (!Templates.TryParse(source, out var template, out var error))
             throw new ResourceException($"{where}: template does not parse: {error}");
 
+        if (context.Fleet is { Joined: false } && FleetReaders.ReadsNodes(source))
+            throw new ResourceException($"{where}: the template reads nodes, and this node has not joined the mesh yet: the file is left as it is until it has");
         var missing = new List<string>();
         var options = new TemplateOptions { MaxRecursion = 32, MaxSteps = 1_000_000, FileProvider = new NullFileProvider() };
         options.Undefined = name =>

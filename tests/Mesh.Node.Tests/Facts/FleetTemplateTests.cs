@@ -31,7 +31,7 @@ public sealed class FleetTemplateTests : IDisposable
         ], T0);
         state.Publish(Published("web-1", """{"os": "debian", "memory_mb": 2048, "addresses": ["192.168.1.1", "10.0.0.1"]}"""));
         state.Publish(Published("web-2", """{"os": "ubuntu", "memory_mb": 8192, "addresses": ["192.168.1.2"]}"""));
-        var view = new FleetView(new NodeFacts("lb", ["lb"], new Dictionary<string, string>(), new JsonObject { ["os"] = "debian" })) { Snapshot = state.Snapshot() };
+        var view = new FleetView(new NodeFacts("lb", ["lb"], new Dictionary<string, string>(), new JsonObject { ["os"] = "debian" })) { Snapshot = state.Snapshot(), Joined = true };
         return (state, view);
     }
 
@@ -67,10 +67,21 @@ public sealed class FleetTemplateTests : IDisposable
     {
         var state = new FleetState(TimeSpan.FromSeconds(30));
         state.SetMembers([(Id("web-3", ["web"]), "10.0.0.3", true)], T0);
-        var view = new FleetView(NodeFacts.Minimal("lb")) { Snapshot = state.Snapshot() };
+        var view = new FleetView(NodeFacts.Minimal("lb")) { Snapshot = state.Snapshot(), Joined = true };
 
         Assert.Equal("web-3 10.0.0.3;lb ;", Render(view, "{% for n in nodes | where_role: \"web\" %}{{ n.name }} {{ n.addresses[0] }};{% endfor %}lb {{ nodes[0].host }};"));
         Assert.Null(view.FactsOf("web-3"));
+    }
+
+    [Fact]
+    public void A_template_reading_nodes_is_not_rendered_before_the_node_has_joined_but_one_reading_only_node_is()
+    {
+        var (_, view) = Fleet();
+        view.Joined = false;
+
+        var e = Assert.Throws<ResourceException>(() => Render(view, "{% for n in nodes %}{{ n.name }}{% endfor %}"));
+        Assert.Contains("has not joined the mesh yet: the file is left as it is", e.Message);
+        Assert.Equal("lb debian", Render(view, "{{ node.name }} {{ node.os }}"));
     }
 
     [Fact]
