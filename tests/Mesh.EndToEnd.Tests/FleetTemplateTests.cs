@@ -65,6 +65,12 @@ public sealed class FleetTemplateTests : IAsyncLifetime
         // A third web node joins: the balancer's file gains its line, by a re-render (not drift), and the other manifest is left alone.
         var web3 = await _nodes.StartAsync("web3", seed: _lb.ClusterAddress, roles: ["web"]);
         await ThreeNodeMesh.Until(() => Task.FromResult(Lists("web1", "web2", "web3")), "the balancer lists web3", TimeSpan.FromSeconds(60));
+        // The report of the re-render carries the diff that says why.
+        var report = await ThreeNodeMesh.Until(async () => (await _lb.StatusAsync()).Manifests
+            .FirstOrDefault(s => s is { Node: "lb", Manifest: "balancer" } && s.Report?.Resources.Any(r => r.Detail?.Contains("+    server web3 ") == true) == true),
+            "lb's report of balancer shows the line web3 added", TimeSpan.FromSeconds(30));
+        Assert.Equal("ok", report.State);
+        Assert.False(report.Report!.Drift);
         var audit = await _lb.Cli("audit", "--node", "lb");
         Assert.True(audit.ExitCode == 0, audit.ToString());
         Assert.True(Count(audit.Out, @"\sapplied\s+balancer\s") >= 2, audit.Out); // pushed, then re-rendered

@@ -22,7 +22,7 @@ public sealed record NodeFacts(string Name, string[] Roles, IReadOnlyDictionary<
     /// holds twice its share of 1 000 nodes stays below the 128 000-byte remoting frame at the usual
     /// size, and a node with too many custom facts loses its custom facts, not its membership of the shard.
     /// </summary>
-    public const int MaxBytes = 4096;
+    public const int MaxBytes = 2048;
 
     public static NodeFacts Minimal(string name) => new(name, [], new Dictionary<string, string>(), new JsonObject());
 
