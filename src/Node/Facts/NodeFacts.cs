@@ -66,7 +66,7 @@ public sealed record NodeFacts(string Name, string[] Roles, IReadOnlyDictionary<
         };
         foreach (var (key, value) in values)
             if (!json.ContainsKey(key)) json[key] = value?.DeepClone();
-        if (values["boot_time"] is JsonValue boot && boot.TryGetValue<long>(out var bootSeconds))
+        if (values["boot_time"] is JsonValue boot && boot.TryGetValue<long>(out var bootSeconds) && bootSeconds > 0)
             json["uptime_s"] = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - bootSeconds);
         return json;
     }
