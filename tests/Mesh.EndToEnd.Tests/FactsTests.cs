@@ -97,6 +97,10 @@ public sealed class FactsTests : IAsyncLifetime
         Assert.Equal(2, notANumber.ExitCode);
         Assert.Contains("'lots' is not a number", notANumber.Err);
 
+        var ghost = await _a.Cli("facts", "ghost");
+        Assert.Equal(4, ghost.ExitCode);
+        Assert.Contains("no member named 'ghost'", ghost.Err);
+
         var bad = _nodes.Write("bad.yaml", """
             manifest: bad
             target:

@@ -72,7 +72,9 @@ public sealed class FleetWatcher : ReceiveActor, IWithTimers
             _signature = signature;
             _converger.Tell(FleetChanged.Members);
         }
-        if (_state.NextExpiry is { } next) Timers.StartSingleTimer("publish", Publish.Instance, next - now < Settle ? Settle : next - now);
+        // Its own timer: a change heard meanwhile must not wait for the next expiry.
+        if (_state.NextExpiry is { } next) Timers.StartSingleTimer("expire", Publish.Instance, next - now < Settle ? Settle : next - now);
+        else Timers.Cancel("expire");
     }
 
     private sealed class Publish
