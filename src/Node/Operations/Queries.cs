@@ -41,7 +41,11 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
         cluster.State.Members.Select(m => NodeRoles.Decode(m).Name).Distinct()
             .Where(name => node is null || name == node)
             .Order(StringComparer.Ordinal)
-            .Select(name => fleet.Describe(name) is var (values, errors) ? new NodeFactsInfo(name, values is not null, values, errors) : null!)
+            .Select(name =>
+            {
+                var (values, errors) = fleet.Describe(name);
+                return new NodeFactsInfo(name, values is not null, values, errors);
+            })
             .ToArray();
 
     /// <summary>The manifests that exist (not deleted), by name, with the members each targets now.</summary>
