@@ -48,7 +48,7 @@ public sealed class FleetView(NodeFacts self)
     {
         var self = _self;
         var nodes = _snapshot.Nodes.Select(n => n["name"]?.GetValue<string>() == self.Name ? FleetState.Entry(n, self.ToJson()) : n.DeepClone()).ToList();
-        if (!_snapshot.Nodes.Any(n => n["name"]?.GetValue<string>() == self.Name))
+        if (!_snapshot.Has(self.Name))
         {
             // Before the first snapshot (or offline and alone): the fleet is this node.
             var alone = self.ToJson();
@@ -66,9 +66,15 @@ public sealed record FleetSnapshot(IReadOnlyList<JsonObject> Nodes, IReadOnlyDic
 {
     public static readonly FleetSnapshot Empty = new([], new Dictionary<string, Protocol.Wire.FactsRecord>());
 
-    public JsonObject? FactsOf(string node) => Nodes.FirstOrDefault(n => n["name"]?.GetValue<string>() == node) is { } entry && Published.ContainsKey(node)
+    private readonly Dictionary<string, JsonObject> _byName =
+        Nodes.ToDictionary(n => n["name"]?.GetValue<string>() ?? "", StringComparer.Ordinal);
+
+    /// <summary>A member's entry when it published facts (a copy); null when it did not, or is no member.</summary>
+    public JsonObject? FactsOf(string node) => Published.ContainsKey(node) && _byName.TryGetValue(node, out var entry)
         ? (JsonObject)entry.DeepClone()
         : null;
+
+    public bool Has(string node) => _byName.ContainsKey(node);
 
     public string[] ErrorsOf(string node) => Published.TryGetValue(node, out var r) ? r.Errors : [];
 }
