@@ -23,8 +23,13 @@ public sealed class FactsAgent : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    private readonly FactsSettings _settings;
+    private readonly FleetView _view;
+
     public FactsAgent(NodeIdentity identity, FactsSettings settings, FleetView view, ReplicatedStore store, IActorRef converger)
     {
+        _settings = settings;
+        _view = view;
         Receive<Refresh>(_ => Task.Run(() => NodeFacts.Gather(identity, settings.Directory, settings.Timeout)).PipeTo(Self,
             failure: e => new Failed(e.GetBaseException().Message)));
         Receive<NodeFacts>(facts =>
@@ -39,17 +44,14 @@ public sealed class FactsAgent : ReceiveActor, IWithTimers
             if (!first) converger.Tell(FleetChanged.Own);
         });
         Receive<Failed>(f => _log.Warning("facts: gathering failed: {0}", f.Reason));
-        _start = () =>
-        {
-            // The facts gathered at start are published at once; then every interval.
-            Self.Tell(view.Self);
-            Timers.StartPeriodicTimer("refresh", Refresh.Instance, settings.RefreshInterval);
-        };
     }
 
-    private readonly Action _start;
-
-    protected override void PreStart() => _start();
+    /// <summary>The facts gathered at start are published at once; then gathered again every interval.</summary>
+    protected override void PreStart()
+    {
+        Self.Tell(_view.Self);
+        Timers.StartPeriodicTimer("refresh", Refresh.Instance, _settings.RefreshInterval);
+    }
 
     public static FactsRecord Record(NodeFacts facts) => new(facts.Name, facts.Values.ToJsonString(), facts.Errors);
 
