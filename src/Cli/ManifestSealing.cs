@@ -20,7 +20,7 @@ public static class ManifestSealing
         var found = files.Select(Find).ToArray();
         // Asked for only once a file with secrets has parsed: a broken file is refused here, node or not.
         var members = found.Any(f => f.Secrets?.Count > 0)
-            ? (await ctx.Client.MembersAsync(cancel)).Where(m => m.Status is "up" or "weaklyup" or "joining").ToArray()
+            ? (await ctx.Client.MembersAsync(facts: true, target: null, cancel)).Where(m => m.Status is "up" or "weaklyup" or "joining").ToArray()
             : [];
 
         var errors = new List<ManifestError>();
@@ -62,7 +62,8 @@ public static class ManifestSealing
     private static byte[][] KeysFor(CliContext ctx, string file, Manifest manifest, MemberInfo[] members)
     {
         var targeted = members
-            .Where(m => manifest.Target.Matches(new NodeIdentity(m.Name, m.Roles.ToHashSet(StringComparer.Ordinal), m.Labels)))
+            // A member whose facts the asked node does not know yet cannot be matched by facts: it gets no envelope.
+            .Where(m => manifest.Target.Matches(new NodeIdentity(m.Name, m.Roles.ToHashSet(StringComparer.Ordinal), m.Labels), m.Facts))
             .ToArray();
         var keyed = targeted.Where(m => m.Key is not null).ToArray();
         foreach (var m in targeted.Where(m => m.Key is null))

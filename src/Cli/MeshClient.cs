@@ -26,6 +26,19 @@ public sealed class MeshClient : IDisposable
 
     public Task<MemberInfo[]> MembersAsync(CancellationToken cancel) => GetAsync<MemberInfo[]>("v1/members", cancel);
 
+    /// <summary>The members with their facts (<paramref name="facts"/>), only those <paramref name="target"/> (the --target text) selects.</summary>
+    public Task<MemberInfo[]> MembersAsync(bool facts, string? target, CancellationToken cancel)
+    {
+        var query = new List<string>();
+        if (facts) query.Add("facts=true");
+        if (target is not null) query.Add($"target={Uri.EscapeDataString(target)}");
+        return GetAsync<MemberInfo[]>("v1/members" + (query.Count == 0 ? "" : "?" + string.Join("&", query)), cancel);
+    }
+
+    /// <summary>Every member's facts as the node knows them, or one member's.</summary>
+    public Task<NodeFactsInfo[]> FactsAsync(string? node, CancellationToken cancel) =>
+        GetAsync<NodeFactsInfo[]>("v1/facts" + (node is null ? "" : $"?node={Uri.EscapeDataString(node)}"), cancel);
+
     public Task<ManifestSummary[]> ManifestsAsync(CancellationToken cancel) => GetAsync<ManifestSummary[]>("v1/manifests", cancel);
 
     public Task<ManifestDetail> ManifestAsync(string name, string? revision, CancellationToken cancel) =>

@@ -16,6 +16,7 @@ namespace Mesh.Cli
             var root = new RootCommand("mesh: drive a Mesh configuration cluster through any of its nodes")
             {
                 MembersCommand.Create(run),
+                FactsCommand.Create(run),
                 PushCommand.Create(run),
                 ListCommand.Create(run),
                 GetCommand.Create(run),

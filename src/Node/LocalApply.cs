@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mesh.Node.Content;
 using Mesh.Node.Converge;
+using Mesh.Node.Facts;
 using Mesh.Node.Membership;
 using Mesh.Node.Providers;
 using Mesh.Node.Security;

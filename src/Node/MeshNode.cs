@@ -8,6 +8,7 @@ using Akka.Event;
 using Mesh.Node.Audit;
 using Mesh.Node.Configuration;
 using Mesh.Node.Content;
+using Mesh.Node.Facts;
 using Mesh.Node.Converge;
 using Mesh.Node.Membership;
 using Mesh.Node.Observability;
@@ -51,6 +52,9 @@ public sealed class MeshNode : IAsyncDisposable
     /// <summary>This node's TLS between nodes; null when it is off.</summary>
     public NodeTls? Tls { get; private init; }
 
+    /// <summary>This node's facts and the fleet's, for templates and fact targets.</summary>
+    public FleetView FleetView { get; }
+
     /// <summary>Push, delete, rollback.</summary>
     public Revisions Revisions { get; }
     /// <summary>Members, manifests, history, status: answered from this node's replica.</summary>
@@ -74,9 +78,11 @@ public sealed class MeshNode : IAsyncDisposable
         Store = new ReplicatedStore(DistributedData.Get(system).Replicator, Cluster.SelfUniqueAddress, Metrics);
         Fetcher = new ContentFetcher(system, Content, settings.ChunkSize, settings.FetchTimeout, settings.MaxBlobSize, Metrics);
         var loader = new RevisionLoader(Fetcher, Cluster);
+        // Gathered before anything decides whether a manifest targets this node.
+        FleetView = new FleetView(NodeFacts.Gather(Identity, settings.Facts.Directory, settings.Facts.Timeout));
 
-        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator);
-        Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity);
+        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView);
+        Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
 
@@ -84,7 +90,8 @@ public sealed class MeshNode : IAsyncDisposable
         _events = system.ActorOf(EventHub.Props(Store), EventHub.Name);
         var context = new ApplyContext(settings.Root)
         {
-            Facts = NodeFacts.Gather(Identity),
+            Facts = FleetView.Self,
+            Fleet = FleetView,
             Content = Content,
             BackupDir = Path.Combine(settings.DataDir, "backups"),
             BackupCount = settings.Backups,
@@ -94,7 +101,9 @@ public sealed class MeshNode : IAsyncDisposable
             Identity, context, loader, Store, Audit, ApplyEngine.Default(), Clock, settings.Announce,
             RetryInterval: settings.FetchTimeout, settings.WatchPaths, live, new ConvergeProgress(), Metrics);
         Readiness = new Service.Readiness(system, Cluster, Store, setup.Progress);
-        system.ActorOf(Converger.Props(setup), Converger.Name);
+        var converger = system.ActorOf(Converger.Props(setup), Converger.Name);
+        system.ActorOf(FactsAgent.Props(Identity, settings.Facts, FleetView, Store, converger), FactsAgent.Name);
+        system.ActorOf(FleetWatcher.Props(FleetView, Store, converger, settings.Facts.DepartureGrace), FleetWatcher.Name);
         system.ActorOf(Akka.Actor.Props.Create(() => new AuditServer(Audit, settings.Name)), AuditServer.Name);
         system.ActorOf(Planner.Props(setup), Planner.Name);
         var collection = system.Scheduler.Advanced.ScheduleRepeatedlyCancelable(settings.GcInterval, settings.GcInterval,

@@ -58,6 +58,17 @@ public sealed class CompletionTests
     }
 
     [Fact]
+    public async Task After_a_bare_flag_a_command_s_own_options_are_offered()
+    {
+        var offered = await Complete("audit", "--json", "--");
+
+        Assert.Contains("--node", offered);
+        Assert.Contains("--since", offered);
+        Assert.DoesNotContain("--json", offered);
+        Assert.Contains("--target", await Complete("members", "--facts", "--"));
+    }
+
+    [Fact]
     public async Task Fixed_values_are_offered()
     {
         Assert.Equal(["bash", "fish", "zsh"], await Complete("completion", ""));

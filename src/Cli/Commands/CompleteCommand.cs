@@ -37,6 +37,15 @@ public static class CompleteCommand
         // Parsed with an empty last word, the line says which symbol takes the word whatever
         // its first letters; those letters then pick among the candidates.
         var completing = root.Parse([.. before, ""]);
+        // After a bare flag (--json) the library would read the word as the flag's value and
+        // offer true and false; what may follow is whatever the command takes, as after an
+        // explicit value. (Checked first: on a command with options of its own, the empty word
+        // parsed as the flag's value hides them.)
+        var bare = root.Parse(before);
+        if (bare.Tokens.LastOrDefault() is { Type: TokenType.Option } last
+            && bare.CommandResult.Command.Options.Concat(root.Options).FirstOrDefault(o => o.Name == last.Value || o.Aliases.Contains(last.Value)) is { ValueType: var type }
+            && type == typeof(bool))
+            completing = root.Parse([.. before, "true", ""]);
         var taker = completing.CommandResult.Children.FirstOrDefault(c => c.Tokens.Contains(completing.Tokens[^1])) switch
         {
             ArgumentResult a => (Symbol)a.Argument,
@@ -48,11 +57,6 @@ public static class CompleteCommand
             return [Files];
         // The library offers an option's own values only while the option still lacks them.
         if (taker is Option) completing = root.Parse(before);
-        // After a bare flag (--json) it offers the flag's true and false; what may follow is
-        // whatever the command takes, as after an explicit value.
-        else if (completing.CommandResult.Children.LastOrDefault() is OptionResult { Tokens.Count: 0, Implicit: false } flag
-                 && flag.Option.ValueType == typeof(bool))
-            completing = root.Parse([.. before, "true", ""]);
         return completing.GetCompletions()
             // Flags only once a dash is typed, as most tools do; the help aliases -? and /? never.
             .Where(i => i.Label.StartsWith(word, StringComparison.Ordinal) && (word.StartsWith('-') || !i.Label.StartsWith('-'))

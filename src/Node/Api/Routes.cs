@@ -17,7 +17,9 @@ public static class Routes
     {
         var (revisions, queries, fleet) = (node.Revisions, node.Queries, node.Fleet);
 
-        v1.MapGet("/members", () => Json(queries.Members()));
+        v1.MapGet("/members", (bool? facts, string? target) => Json(queries.Members(facts ?? false, target)));
+        v1.MapGet("/facts", ([FromQuery(Name = "node")] string? name) =>
+            queries.Facts(name) is var facts && (facts.Length > 0 || name is null) ? Json(facts) : ApiErrors.Result(404, $"no member named '{name}' (see mesh members)"));
         v1.MapGet("/manifests", async () => Json(await queries.ManifestsAsync()));
         v1.MapGet("/manifests/{name}", async (string name, string? revision) =>
             await queries.GetAsync(name, revision) is { } detail ? Json(detail)

@@ -28,7 +28,9 @@ public static class NodeConfig
         if (!File.Exists(path)) throw new ConfigurationException($"configuration file '{path}' does not exist");
         try
         {
-            return ConfigurationFactory.ParseString(File.ReadAllText(path)).WithFallback(config);
+            // Where the file is: the default home of the node's custom facts (mesh.facts.directory).
+            var here = ConfigurationFactory.ParseString($"mesh.config-dir = {Hocon(Path.GetDirectoryName(Path.GetFullPath(path)) ?? "")}");
+            return ConfigurationFactory.ParseString(File.ReadAllText(path)).WithFallback(here).WithFallback(config);
         }
         catch (Exception e) when (e is not (ConfigurationException or IOException or UnauthorizedAccessException))
         {

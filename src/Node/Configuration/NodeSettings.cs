@@ -32,7 +32,8 @@ public sealed record NodeSettings(
     TimeSpan GcInterval,
     TimeSpan GcGrace,
     TlsSettings Tls,
-    Audit.AuditRotation AuditRotation)
+    Audit.AuditRotation AuditRotation,
+    FactsSettings Facts)
 {
     public const string ActorSystemName = "mesh";
     public const string PlainScheme = "akka.tcp";
@@ -103,7 +104,8 @@ public sealed record NodeSettings(
             AuditRotation: new Audit.AuditRotation(
                 MaxSize: Math.Max(1, mesh.GetByteSize("audit.max-size") ?? Audit.AuditRotation.Default.MaxSize),
                 MaxAge: mesh.GetTimeSpan("audit.max-age", Audit.AuditRotation.Default.MaxAge),
-                Keep: Math.Max(1, mesh.GetInt("audit.keep", Audit.AuditRotation.Default.Keep))));
+                Keep: Math.Max(1, mesh.GetInt("audit.keep", Audit.AuditRotation.Default.Keep))),
+            Facts: FactsSettings.From(mesh, dataDir));
     }
 
     /// <summary><c>mesh.trusted-keys { NAME = KEY }</c>, each key PEM, base64 SubjectPublicKeyInfo, or a path to a .pub file.</summary>

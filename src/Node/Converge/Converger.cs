@@ -40,6 +40,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
     /// <summary>Cancelled when the actor stops, so a node shutting down does not wait out a long command or a transfer.</summary>
     private readonly CancellationTokenSource _stopping = new();
     private bool _busy;
+    /// <summary>Manifests re-checked because the fleet changed: a change they make is a re-render, not drift.</summary>
+    private readonly HashSet<string> _rerender = new(StringComparer.Ordinal);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -47,7 +49,8 @@ public sealed class Converger : ReceiveActor, IWithTimers
     {
         _setup = setup;
         // The trust list as it is at each decision: a reload (SIGHUP) may have changed it.
-        _queue = new EnforcementQueue(setup.Identity, r => setup.Live.Current.Trust.Refusal(r.Signature, r.SignedStatement()), setup.RetryInterval);
+        _queue = new EnforcementQueue(setup.Identity, r => setup.Live.Current.Trust.Refusal(r.Signature, r.SignedStatement()), setup.RetryInterval,
+            () => setup.Context.Fleet?.Self.ToJson() ?? setup.Context.Facts.ToJson());
         if (setup.WatchPaths)
         {
             var self = Self;
@@ -82,6 +85,17 @@ public sealed class Converger : ReceiveActor, IWithTimers
         Receive<RecheckOne>(r =>
         {
             _queue.RecheckOne(r.Manifest);
+            Kick();
+        });
+        // The fleet or this node's facts changed: re-render what reads them, and see what targets this node now.
+        Receive<Facts.FleetChanged>(change =>
+        {
+            foreach (var (name, enforced) in _queue.Enforced)
+                if (Facts.FleetReaders.Reads(enforced.Manifest, change))
+                {
+                    _queue.RecheckOne(name);
+                    _rerender.Add(name);
+                }
             Kick();
         });
         Receive<PubSub.SubscribeAck>(_ => { });
@@ -238,13 +252,14 @@ public sealed class Converger : ReceiveActor, IWithTimers
             switch (_queue.Rechecked(report))
             {
                 case RecheckVerdict.Report:
-                    Publish(report with { Drift = report.Changed > 0 });
+                    Publish(report with { Drift = report.Changed > 0 && !_rerender.Contains(report.Manifest) });
                     break;
                 case RecheckVerdict.UnderRejectedHead:
                     _log.Warning("{0} {1}: drift repaired under a rejected head, {2} changed", report.Manifest, report.Version, report.Changed);
                     _setup.Audit.Write("drift", report.Manifest, report.Version.ToString(), report.Node, $"{report.Changed} changed (the head is rejected here)");
                     break;
             }
+        _rerender.ExceptWith(rechecked.Reports.Select(r => r.Manifest));
         WatchManagedPaths();
         Kick();
     }

@@ -10,11 +10,12 @@ namespace Mesh.Node.Converge;
 /// that targets it has been dealt with; a failed apply or a rejection counts (the node did what
 /// it could, and says so in its report), a revision being pulled or applied does not.
 /// </summary>
-public sealed class EnforcementProgress(NodeIdentity self, IReadOnlyDictionary<string, HybridTimestamp> handled)
+public sealed class EnforcementProgress(NodeIdentity self, IReadOnlyDictionary<string, HybridTimestamp> handled,
+    System.Text.Json.Nodes.JsonObject? facts = null)
 {
     /// <summary>The heads of <paramref name="index"/> that target this node and that it has not dealt with yet, by name.</summary>
     public string[] PendingFor(IEnumerable<RevisionRecord> index) =>
-        index.Where(head => head.Target.Matches(self))
+        index.Where(head => head.Target.Matches(self, facts))
             .Where(head => !handled.TryGetValue(head.Manifest, out var version) || !DealtWith(version, head.Version))
             .Select(head => head.Manifest)
             .Order(StringComparer.Ordinal)

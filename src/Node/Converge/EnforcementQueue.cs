@@ -11,7 +11,9 @@ namespace Mesh.Node.Converge;
 /// every rule is tested without an actor system; the <see cref="Converger"/> only does the I/O.
 /// </summary>
 /// <param name="refusal">Why this node must not apply a revision (its trust list), or null.</param>
-public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, string?> refusal, TimeSpan retryInterval)
+/// <param name="facts">This node's facts as they are now, for targets with <c>facts:</c>; null: none known.</param>
+public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, string?> refusal, TimeSpan retryInterval,
+    Func<System.Text.Json.Nodes.JsonObject?>? facts = null)
 {
     private readonly Dictionary<string, RevisionRecord> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Protocol.Versioning.HybridTimestamp> _done = new(StringComparer.Ordinal);
@@ -27,7 +29,7 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
 
     public TimeSpan RetryInterval => retryInterval;
 
-    public bool Targets(RevisionRecord revision) => revision.Target.Matches(self);
+    public bool Targets(RevisionRecord revision) => revision.Target.Matches(self, revision.Target.ReadsFacts ? facts?.Invoke() : null);
 
     /// <summary>Takes a revision heard of (from the index or an announcement); true when it is the manifest's new head.</summary>
     public bool Consider(RevisionRecord record, bool fromIndex)
@@ -88,8 +90,12 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
         if (_fallback.Values.FirstOrDefault(r => Due(r.Manifest, now)) is { } trusted) return new Work.Apply(trusted, Fallback: true);
 
         // A manifest that no longer targets this node is no longer enforced (what it applied stays).
+        // Its facts may make it a target again: then the head is applied anew.
         foreach (var name in _enforced.Keys.Where(n => _heads.TryGetValue(n, out var h) && !Targets(h)).ToArray())
+        {
             _enforced.Remove(name);
+            _done.Remove(name);
+        }
         var due = _recheck.Where(_enforced.ContainsKey).Select(n => _enforced[n]).ToArray();
         _recheck.Clear();
         return due.Length == 0 ? null : new Work.Recheck(due);
@@ -166,7 +172,7 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
         var handled = new Dictionary<string, Protocol.Versioning.HybridTimestamp>(_done, StringComparer.Ordinal);
         foreach (var (name, waiting) in _backoff)
             if (!handled.TryGetValue(name, out var done) || done.CompareTo(waiting.Version) < 0) handled[name] = waiting.Version;
-        return new EnforcementProgress(self, handled);
+        return new EnforcementProgress(self, handled, facts?.Invoke());
     }
 }
 

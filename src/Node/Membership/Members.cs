@@ -26,10 +26,15 @@ public static class Members
     public static IEnumerable<Member> Active(Cluster cluster) =>
         cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining);
 
-    /// <summary>Names of the active members a target selects, sorted; this node too, joined or not (offline, it still applies).</summary>
-    public static string[] Targeted(Cluster cluster, TargetSpec target) =>
+    /// <summary>
+    /// Names of the active members a target selects, sorted; this node too, joined or not (offline,
+    /// it still applies). A target with <c>facts:</c> is matched against the facts <paramref name="fleet"/>
+    /// knows: this node's own, the others' as they published them; a member whose facts have not
+    /// reached this node yet is not listed (it decides for itself, with its own facts, and applies).
+    /// </summary>
+    public static string[] Targeted(Cluster cluster, TargetSpec target, Facts.FleetView? fleet) =>
         Active(cluster).Select(NodeRoles.Decode).Append(NodeRoles.Decode(cluster.SelfRoles, cluster.SelfAddress.ToString()))
-            .Where(target.Matches).Select(n => n.Name)
+            .Where(n => target.Matches(n, target.ReadsFacts ? fleet?.FactsOf(n.Name) : null)).Select(n => n.Name)
             // A node restarted under its old name shows twice until the cluster removes its old incarnation.
             .Distinct().Order(StringComparer.Ordinal).ToArray();
 }

@@ -16,15 +16,42 @@ namespace Mesh.Node.Operations;
 /// members, manifests, one revision with its body, a manifest's history, the diff of two of its
 /// revisions, where every targeted node stands, and the writes concurrent pushes lost.
 /// </summary>
-public sealed class Queries(string self, Cluster cluster, ReplicatedStore store, RevisionLoader loader, Revisions revisions, Connectivity connectivity)
+public sealed class Queries(string self, Cluster cluster, ReplicatedStore store, RevisionLoader loader, Revisions revisions, Connectivity connectivity,
+    Mesh.Node.Facts.FleetView fleet)
 {
-    public IReadOnlyList<MemberInfo> Members() =>
-        cluster.State.Members.Select(m => Membership.Members.Describe(m, cluster)).OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();
+    public IReadOnlyList<MemberInfo> Members() => Members(false, null);
+
+    /// <summary>
+    /// The members, with their facts (<paramref name="facts"/>), and only those a target selects
+    /// (<paramref name="target"/>: the <c>--target</c> text, by the rule push reports use; null: all).
+    /// </summary>
+    /// <exception cref="ManifestException">the target does not parse</exception>
+    public IReadOnlyList<MemberInfo> Members(bool facts, string? target)
+    {
+        var selected = target is null ? null
+            : Membership.Members.Targeted(cluster, ManifestParser.ParseTarget(target), fleet).ToHashSet(StringComparer.Ordinal);
+        return cluster.State.Members.Select(m => Membership.Members.Describe(m, cluster))
+            .Where(m => selected is null || selected.Contains(m.Name))
+            .Select(m => facts ? m with { Facts = fleet.FactsOf(m.Name) } : m)
+            .OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Every member's facts as this node knows them (<paramref name="node"/>: one member's); empty when there is no such member.</summary>
+    public NodeFactsInfo[] Facts(string? node) =>
+        cluster.State.Members.Select(m => NodeRoles.Decode(m).Name).Distinct()
+            .Where(name => node is null || name == node)
+            .Order(StringComparer.Ordinal)
+            .Select(name =>
+            {
+                var (values, errors) = fleet.Describe(name);
+                return new NodeFactsInfo(name, values is not null, values, errors);
+            })
+            .ToArray();
 
     /// <summary>The manifests that exist (not deleted), by name, with the members each targets now.</summary>
     public async Task<ManifestSummary[]> ManifestsAsync() =>
         (await store.IndexAsync()).Values.Where(r => !r.Deleted).OrderBy(r => r.Manifest, StringComparer.Ordinal)
-            .Select(r => new ManifestSummary(r, Membership.Members.Targeted(cluster, r.Target))).ToArray();
+            .Select(r => new ManifestSummary(r, Membership.Members.Targeted(cluster, r.Target, fleet))).ToArray();
 
     /// <summary>A revision of a manifest (the head by default) with its canonical body, pulled from a peer if this node lacks it.</summary>
     public async Task<ManifestDetail?> GetAsync(string name, string? revision = null)
@@ -84,7 +111,7 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
         var result = new List<NodeStatus>();
         foreach (var head in heads.Where(h => !h.Deleted).OrderBy(h => h.Manifest, StringComparer.Ordinal))
         {
-            foreach (var node in Membership.Members.Targeted(cluster, head.Target))
+            foreach (var node in Membership.Members.Targeted(cluster, head.Target, fleet))
             {
                 if (!reports.TryGetValue(node, out var ofNode)) reports[node] = ofNode = await store.ReportsOfAsync(node);
                 ofNode.TryGetValue(head.Manifest, out var report);

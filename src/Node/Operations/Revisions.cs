@@ -21,7 +21,7 @@ namespace Mesh.Node.Operations;
 /// the audit trail, announce it.
 /// </summary>
 public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster cluster, ReplicatedStore store, ContentStore content, RevisionLoader loader,
-    HybridClock clock, AuditLog audit, IActorRef mediator)
+    HybridClock clock, AuditLog audit, IActorRef mediator, Mesh.Node.Facts.FleetView fleet)
 {
     /// <summary>
     /// Validates every file first: one bad file refuses the whole push and nothing is stored.
@@ -42,7 +42,7 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
             index.TryGetValue(manifest.Name, out var head);
             if (head is { Deleted: false } && head.Hash == manifest.Hash)
             {
-                pushed.Add(new PushedRevision(head, Unchanged: true, Members.Targeted(cluster, head.Target)));
+                pushed.Add(new PushedRevision(head, Unchanged: true, Members.Targeted(cluster, head.Target, fleet)));
                 continue;
             }
 
@@ -51,7 +51,7 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
             if (head is not null) clock.Observe(head.Version);
             var record = RevisionRecord.Of(manifest, clock.Now(), origin, head?.Version.ToString(), request.Signatures?.GetValueOrDefault(manifest.Name));
             await RecordAsync(record, "pushed");
-            pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(cluster, record.Target)));
+            pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(cluster, record.Target, fleet)));
         }
         return new PushResponse(pushed.ToArray());
     }
@@ -72,7 +72,7 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
         clock.Observe(head.Version);
         var tombstone = RevisionRecord.Tombstone(head, clock.Now(), Origin(request.Author, request.Message), request.Signature);
         await RecordAsync(tombstone, "deleted");
-        return new PushedRevision(tombstone, Unchanged: false, Members.Targeted(cluster, tombstone.Target));
+        return new PushedRevision(tombstone, Unchanged: false, Members.Targeted(cluster, tombstone.Target, fleet));
     }
 
     /// <summary>

@@ -3,6 +3,8 @@ using Mesh.Node.Content;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Wire;
 
+using Mesh.Node.Facts;
+
 namespace Mesh.Node.Providers;
 
 /// <summary>
@@ -46,6 +48,9 @@ public sealed record ApplyContext(string Root)
     public string Manifest { get; init; } = "";
     public JsonObject Vars { get; init; } = new();
     public NodeFacts Facts { get; init; } = NodeFacts.Minimal("node");
+
+    /// <summary>The node's live view of itself and the fleet (templates' <c>node</c> and <c>nodes</c>); null: <see cref="Facts"/> alone, a fleet of one.</summary>
+    public FleetView? Fleet { get; init; }
     public ContentStore? Content { get; init; }
 
     /// <summary>Replaced file content is kept under here, per file, newest last.</summary>

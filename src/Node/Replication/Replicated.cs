@@ -44,6 +44,18 @@ public static class Replicated
     /// <summary>One node's reports: manifest → that node's latest apply report. Only that node writes it.</summary>
     public static LWWDictionaryKey<string, ApplyReport> StatusOf(string node) => new($"mesh-status-{node}");
 
+    /// <summary>Shards of the facts. Every node must use the same number: it is part of the wire format.</summary>
+    public const int FactsShards = 32;
+
+    private static readonly LWWDictionaryKey<string, FactsRecord>[] FactsKeys =
+        Enumerable.Range(0, FactsShards).Select(i => new LWWDictionaryKey<string, FactsRecord>($"mesh-facts-{i}")).ToArray();
+
+    /// <summary>Every shard of the facts: node name → that node's facts. Only that node writes its entry.</summary>
+    public static IReadOnlyList<LWWDictionaryKey<string, FactsRecord>> Facts => FactsKeys;
+
+    /// <summary>The facts shard that holds a node's facts.</summary>
+    public static LWWDictionaryKey<string, FactsRecord> FactsOf(string node) => FactsKeys[Shard(node, FactsShards)];
+
     /// <summary>Carries each new <see cref="RevisionRecord"/> as it is pushed.</summary>
     public const string ChangeTopic = "mesh.changes";
 
@@ -53,15 +65,20 @@ public static class Replicated
     /// <summary>The LWW clock for revisions: their hybrid logical version, so every node picks the same winner.</summary>
     public static long RevisionClock(long current, RevisionRecord record) => record.Version.Packed;
 
+    /// <summary>The LWW clock for facts, as for reports: one writer per entry, always forward.</summary>
+    public static long FactsClock(long current, FactsRecord facts) => Math.Max(current + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
     /// <summary>The LWW clock for reports: always forward, and at least the time the report was made.</summary>
     public static long ReportClock(long current, ApplyReport report) =>
         Math.Max(current + 1, report.Time.ToUnixTimeMilliseconds());
 
     /// <summary>FNV-1a of the UTF-8 name: stable across processes and releases, unlike string.GetHashCode.</summary>
-    private static int Shard(string name)
+    private static int Shard(string name) => Shard(name, IndexShards);
+
+    private static int Shard(string name, int shards)
     {
         var hash = 2166136261u;
         foreach (var b in Encoding.UTF8.GetBytes(name)) hash = (hash ^ b) * 16777619u;
-        return (int)(hash % IndexShards);
+        return (int)(hash % (uint)shards);
     }
 }

@@ -80,6 +80,11 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
         replicator.Tell(Dsl.Update(Replicated.StatusOf(node), LWWDictionary<string, ApplyReport>.Empty, WriteLocal.Instance,
             d => d.Remove(self, manifest)));
 
+    /// <summary>This node's facts, into its entry of its facts shard (only this node writes it). Not awaited.</summary>
+    public void PutFacts(FactsRecord facts) =>
+        replicator.Tell(Dsl.Update(Replicated.FactsOf(facts.Node), LWWDictionary<string, FactsRecord>.Empty, WriteLocal.Instance,
+            d => d.SetItem(self, facts.Node, facts, Replicated.FactsClock)));
+
     /// <summary>
     /// Queues, before this node joins, the rewrite of the revisions it was the origin of under
     /// its new incarnation (<see cref="OwnRevisions"/>). Only keys the durable store holds.
@@ -104,6 +109,16 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
 
     /// <summary>Tells <paramref name="subscriber"/> of every change of one node's reports (read them with <see cref="Reports"/>).</summary>
     public void SubscribeToReportsOf(string node, IActorRef subscriber) => replicator.Tell(new Subscribe(Replicated.StatusOf(node), subscriber));
+
+    /// <summary>Tells <paramref name="subscriber"/> of every change of the facts (read them with <see cref="Facts"/>).</summary>
+    public void SubscribeToFacts(IActorRef subscriber)
+    {
+        foreach (var shard in Replicated.Facts) replicator.Tell(new Subscribe(shard, subscriber));
+    }
+
+    /// <summary>The facts a change of a facts shard carries (none for any other key).</summary>
+    public static IEnumerable<FactsRecord> Facts(Changed changed) =>
+        changed.Key is LWWDictionaryKey<string, FactsRecord> key ? changed.Get(key).Entries.Values : [];
 
     /// <summary>The revisions a change of an index shard carries (none for any other key).</summary>
     public static IEnumerable<RevisionRecord> Revisions(Changed changed) =>

@@ -39,8 +39,16 @@ public sealed record PushResponse(PushedRevision[] Revisions);
 public sealed record ApiError(string Error, ManifestError[]? Details = null);
 
 /// <summary>A member of the mesh; <see cref="Key"/> is its public encryption key (base64 SubjectPublicKeyInfo), which secrets are sealed to.</summary>
+/// <param name="Facts">the member's facts as the asked node knows them (<c>GET /v1/members?facts=true</c>); null when not asked for or not known yet</param>
 public sealed record MemberInfo(string Name, string Address, string Status, string[] Roles, Dictionary<string, string> Labels, bool Reachable, bool Self,
-    string? Key = null);
+    string? Key = null, System.Text.Json.Nodes.JsonObject? Facts = null);
+
+/// <summary>
+/// <c>GET /v1/facts</c>: one member's facts as the asked node knows them (its own as gathered, the
+/// others' as they published them), and the facts it failed to gather. <see cref="Known"/>: false
+/// while the member's facts have not reached the asked node.
+/// </summary>
+public sealed record NodeFactsInfo(string Node, bool Known, System.Text.Json.Nodes.JsonObject? Facts, string[] Errors);
 
 public sealed record ManifestSummary(RevisionRecord Revision, string[] Targets);
 

@@ -33,6 +33,8 @@ public static class CanonicalForm
         if (manifest.Target.Nodes.Length > 0) target["nodes"] = Strings(manifest.Target.Nodes);
         if (manifest.Target.Labels.Count > 0)
             target["labels"] = new JsonObject(manifest.Target.Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value)));
+        if (manifest.Target.Facts.Length > 0)
+            target["facts"] = new JsonObject(manifest.Target.Facts.Select(f => KeyValuePair.Create(f.Key, (JsonNode?)f.Value)));
         if (target.Count > 0) root["target"] = target;
 
         using var buffer = new MemoryStream();

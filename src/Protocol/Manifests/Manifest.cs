@@ -16,15 +16,28 @@ public sealed record Manifest(
     public IEnumerable<string> SourceHashes => Resources.OfType<FileResource>().Select(f => f.SourceHash).OfType<string>().Distinct();
 }
 
-/// <summary>Which nodes a manifest is for. Every criterion that is given must hold; an empty one holds for all.</summary>
+/// <summary>
+/// Which nodes a manifest is for. Every criterion that is given must hold; an empty one holds for all.
+/// <see cref="Facts"/>: conditions on the node's facts, all of which must hold; a node whose facts
+/// are not known (null) matches no target that has any.
+/// </summary>
 public sealed record TargetSpec(string[] Roles, Dictionary<string, string> Labels, string[] Nodes)
 {
     public static TargetSpec All => new([], new Dictionary<string, string>(), []);
 
-    public bool Matches(NodeIdentity node) =>
+    public FactCondition[] Facts { get; init; } = [];
+
+    /// <summary>Whether the target needs a node's facts to decide (it has a <c>facts:</c> section).</summary>
+    public bool ReadsFacts => Facts.Length > 0;
+
+    /// <summary>Matches a node by identity alone: a target with fact conditions matches none (see <see cref="Matches(NodeIdentity, System.Text.Json.Nodes.JsonObject?)"/>).</summary>
+    public bool Matches(NodeIdentity node) => Matches(node, null);
+
+    public bool Matches(NodeIdentity node, System.Text.Json.Nodes.JsonObject? facts) =>
         (Roles.Length == 0 || Roles.Any(node.Roles.Contains))
         && Labels.All(l => node.Labels.TryGetValue(l.Key, out var v) && v == l.Value)
-        && (Nodes.Length == 0 || Nodes.Any(g => Glob.IsMatch(g, node.Name)));
+        && (Nodes.Length == 0 || Nodes.Any(g => Glob.IsMatch(g, node.Name)))
+        && Facts.All(f => f.Matches(facts));
 
     public override string ToString()
     {
@@ -32,6 +45,7 @@ public sealed record TargetSpec(string[] Roles, Dictionary<string, string> Label
         if (Roles.Length > 0) parts.Add("roles=" + string.Join(",", Roles));
         if (Labels.Count > 0) parts.Add("labels=" + string.Join(",", Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")));
         if (Nodes.Length > 0) parts.Add("nodes=" + string.Join(",", Nodes));
+        if (Facts.Length > 0) parts.Add("facts=" + string.Join(",", Facts.Select(f => f.ToString())));
         return parts.Count == 0 ? "all" : string.Join(" ", parts);
     }
 }

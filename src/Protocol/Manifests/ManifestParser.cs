@@ -89,7 +89,9 @@ public static partial class ManifestParser
             throw new ManifestException([new ManifestError(source, (int)at.Line, (int)at.Column, "", $"invalid target: {e.Message}")]);
         }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode map)
-            throw new ManifestException([new ManifestError(source, 0, 0, "", "a target is a mapping, e.g. {roles: [web], labels: {env: prod}, nodes: [web*]}")]);
+            throw new ManifestException([new ManifestError(source, 0, 0, "", "a target is a mapping, e.g. {roles: [web], labels: {env: prod}, nodes: [web*], facts: {os: debian}}")]);
+        if (map.Children.Count == 0)
+            throw new ManifestException([new ManifestError(source, 0, 0, "", "the target is empty (leave the option out to target every node)")]);
         var target = ReadTarget(map, "", context);
         if (context.Errors.Count > 0) throw new ManifestException(context.Errors);
         return target;
@@ -196,7 +198,7 @@ public static partial class ManifestParser
         if (node is null || node is YamlScalarNode s && FieldReader.IsNull(s)) return TargetSpec.All;
         if (node is not YamlMappingNode map)
         {
-            context.Error(node, "target", "must be a mapping with roles, labels and/or nodes");
+            context.Error(node, "target", "must be a mapping with roles, labels, nodes and/or facts");
             return TargetSpec.All;
         }
         return ReadTarget(map, "target", context);
@@ -206,9 +208,43 @@ public static partial class ManifestParser
     private static TargetSpec ReadTarget(YamlMappingNode map, string path, ParseContext context)
     {
         var t = new FieldReader(map, path, context);
-        var target = new TargetSpec(t.StringList("roles"), t.StringMap("labels"), t.StringList("nodes"));
+        var target = new TargetSpec(t.StringList("roles"), t.StringMap("labels"), t.StringList("nodes")) { Facts = ReadFacts(t) };
         t.RejectUnknown();
         return target;
+    }
+
+    /// <summary><c>facts: { os: debian, "memory_mb>=": 4096 }</c>: every key a fact with its operator (<see cref="FactCondition"/>), every value a scalar.</summary>
+    private static FactCondition[] ReadFacts(FieldReader t)
+    {
+        var field = t.Field("facts");
+        var node = t.Raw("facts");
+        if (node is null) return [];
+        if (node is not YamlMappingNode map)
+        {
+            t.Context.Error(node, field, "must be a mapping of fact to value, e.g. {os: debian, \"memory_mb>=\": 4096}");
+            return [];
+        }
+        if (map.Children.Count == 0)
+        {
+            t.Context.Error(node, field, "is empty: name at least one fact, or leave 'facts' out");
+            return [];
+        }
+        var conditions = new List<FactCondition>();
+        foreach (var (k, v) in map.Children)
+        {
+            var key = (k as YamlScalarNode)?.Value ?? "";
+            if (v is not YamlScalarNode value || FieldReader.IsNull(value))
+            {
+                t.Context.Error(v, $"{field}.{key}", "must be a single value (a string or a number)");
+                continue;
+            }
+            var condition = FactCondition.Parse(key, value.Value ?? "", out var error);
+            if (error is not null) t.Context.Error(k, $"{field}.{key}", error);
+            else if (conditions.Any(c => c.Key == condition.Key))
+                t.Context.Error(k, $"{field}.{key}", $"'{condition.Path}' with this operator is given twice");
+            else conditions.Add(condition);
+        }
+        return conditions.ToArray();
     }
 
     private static JsonObject ParseVars(FieldReader f, ParseContext context)

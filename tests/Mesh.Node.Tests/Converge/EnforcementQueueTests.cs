@@ -43,6 +43,30 @@ public class EnforcementQueueTests
     }
 
     [Fact]
+    public void A_fact_target_follows_this_node_s_facts_as_they_change_and_applies_again_when_it_selects_the_node_again()
+    {
+        var facts = new JsonObject { ["rack"] = "r12" };
+        var queue = new EnforcementQueue(Web1, _ => null, Retry, () => facts);
+        var rack = Rev("rack", 100) with { Target = ManifestParser.ParseTarget("{facts: {rack: r12}}") };
+        queue.Consider(rack, fromIndex: true);
+
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("rack"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        Assert.Null(queue.Next(T0));
+        Assert.Empty(queue.Progress().PendingFor([rack]));
+
+        // The custom fact now says r13: the manifest no longer targets this node, and is not enforced.
+        facts = new JsonObject { ["rack"] = "r13" };
+        Assert.Null(queue.Next(T0));
+        Assert.Empty(queue.Enforced);
+        Assert.Empty(queue.Progress().PendingFor([rack]));
+
+        // Back in r12: the same revision is applied again.
+        facts = new JsonObject { ["rack"] = "r12" };
+        Assert.Equal(rack, Assert.IsType<Work.Apply>(queue.Next(T0)).Revision);
+        Assert.Equal(["rack"], queue.Progress().PendingFor([rack]));
+    }
+
+    [Fact]
     public void A_revision_that_could_not_be_fetched_waits_its_back_off_while_others_go_on()
     {
         var queue = Queue();

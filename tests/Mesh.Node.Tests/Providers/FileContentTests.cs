@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Mesh.Node.Content;
+using Mesh.Node.Facts;
 using Mesh.Node.Providers;
 using Mesh.Node.Tests.Support;
 using Mesh.Protocol.Manifests;
@@ -17,7 +18,8 @@ public sealed class FileContentTests : ProviderTestBase
     {
         Manifest = "app",
         Vars = vars ?? new JsonObject { ["port"] = "8080", ["upstreams"] = new JsonArray("10.0.0.1", "10.0.0.2") },
-        Facts = new NodeFacts("web-1", ["web"], new Dictionary<string, string> { ["env"] = "prod" }, "host-1", "Debian", 4, 8L << 30, ["10.1.1.1"]),
+        Facts = new NodeFacts("web-1", ["web"], new Dictionary<string, string> { ["env"] = "prod" },
+            new JsonObject { ["hostname"] = "host-1", ["os"] = "debian", ["cpus"] = 4, ["memory_mb"] = 8192, ["addresses"] = new JsonArray("10.1.1.1") }),
         Content = new ContentStore(_data.Path),
         BackupDir = _data["backups"],
         BackupCount = 2,

@@ -45,6 +45,21 @@ public sealed class AllowListTests : IDisposable
     }
 
     [Fact]
+    public void Fact_targets_and_published_facts_cross_the_serializer_intact()
+    {
+        var target = ManifestParser.ParseTarget("{roles: [web], facts: {os: debian, \"memory_mb>=\": 4096}}");
+        var record = new RevisionRecord("lb", new HybridTimestamp(1_700_000_000_000, 3, "b"), new string('a', 64), 42, "ops@host", "b",
+            "akka.tcp://mesh@127.0.0.1:1", DateTimeOffset.UnixEpoch, "why", target, null);
+
+        var r = Assert.IsType<RevisionRecord>(RoundTrip(record));
+        Assert.Equal(["os=debian", "memory_mb>=4096"], r.Target.Facts.Select(f => f.ToString()));
+
+        var facts = Assert.IsType<FactsRecord>(RoundTrip(new FactsRecord("web-1", "{\"os\":\"debian\"}", ["facts.d/x: exit 1"])));
+        Assert.Equal("{\"os\":\"debian\"}", facts.Values);
+        Assert.Equal(["facts.d/x: exit 1"], facts.Errors);
+    }
+
+    [Fact]
     public void A_type_outside_the_allow_list_is_refused_when_read()
     {
         // Bytes as a hostile peer would craft them: plain Hyperion, no filter on its side.
