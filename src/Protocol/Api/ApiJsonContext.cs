@@ -14,6 +14,7 @@ namespace Mesh.Protocol.Api;
 [JsonSerializable(typeof(DeleteRequest))]
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(MemberInfo[]))]
+[JsonSerializable(typeof(NodeFactsInfo[]))]
 [JsonSerializable(typeof(ManifestSummary[]))]
 [JsonSerializable(typeof(ManifestDetail))]
 [JsonSerializable(typeof(StatusReport))]
