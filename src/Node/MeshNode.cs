@@ -15,6 +15,7 @@ using Mesh.Node.Operations;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
 using Mesh.Node.Security;
+using Mesh.Node.Tasks;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Versioning;
@@ -58,6 +59,8 @@ public sealed class MeshNode : IAsyncDisposable
     /// <summary>Dry run, converge, audit: answered by asking other members.</summary>
     public FleetOperations Fleet { get; }
     public BlobCollector Blobs { get; }
+    /// <summary>Post, list, cancel tasks; fetch a node's kept output.</summary>
+    public Operations.Tasks Tasks { get; }
 
     private MeshNode(NodeSettings settings, LiveSettings live, ActorSystem system, NodeKey key)
     {
@@ -79,6 +82,7 @@ public sealed class MeshNode : IAsyncDisposable
         Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
+        Tasks = new Operations.Tasks(settings, live, Cluster, Store, Clock, Audit, new FleetRequest(system, Cluster));
 
         system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics), ContentServer.Name);
         _events = system.ActorOf(EventHub.Props(Store), EventHub.Name);
@@ -97,6 +101,8 @@ public sealed class MeshNode : IAsyncDisposable
         system.ActorOf(Converger.Props(setup), Converger.Name);
         system.ActorOf(Akka.Actor.Props.Create(() => new AuditServer(Audit, settings.Name)), AuditServer.Name);
         system.ActorOf(Planner.Props(setup), Planner.Name);
+        system.ActorOf(TaskRunner.Props(new TaskRunnerSetup(Identity, settings.Tasks, live, Store, new TaskJournal(settings.DataDir),
+            new TaskOutputs(settings.DataDir, settings.Tasks.KeepOutputs), Audit, key, Cluster)), TaskRunner.Name);
         var collection = system.Scheduler.Advanced.ScheduleRepeatedlyCancelable(settings.GcInterval, settings.GcInterval,
             () => Blobs.CollectAsync(settings.GcGrace).ContinueWith(t => system.Log.Warning("blob collection failed: {0}", t.Exception?.GetBaseException().Message),
                 TaskContinuationOptions.OnlyOnFaulted));
