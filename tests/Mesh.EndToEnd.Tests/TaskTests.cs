@@ -190,6 +190,29 @@ public sealed class TaskTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task In_batches_of_one_the_nodes_run_a_task_one_after_another_in_name_order_with_its_secret_opened_and_redacted()
+    {
+        var a = await Start("a", null);
+        var b = await Start("b", a);
+        var c = await Start("c", a);
+        await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).Count(m => m.Status == "up") == 3, "three members up");
+        var log = Path.Combine(_nodes.WorkDir, "batches.log");
+        var script = _nodes.Write("batch.sh",
+            $"echo \"$MESH_NODE start\" >> '{log}'\nsleep 1\n[ \"${{TOKEN#s3cr3t-}}\" = 'token-value' ] && echo \"token $TOKEN matches\"\necho \"$MESH_NODE end\" >> '{log}'\n");
+
+        // The script names only part of the secret: the task itself, unlike its output, is not redacted.
+        var run = await b.Cli("run", "--batch", "1", "--secret", "TOKEN=s3cr3t-token-value", "--script", script, "--wait");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(File.ReadAllLines(log).SequenceEqual(["a start", "a end", "b start", "b end", "c start", "c end"]),
+            $"{string.Join(" | ", File.ReadAllLines(log))}\n{run}\n{b.Log}");
+        Assert.Equal(3, run.Out.Split('\n').Count(l => l.Contains("| token [secret] matches")));
+        Assert.DoesNotContain("s3cr3t-token-value", run.Out);
+        var id = (await a.Cli("tasks", "--json")).Json<TaskView[]>().Single().Task.Id;
+        Assert.DoesNotContain("s3cr3t-token-value", (await a.Cli("task", "get", id, "--json")).Out);
+        Assert.DoesNotContain("s3cr3t-token-value", (await a.Cli("task", "get", id, "--node", "c")).Out);
+    }
+
+    [Fact]
     public async Task Bad_tasks_get_a_clear_error_naming_what_is_wrong_and_record_nothing()
     {
         var a = await Start("a", null);

@@ -26,7 +26,7 @@ public abstract record TaskDecision
 /// </summary>
 public sealed class TaskDecisions(NodeIdentity self, bool enabled, Func<TrustList> trust)
 {
-    public TaskDecision Decide(TaskRecord task, bool known, DateTimeOffset now, IReadOnlyDictionary<string, TaskResult> results, IReadOnlySet<string> reachable)
+    public TaskDecision Decide(TaskRecord task, bool known, DateTimeOffset now, IReadOnlyDictionary<string, TaskResult> results, IReadOnlySet<string> members)
     {
         if (known || !Targets(task)) return new TaskDecision.Ignore();
         if (task.Cancelled) return new TaskDecision.Settle(TaskStates.Cancelled, $"cancelled by {task.CancelledBy ?? "someone"} before it started here");
@@ -34,7 +34,7 @@ public sealed class TaskDecisions(NodeIdentity self, bool enabled, Func<TrustLis
             return new TaskDecision.Settle(TaskStates.Expired, $"expired at {task.Spec.Expires:O}, before this node could start it");
         if (!enabled) return new TaskDecision.Settle(TaskStates.Refused, "tasks are disabled on this node (mesh.tasks.enabled)");
         if (trust().TaskRefusal(task.Signature, task.Spec.Statement()) is { } why) return new TaskDecision.Settle(TaskStates.Rejected, why);
-        return MayStart(task, self.Name, results, reachable) ? new TaskDecision.Run() : new TaskDecision.Wait();
+        return MayStart(task, self.Name, results, members) ? new TaskDecision.Run() : new TaskDecision.Wait();
     }
 
     /// <summary>The task's target selects this node; a target this node cannot parse selects nothing.</summary>
@@ -53,18 +53,19 @@ public sealed class TaskDecisions(NodeIdentity self, bool enabled, Func<TrustLis
     /// <summary>
     /// The batch rule (<c>--batch N</c>), decided by each node alone: the nodes the task
     /// targeted when it was posted, in name order, form batches of N; a node of batch k starts
-    /// once every node of the earlier batches has a final result or is not a reachable member
-    /// (a node that is down runs the task whenever it comes back, outside the order). A node
+    /// once every node of the earlier batches has a final result or is no longer a member (the
+    /// cluster removed it: it left, or it was down long enough to be downed; it runs the task
+    /// whenever it comes back, outside the order). An unreachable member keeps its turn. A node
     /// the task did not list (it joined later) starts at once. Without a batch, every node
     /// starts at once.
     /// </summary>
-    public static bool MayStart(TaskRecord task, string node, IReadOnlyDictionary<string, TaskResult> results, IReadOnlySet<string> reachable)
+    public static bool MayStart(TaskRecord task, string node, IReadOnlyDictionary<string, TaskResult> results, IReadOnlySet<string> members)
     {
         if (task.Spec.Batch <= 0) return true;
         var order = task.Targets.Order(StringComparer.Ordinal).ToArray();
         var at = Array.IndexOf(order, node);
         if (at < 0) return true;
         var before = order.Take(at / task.Spec.Batch * task.Spec.Batch);
-        return before.All(n => (results.TryGetValue(n, out var r) && TaskStates.Final(r.State)) || !reachable.Contains(n));
+        return before.All(n => (results.TryGetValue(n, out var r) && TaskStates.Final(r.State)) || !members.Contains(n));
     }
 }

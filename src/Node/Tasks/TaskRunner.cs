@@ -100,7 +100,7 @@ public sealed class TaskRunner : ReceiveActor, IWithTimers
     {
         var now = DateTimeOffset.UtcNow;
         var waiting = false;
-        HashSet<string>? reachable = null;
+        HashSet<string>? members = null;
         foreach (var task in Tasks)
         {
             if (_running.TryGetValue(task.Id, out var running))
@@ -111,7 +111,7 @@ public sealed class TaskRunner : ReceiveActor, IWithTimers
             var results = ResultsOf(task.Id);
             // The journal is the authority; a result of ours that is already there (a journal lost with its disk) is a second guard.
             var known = _setup.Journal.Knows(task.Id) || results.ContainsKey(_setup.Identity.Name);
-            switch (_decisions.Decide(task, known, now, results, reachable ??= Reachable()))
+            switch (_decisions.Decide(task, known, now, results, members ??= Members()))
             {
                 case TaskDecision.Settle settle:
                     Settle(task, settle.State, settle.Reason);
@@ -124,15 +124,17 @@ public sealed class TaskRunner : ReceiveActor, IWithTimers
                     break;
             }
         }
-        // Only while a batch waits: members going away must free its turn too.
+        // Only while a batch waits: a member the cluster removes frees its turn too.
         if (waiting) Timers.StartSingleTimer("batch", LookAgain.Instance, BatchLook);
     }
 
-    private HashSet<string> Reachable()
-    {
-        var state = _setup.Cluster.State;
-        return Members.Active(_setup.Cluster).Where(m => !state.Unreachable.Contains(m)).Select(m => NodeRoles.Decode(m).Name).ToHashSet(StringComparer.Ordinal);
-    }
+    /// <summary>
+    /// The names of the active members. Unreachable ones count: a node that only missed some
+    /// heartbeats on a loaded host keeps its turn; one that is really gone is downed and removed
+    /// by the cluster (after the split-brain resolver's stable-after), and then frees its turn.
+    /// </summary>
+    private HashSet<string> Members() =>
+        Membership.Members.Active(_setup.Cluster).Select(m => NodeRoles.Decode(m).Name).ToHashSet(StringComparer.Ordinal);
 
     private void Settle(TaskRecord task, string state, string reason)
     {

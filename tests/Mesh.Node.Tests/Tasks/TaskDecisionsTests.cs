@@ -20,8 +20,8 @@ public sealed class TaskDecisionsTests
     private static readonly HashSet<string> All = ["web1", "web2", "web3", "web4"];
 
     private static TaskDecision Decide(TaskRecord task, bool enabled = true, TrustList? trust = null, bool known = false,
-        IReadOnlyDictionary<string, TaskResult>? results = null, IReadOnlySet<string>? reachable = null) =>
-        new TaskDecisions(Web2, enabled, () => trust ?? TrustList.Empty).Decide(task, known, Now, results ?? NoResults, reachable ?? All);
+        IReadOnlyDictionary<string, TaskResult>? results = null, IReadOnlySet<string>? members = null) =>
+        new TaskDecisions(Web2, enabled, () => trust ?? TrustList.Empty).Decide(task, known, Now, results ?? NoResults, members ?? All);
 
     [Fact]
     public void A_task_for_this_node_runs_and_one_for_others_or_already_known_is_ignored()
@@ -53,7 +53,7 @@ public sealed class TaskDecisionsTests
         Assert.IsType<TaskDecision.Wait>(Decide(task));
         Assert.IsType<TaskDecision.Wait>(Decide(task, results: new Dictionary<string, TaskResult> { ["web1"] = Result("web1", TaskStates.Running) }));
         Assert.IsType<TaskDecision.Run>(Decide(task, results: new Dictionary<string, TaskResult> { ["web1"] = Result("web1", TaskStates.Failed) }));
-        Assert.IsType<TaskDecision.Run>(Decide(task, reachable: new HashSet<string> { "web2", "web3" }));
+        Assert.IsType<TaskDecision.Run>(Decide(task, members: new HashSet<string> { "web2", "web3" }));
 
         // Batches of 2: web1 and web2 together; web3 after both.
         Assert.True(TaskDecisions.MayStart(Task(batch: 2), "web2", NoResults, All));
