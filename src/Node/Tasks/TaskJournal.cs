@@ -30,7 +30,11 @@ public sealed class TaskJournal
             if (parts[0] == "started") _started[parts[1]] = expires;
             else if (parts[0] == "done") _done[parts[1]] = expires;
         }
+        _interrupted = _started.Where(e => !_done.ContainsKey(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal)
+            .Select(e => (e.Key, DateTimeOffset.FromUnixTimeMilliseconds(e.Value))).ToArray();
     }
+
+    private readonly (string Id, DateTimeOffset Expires)[] _interrupted = [];
 
     /// <summary>True when this node started or settled the task before: it must not start it (again).</summary>
     public bool Knows(string id)
@@ -38,12 +42,21 @@ public sealed class TaskJournal
         lock (_lock) return _started.ContainsKey(id) || _done.ContainsKey(id);
     }
 
-    /// <summary>Tasks started and never settled: the node stopped while they ran.</summary>
-    public IReadOnlyList<(string Id, DateTimeOffset Expires)> Interrupted()
+    private bool _interruptedTaken;
+
+    /// <summary>
+    /// Tasks the journal showed started and never settled when it was read: the node stopped
+    /// while they ran. Given once (an actor restarted within the same node, whose tasks still
+    /// run, gets none).
+    /// </summary>
+    public IReadOnlyList<(string Id, DateTimeOffset Expires)> TakeInterrupted()
     {
         lock (_lock)
-            return _started.Where(e => !_done.ContainsKey(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal)
-                .Select(e => (e.Key, DateTimeOffset.FromUnixTimeMilliseconds(e.Value))).ToArray();
+        {
+            if (_interruptedTaken) return [];
+            _interruptedTaken = true;
+            return _interrupted;
+        }
     }
 
     /// <summary>Records, durably, that the task starts now. Throws when the disk refuses: then the task must not run.</summary>

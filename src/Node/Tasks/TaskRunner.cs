@@ -75,7 +75,7 @@ public sealed class TaskRunner : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         // A task this node started and never settled: it stopped while the task ran. Never run again.
-        foreach (var (id, expires) in _setup.Journal.Interrupted())
+        foreach (var (id, expires) in _setup.Journal.TakeInterrupted())
         {
             var now = DateTimeOffset.UtcNow;
             Record(new TaskResult(id, _setup.Identity.Name, TaskStates.Failed, now, Reason: "interrupted by a node restart; not run again"));
@@ -93,14 +93,14 @@ public sealed class TaskRunner : ReceiveActor, IWithTimers
 
     private IEnumerable<TaskRecord> Tasks => _tasks.Values.SelectMany(s => s.Values);
 
-    private Dictionary<string, TaskResult> ResultsOf(string taskId) =>
-        _results.Values.SelectMany(s => s.Values).Where(r => r.TaskId == taskId).ToDictionary(r => r.Node, StringComparer.Ordinal);
+    private ILookup<string, TaskResult> Results => _results.Values.SelectMany(s => s.Values).ToLookup(r => r.TaskId, StringComparer.Ordinal);
 
     private void Look()
     {
         var now = DateTimeOffset.UtcNow;
         var waiting = false;
         HashSet<string>? members = null;
+        ILookup<string, TaskResult>? all = null;
         foreach (var task in Tasks)
         {
             if (_running.TryGetValue(task.Id, out var running))
@@ -108,7 +108,8 @@ public sealed class TaskRunner : ReceiveActor, IWithTimers
                 if (task.Cancelled) running.Cancel();
                 continue;
             }
-            var results = ResultsOf(task.Id);
+            if (_setup.Journal.Knows(task.Id)) continue;
+            var results = (all ??= Results)[task.Id].ToDictionary(r => r.Node, StringComparer.Ordinal);
             // The journal is the authority; a result of ours that is already there (a journal lost with its disk) is a second guard.
             var known = _setup.Journal.Knows(task.Id) || results.ContainsKey(_setup.Identity.Name);
             switch (_decisions.Decide(task, known, now, results, members ??= Members()))
@@ -229,7 +230,11 @@ public sealed class TaskRunner : ReceiveActor, IWithTimers
     {
         var now = DateTimeOffset.UtcNow;
         var retention = _setup.Settings.Retention;
-        var old = Tasks.Where(t => now > t.Spec.Expires + t.Spec.Timeout + retention && !_running.ContainsKey(t.Id)).Select(t => t.Id).ToArray();
+        var tasks = Tasks.ToDictionary(t => t.Id, StringComparer.Ordinal);
+        var old = tasks.Values.Where(t => now > t.Spec.Expires + t.Spec.Timeout + retention && !_running.ContainsKey(t.Id)).Select(t => t.Id)
+            // Results whose task is gone (a node that came back after it was dropped reported on it): once they are as old.
+            .Concat(Results.Where(g => !tasks.ContainsKey(g.Key) && g.All(r => now > r.Time + retention)).Select(g => g.Key))
+            .ToArray();
         if (old.Length > 0)
             _setup.Store.RemoveTasksAsync(old).ContinueWith(t => _log.Warning("cannot drop old tasks: {0}", t.Exception?.GetBaseException().Message),
                 TaskContinuationOptions.OnlyOnFaulted);

@@ -24,7 +24,8 @@ public sealed class TaskJournalTests : IDisposable
         Assert.True(reopened.Knows("cut"));
         Assert.True(reopened.Knows("refused"));
         Assert.False(reopened.Knows("new"));
-        Assert.Equal(["cut"], reopened.Interrupted().Select(i => i.Id));
+        Assert.Equal(["cut"], reopened.TakeInterrupted().Select(i => i.Id));
+        Assert.Empty(reopened.TakeInterrupted());
     }
 
     [Fact]
