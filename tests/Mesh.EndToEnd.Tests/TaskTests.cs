@@ -225,7 +225,7 @@ public sealed class TaskTests : IAsyncLifetime
         var none = await a.Cli("run");
         Assert.Equal(2, none.ExitCode);
         Assert.Contains("no command", none.Err);
-        var ttl = await a.Cli("run", "--ttl", "30d", "--", "true");
+        var ttl = await a.Cli("run", "--ttl", "200h", "--", "true");
         Assert.Equal(2, ttl.ExitCode);
         Assert.Contains("--ttl", ttl.Err);
         var cwd = await a.Cli("run", "--cwd", "relative/dir", "--", "true");
