@@ -5,7 +5,8 @@ namespace Mesh.Cli;
 
 /// <summary>
 /// <c>mesh run --wait</c>: asks the node for the task's view (backing off from 200 ms to 2 s),
-/// prints each node's final result once, as it arrives, with its output, and decides the exit
+/// prints each node's final result once, as it arrives, with its output (and on stderr a
+/// progress line whenever the counts change), and decides the exit
 /// code: 0 only when every node the task targeted answered <c>ok</c>; 1 when one failed, was
 /// refused, rejected, cancelled or expired, or was still silent at the deadline (named).
 /// </summary>
@@ -16,14 +17,21 @@ public static class TaskFollower
         var deadline = DateTime.UtcNow + waitFor;
         var printed = new HashSet<string>(StringComparer.Ordinal);
         var pause = TimeSpan.FromMilliseconds(200);
+        var progress = "";
         TaskView view;
         while (true)
         {
             view = await ctx.Client.TaskAsync(id, cancel);
             foreach (var result in view.Nodes.Where(r => TaskStates.Final(r.State) && printed.Add(r.Node))) Print(ctx, result);
             if (view.Done || DateTime.UtcNow >= deadline) break;
-            if (!ctx.Json)
-                ctx.Error.WriteLine($"  {printed.Count}/{view.Nodes.Length} answered ({Format.TaskStates(view.Nodes)})");
+            var now = $"  {printed.Count}/{view.Nodes.Length} answered ({Format.TaskStates(view.Nodes)})";
+            if (now != progress)
+            {
+                // Something moved: look again soon.
+                if (!ctx.Json) ctx.Error.WriteLine(now);
+                progress = now;
+                pause = TimeSpan.FromMilliseconds(200);
+            }
             await Task.Delay(pause, cancel);
             pause = TimeSpan.FromMilliseconds(Math.Min(2000, pause.TotalMilliseconds * 2));
         }

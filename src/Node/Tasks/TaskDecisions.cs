@@ -37,17 +37,24 @@ public sealed class TaskDecisions(NodeIdentity self, bool enabled, Func<TrustLis
         return MayStart(task, self.Name, results, members) ? new TaskDecision.Run() : new TaskDecision.Wait();
     }
 
+    /// <summary>The answer for each target text seen: this node's identity is fixed, and the runner asks on every change.</summary>
+    private readonly Dictionary<string, bool> _targeted = new(StringComparer.Ordinal);
+
     /// <summary>The task's target selects this node; a target this node cannot parse selects nothing.</summary>
     public bool Targets(TaskRecord task)
     {
+        if (_targeted.TryGetValue(task.Spec.Target, out var known)) return known;
+        bool selects;
         try
         {
-            return task.Spec.ParsedTarget().Matches(self);
+            selects = task.Spec.ParsedTarget().Matches(self);
         }
         catch (ManifestException)
         {
-            return false;
+            selects = false;
         }
+        if (_targeted.Count >= 1000) _targeted.Clear();
+        return _targeted[task.Spec.Target] = selects;
     }
 
     /// <summary>
