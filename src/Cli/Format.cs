@@ -39,4 +39,19 @@ public static class Format
         : r.Outcome == ApplyOutcome.Rejected
             ? $"REJECTED {r.Node}  {r.Manifest} {r.Version}  {r.Error}"
             : $"FAILED  {r.Node}  {r.Manifest} {r.Version}  {r.Error}";
+
+    /// <summary>One line for one node's answer to a task, as run --wait and task get print it.</summary>
+    public static string TaskResult(Mesh.Protocol.Tasks.TaskResult r) =>
+        $"{r.State.ToUpperInvariant() switch { "OK" => "ok", var s => s },-9} {r.Node}" +
+        (r.ExitCode is { } code ? $"  exit {code}" : "") +
+        (r.Duration is { } d ? $"  {d.TotalSeconds:0.###}s" : "") +
+        (r.Reason is { } why && r.State != "ok" ? $"  {why}" : "");
+
+    /// <summary>A task's states summed up: "2 ok, 1 failed".</summary>
+    public static string TaskStates(IEnumerable<Mesh.Protocol.Tasks.TaskResult> results) =>
+        string.Join(", ", results.GroupBy(r => r.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
+
+    /// <summary>Output captured from a task, indented under its node's line.</summary>
+    public static IEnumerable<string> Indented(string? text, string stream) =>
+        string.IsNullOrEmpty(text) ? [] : text.TrimEnd('\n').Split('\n').Select(l => $"    {(stream == "stderr" ? "! " : "| ")}{l}");
 }

@@ -61,17 +61,27 @@ public static class ManifestSealing
     /// <summary>The keys of the members a manifest targets; refuses when none of them has one.</summary>
     private static byte[][] KeysFor(CliContext ctx, string file, Manifest manifest, MemberInfo[] members)
     {
+        var (targeted, keys) = MemberKeys(ctx, manifest.Target, members, $"the secrets of {manifest.Name}");
+        if (keys.Length == 0)
+            throw new ManifestException([new ManifestError(file, 0, 0, "target", targeted.Length == 0
+                ? $"{manifest.Name} holds secrets, but no member is targeted ({manifest.Target}) to seal them for: nothing was sent"
+                : $"{manifest.Name} holds secrets, but none of the targeted members ({string.Join(", ", targeted)}) publishes a key to seal them for: nothing was sent")]);
+        return keys;
+    }
+
+    /// <summary>
+    /// The names of the members <paramref name="target"/> selects, and the public keys of those
+    /// that publish one (a member without warns): what a secret of <paramref name="what"/> is sealed to.
+    /// </summary>
+    public static (string[] Targeted, byte[][] Keys) MemberKeys(CliContext ctx, TargetSpec target, MemberInfo[] members, string what)
+    {
         var targeted = members
             // A member whose facts the asked node does not know yet cannot be matched by facts: it gets no envelope.
-            .Where(m => manifest.Target.Matches(new NodeIdentity(m.Name, m.Roles.ToHashSet(StringComparer.Ordinal), m.Labels), m.Facts))
+            .Where(m => target.Matches(new NodeIdentity(m.Name, m.Roles.ToHashSet(StringComparer.Ordinal), m.Labels), m.Facts))
             .ToArray();
         var keyed = targeted.Where(m => m.Key is not null).ToArray();
         foreach (var m in targeted.Where(m => m.Key is null))
-            ctx.Error.WriteLine($"mesh: warning: {m.Name} publishes no key (an older mesh-node?): it cannot open the secrets of {manifest.Name}");
-        if (keyed.Length == 0)
-            throw new ManifestException([new ManifestError(file, 0, 0, "target", targeted.Length == 0
-                ? $"{manifest.Name} holds secrets, but no member is targeted ({manifest.Target}) to seal them for: nothing was sent"
-                : $"{manifest.Name} holds secrets, but none of the targeted members ({string.Join(", ", targeted.Select(m => m.Name))}) publishes a key to seal them for: nothing was sent")]);
+            ctx.Error.WriteLine($"mesh: warning: {m.Name} publishes no key (an older mesh-node?): it cannot open {what}");
 
         var keys = new List<byte[]>();
         foreach (var m in keyed)
@@ -87,8 +97,8 @@ public static class ManifestSealing
                 throw new CliException(ExitCodes.Failed, $"{m.Name} publishes a key that is not a P-256 public key ({e.Message}); nothing was sent");
             }
         }
-        if (!ctx.Json)
-            ctx.Error.WriteLine($"sealing the secrets of {manifest.Name} for {string.Join(", ", keyed.Select(m => m.Name).Distinct().Order(StringComparer.Ordinal))}");
-        return keys.DistinctBy(Convert.ToBase64String).ToArray();
+        if (!ctx.Json && keys.Count > 0)
+            ctx.Error.WriteLine($"sealing {what} for {string.Join(", ", keyed.Select(m => m.Name).Distinct().Order(StringComparer.Ordinal))}");
+        return (targeted.Select(m => m.Name).Distinct().Order(StringComparer.Ordinal).ToArray(), keys.DistinctBy(Convert.ToBase64String).ToArray());
     }
 }

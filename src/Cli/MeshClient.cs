@@ -82,6 +82,25 @@ public sealed class MeshClient : IDisposable
         return await Read<PushResponse>(response, cancel);
     }
 
+    public async Task<TaskView> PostTaskAsync(TaskRequest request, CancellationToken cancel)
+    {
+        using var response = await Send(() => _http.PostAsync("v1/tasks", JsonContent.Create(request, CliJson.Info<TaskRequest>()), cancel));
+        return await Read<TaskView>(response, cancel);
+    }
+
+    public Task<TaskView[]> TasksAsync(CancellationToken cancel) => GetAsync<TaskView[]>("v1/tasks", cancel);
+
+    public Task<TaskView> TaskAsync(string id, CancellationToken cancel) => GetAsync<TaskView>($"v1/tasks/{Uri.EscapeDataString(id)}", cancel);
+
+    public async Task<TaskView> CancelTaskAsync(string id, string author, CancellationToken cancel)
+    {
+        using var response = await Send(() => _http.PostAsync($"v1/tasks/{Uri.EscapeDataString(id)}/cancel?author={Uri.EscapeDataString(author)}", null, cancel));
+        return await Read<TaskView>(response, cancel);
+    }
+
+    public Task<Mesh.Protocol.Tasks.TaskOutput> TaskOutputAsync(string id, string node, CancellationToken cancel) =>
+        GetAsync<Mesh.Protocol.Tasks.TaskOutput>($"v1/tasks/{Uri.EscapeDataString(id)}/output?node={Uri.EscapeDataString(node)}", cancel);
+
     public async Task<PlanResponse> PlanAsync(PushRequest request, TimeSpan timeout, CancellationToken cancel)
     {
         var body = Bounded(request);

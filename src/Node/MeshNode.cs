@@ -16,6 +16,7 @@ using Mesh.Node.Operations;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
 using Mesh.Node.Security;
+using Mesh.Node.Tasks;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Versioning;
@@ -62,6 +63,8 @@ public sealed class MeshNode : IAsyncDisposable
     /// <summary>Dry run, converge, audit: answered by asking other members.</summary>
     public FleetOperations Fleet { get; }
     public BlobCollector Blobs { get; }
+    /// <summary>Post, list, cancel tasks; fetch a node's kept output.</summary>
+    public Operations.Tasks Tasks { get; }
 
     private MeshNode(NodeSettings settings, LiveSettings live, ActorSystem system, NodeKey key)
     {
@@ -85,6 +88,7 @@ public sealed class MeshNode : IAsyncDisposable
         Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
+        Tasks = new Operations.Tasks(settings, live, Cluster, Store, Clock, Audit, new FleetRequest(system, Cluster), FleetView);
 
         system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics), ContentServer.Name);
         _events = system.ActorOf(EventHub.Props(Store), EventHub.Name);
@@ -106,6 +110,8 @@ public sealed class MeshNode : IAsyncDisposable
         system.ActorOf(FleetWatcher.Props(FleetView, Store, converger, settings.Facts.DepartureGrace), FleetWatcher.Name);
         system.ActorOf(Akka.Actor.Props.Create(() => new AuditServer(Audit, settings.Name)), AuditServer.Name);
         system.ActorOf(Planner.Props(setup), Planner.Name);
+        system.ActorOf(TaskRunner.Props(new TaskRunnerSetup(Identity, settings.Tasks, live, Store, new TaskJournal(settings.DataDir),
+            new TaskOutputs(settings.DataDir, settings.Tasks.KeepOutputs), Audit, key, Cluster, FleetView)), TaskRunner.Name);
         var collection = system.Scheduler.Advanced.ScheduleRepeatedlyCancelable(settings.GcInterval, settings.GcInterval,
             () => Blobs.CollectAsync(settings.GcGrace).ContinueWith(t => system.Log.Warning("blob collection failed: {0}", t.Exception?.GetBaseException().Message),
                 TaskContinuationOptions.OnlyOnFaulted));

@@ -108,6 +108,10 @@ command.SetAction(async (parse, _) =>
             output.WriteLine($"mesh-node {settings.Name}: applies only changes signed by: {string.Join(", ", settings.Trust.Keys.Select(k => $"{k.Name} ({k.Key.Id})"))}");
         else
             error.WriteLine($"mesh-node {settings.Name}: WARNING: no trusted signing keys (mesh.trusted-keys / --trust): this node accepts and applies UNSIGNED changes from anyone who can reach a control API of the mesh");
+        if (settings.Tasks.Enabled)
+            output.WriteLine($"mesh-node {settings.Name}: tasks enabled (mesh.tasks.enabled): runs tasks {(settings.Trust.Enforced
+                ? $"signed by: {string.Join(", ", settings.Trust.Entries.Where(k => k.Allows.HasFlag(Mesh.Protocol.Signing.TrustPermission.Tasks)).Select(k => $"{k.Name} ({k.Key.Id})").DefaultIfEmpty("nobody (no key is trusted for tasks)"))}"
+                : "from anyone (no trust list)")}");
     });
 });
 

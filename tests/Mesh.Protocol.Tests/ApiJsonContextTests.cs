@@ -49,4 +49,38 @@ public class ApiJsonContextTests
     {
         Assert.Throws<NotSupportedException>(() => ApiJson.Compiled.GetTypeInfo(typeof(Uri)));
     }
+    /// <summary>
+    /// An enum without <see cref="SnakeCaseEnum{T}"/> would be a number to a client without
+    /// reflection and a word from the node: every enum an API body reaches carries it.
+    /// </summary>
+    [Fact]
+    public void Every_enum_an_api_body_reaches_is_written_as_a_word_without_reflection()
+    {
+        var roots = typeof(ApiJsonContext).GetCustomAttributesData()
+            .Where(a => a.AttributeType == typeof(System.Text.Json.Serialization.JsonSerializableAttribute))
+            .Select(a => (Type)a.ConstructorArguments[0].Value!)
+            .ToList();
+        var enums = Reachable(roots).Where(t => t.IsEnum).ToList();
+
+        Assert.Contains(typeof(ApplyOutcome), enums);
+        Assert.All(enums, e => Assert.True(
+            e.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonConverterAttribute), false).Length == 1,
+            $"{e.FullName} crosses the API without [JsonConverter(typeof(SnakeCaseEnum<{e.Name}>))]"));
+    }
+
+    private static HashSet<Type> Reachable(IEnumerable<Type> roots)
+    {
+        var seen = new HashSet<Type>();
+        var queue = new Queue<Type>(roots);
+        while (queue.TryDequeue(out var t))
+        {
+            if (Nullable.GetUnderlyingType(t) is { } inner) t = inner;
+            if (t.IsArray) t = t.GetElementType()!;
+            if (!seen.Add(t) || t.Namespace?.StartsWith("Mesh.Protocol", StringComparison.Ordinal) != true && !t.IsGenericType) continue;
+            foreach (var g in t.IsGenericType ? t.GetGenericArguments() : []) queue.Enqueue(g);
+            if (t.Namespace?.StartsWith("Mesh.Protocol", StringComparison.Ordinal) != true) continue;
+            foreach (var p in t.GetProperties(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public)) queue.Enqueue(p.PropertyType);
+        }
+        return seen;
+    }
 }

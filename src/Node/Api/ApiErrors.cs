@@ -21,7 +21,7 @@ public static class ApiErrors
     {
         ManifestException m => (422, new ApiError($"{m.Errors.Count} error(s) in the manifests; nothing was pushed", m.Errors.ToArray())),
         BadHttpRequestException b => (b.StatusCode, new ApiError(b.Message)),
-        PushDeniedException => (403, new ApiError(e.Message)),
+        PushDeniedException or Tasks.TaskDeniedException => (403, new ApiError(e.Message)),
         NoSuchMemberException => (404, new ApiError(e.Message)),
         PushConflictException => (409, new ApiError(e.Message)),
         ArgumentException => (400, new ApiError(e.Message)),

@@ -26,6 +26,17 @@ public static class RequestBodies
         return delete;
     }
 
+    public static async Task<TaskRequest> TaskAsync(HttpRequest request)
+    {
+        var task = await ReadAsync<TaskRequest>(request, "a task");
+        if (task?.Spec is null) throw Refused("a task", "'spec' is missing");
+        if (task.Spec.Id is null) throw Refused("a task", "'spec.id' is missing");
+        if (task.Spec.Target is null) throw Refused("a task", "'spec.target' is missing (\"\" targets every node)");
+        if (task.Spec.Command?.Any(a => a is null) == true) throw Refused("a task", "'spec.command' holds a null; it is a list of strings");
+        if (task.Spec.Secrets?.Any(s => s.Value is null) == true) throw Refused("a task", "'spec.secrets' holds a null");
+        return task;
+    }
+
     private static async Task<T?> ReadAsync<T>(HttpRequest request, string what)
     {
         try

@@ -15,7 +15,7 @@ public static class Routes
 {
     public static void Map(RouteGroupBuilder v1, MeshNode node)
     {
-        var (revisions, queries, fleet) = (node.Revisions, node.Queries, node.Fleet);
+        var (revisions, queries, fleet, tasks) = (node.Revisions, node.Queries, node.Fleet, node.Tasks);
 
         v1.MapGet("/members", (bool? facts, string? target) => Json(queries.Members(facts ?? false, target)));
         v1.MapGet("/facts", ([FromQuery(Name = "node")] string? name) =>
@@ -41,6 +41,12 @@ public static class Routes
         v1.MapGet("/audit", async ([FromQuery(Name = "node")] string? name, DateTimeOffset? since, int? limit) =>
             Json(await fleet.AuditAsync(name, since, Math.Clamp(limit ?? 1000, 1, 5000))));
         v1.MapGet("/status", async (string? manifest) => Json(await queries.StatusAsync(manifest)));
+        v1.MapPost("/tasks", async (HttpRequest request) => Json(await tasks.PostAsync(await RequestBodies.TaskAsync(request))));
+        v1.MapGet("/tasks", async () => Json(await tasks.ListAsync()));
+        v1.MapGet("/tasks/{id}", async (string id) => await tasks.GetAsync(id) is { } view ? Json(view) : ApiErrors.Result(404, $"no task '{id}' (see mesh tasks)"));
+        v1.MapPost("/tasks/{id}/cancel", async (string id, string? author) =>
+            await tasks.CancelAsync(id, author) is { } view ? Json(view) : ApiErrors.Result(404, $"no task '{id}' (see mesh tasks)"));
+        v1.MapGet("/tasks/{id}/output", async (string id, [FromQuery(Name = "node")] string name) => Json(await tasks.OutputAsync(id, name)));
         v1.MapGet("/events", (HttpContext context) => EventStream.ServeAsync(context, node.Listen(context.RequestAborted)));
     }
 

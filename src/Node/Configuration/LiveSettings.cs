@@ -79,7 +79,7 @@ public sealed record ReloadableSettings(TrustList Trust, TimeSpan RecheckInterva
     };
 
     private static string Describe(TrustList trust) =>
-        trust.Enforced ? string.Join(", ", trust.Keys.Select(k => $"{k.Name} ({k.Key.Id})")) : "none (unsigned changes accepted)";
+        trust.Enforced ? string.Join(", ", trust.Entries.Select(k => $"{k.Name} ({k.Key.Id}{(k.Allows == TrustPermission.Push ? "" : ", " + k.Allows.ToString().ToLowerInvariant())})")) : "none (unsigned changes accepted)";
 }
 
 /// <summary>

@@ -33,7 +33,8 @@ public sealed record NodeSettings(
     TimeSpan GcGrace,
     TlsSettings Tls,
     Audit.AuditRotation AuditRotation,
-    FactsSettings Facts)
+    FactsSettings Facts,
+    TaskSettings Tasks)
 {
     public const string ActorSystemName = "mesh";
     public const string PlainScheme = "akka.tcp";
@@ -105,19 +106,44 @@ public sealed record NodeSettings(
                 MaxSize: Math.Max(1, mesh.GetByteSize("audit.max-size") ?? Audit.AuditRotation.Default.MaxSize),
                 MaxAge: mesh.GetTimeSpan("audit.max-age", Audit.AuditRotation.Default.MaxAge),
                 Keep: Math.Max(1, mesh.GetInt("audit.keep", Audit.AuditRotation.Default.Keep))),
-            Facts: FactsSettings.From(mesh, dataDir));
+            Facts: FactsSettings.From(mesh, dataDir),
+            Tasks: TaskSettings.From(mesh));
     }
 
-    /// <summary><c>mesh.trusted-keys { NAME = KEY }</c>, each key PEM, base64 SubjectPublicKeyInfo, or a path to a .pub file.</summary>
+    /// <summary>
+    /// <c>mesh.trusted-keys { NAME = KEY }</c> (a key trusted for pushes), or
+    /// <c>NAME { key = KEY, allow = [push, tasks] }</c>; each key PEM, base64 SubjectPublicKeyInfo, or a path to a .pub file.
+    /// </summary>
     private static TrustList ReadTrust(Config? keys)
     {
         if (keys is null || keys.IsEmpty) return TrustList.Empty;
-        var list = new List<(string, PublicKey)>();
+        var list = new List<(string, PublicKey, TrustPermission)>();
         foreach (var (name, value) in keys.AsEnumerable())
         {
+            var where = $"mesh.trusted-keys.{name}";
             try
             {
-                list.Add((name, PublicKey.Parse(value.GetString(), $"mesh.trusted-keys.{name}")));
+                if (!value.IsObject())
+                {
+                    list.Add((name, PublicKey.Parse(value.GetString(), where), TrustPermission.Push));
+                    continue;
+                }
+                var items = value.GetObject().Items;
+                var key = items.TryGetValue("key", out var k) && !k.IsObject() && !k.IsArray() ? k.GetString() : "";
+                if (string.IsNullOrWhiteSpace(key)) throw new ConfigurationException($"{where}.key: missing (the signer's public key)");
+                var allows = (TrustPermission)0;
+                var allow = items.TryGetValue("allow", out var a) ? (a.IsArray() ? a.GetArray().Select(v => v.GetString()).ToList() : [a.GetString()]) : ["push"];
+                foreach (var permission in allow)
+                    allows |= permission switch
+                    {
+                        "push" => TrustPermission.Push,
+                        "tasks" => TrustPermission.Tasks,
+                        _ => throw new ConfigurationException($"{where}.allow: '{permission}' is not a permission (push, tasks)"),
+                    };
+                if (allows == 0) throw new ConfigurationException($"{where}.allow is empty: give push, tasks, or both (or remove the entry)");
+                foreach (var other in items.Keys.Where(x => x is not ("key" or "allow")))
+                    throw new ConfigurationException($"{where}.{other}: unknown setting (a trusted key has key and allow)");
+                list.Add((name, PublicKey.Parse(key, where + ".key"), allows));
             }
             catch (SigningException e)
             {

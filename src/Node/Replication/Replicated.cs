@@ -1,5 +1,6 @@
 using System.Text;
 using Akka.DistributedData;
+using Mesh.Protocol.Tasks;
 using Mesh.Protocol.Wire;
 
 namespace Mesh.Node.Replication;
@@ -55,6 +56,33 @@ public static class Replicated
 
     /// <summary>The facts shard that holds a node's facts.</summary>
     public static LWWDictionaryKey<string, FactsRecord> FactsOf(string node) => FactsKeys[Shard(node, FactsShards)];
+    /// <summary>Shards of the tasks. Fixed, like <see cref="IndexShards"/>: part of the wire format.</summary>
+    public const int TaskShards = 4;
+
+    /// <summary>Shards of the task results, by task and node, so one task on many nodes spreads over all of them.</summary>
+    public const int TaskResultShards = 32;
+
+    private static readonly LWWDictionaryKey<string, TaskRecord>[] TaskKeys =
+        Enumerable.Range(0, TaskShards).Select(i => new LWWDictionaryKey<string, TaskRecord>($"mesh-tasks-{i}")).ToArray();
+
+    private static readonly LWWDictionaryKey<string, TaskResult>[] TaskResultKeys =
+        Enumerable.Range(0, TaskResultShards).Select(i => new LWWDictionaryKey<string, TaskResult>($"mesh-task-results-{i}")).ToArray();
+
+    /// <summary>Every shard of the tasks: task id → task record.</summary>
+    public static IReadOnlyList<LWWDictionaryKey<string, TaskRecord>> Tasks => TaskKeys;
+
+    public static LWWDictionaryKey<string, TaskRecord> TaskShardOf(string id) => TaskKeys[Shard(id, TaskShards)];
+
+    /// <summary>Every shard of the results: "task id/node" → that node's result.</summary>
+    public static IReadOnlyList<LWWDictionaryKey<string, TaskResult>> TaskResults => TaskResultKeys;
+
+    public static string TaskResultEntry(string taskId, string node) => $"{taskId}/{node}";
+
+    public static LWWDictionaryKey<string, TaskResult> TaskResultShardOf(string taskId, string node) =>
+        TaskResultKeys[Shard(TaskResultEntry(taskId, node), TaskResultShards)];
+
+    /// <summary>The LWW clock for tasks and results: always forward, and at least now.</summary>
+    public static long ForwardClock<T>(long current, T value) => Math.Max(current + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
     /// <summary>Carries each new <see cref="RevisionRecord"/> as it is pushed.</summary>
     public const string ChangeTopic = "mesh.changes";
@@ -73,9 +101,7 @@ public static class Replicated
         Math.Max(current + 1, report.Time.ToUnixTimeMilliseconds());
 
     /// <summary>FNV-1a of the UTF-8 name: stable across processes and releases, unlike string.GetHashCode.</summary>
-    private static int Shard(string name) => Shard(name, IndexShards);
-
-    private static int Shard(string name, int shards)
+    private static int Shard(string name, int shards = IndexShards)
     {
         var hash = 2166136261u;
         foreach (var b in Encoding.UTF8.GetBytes(name)) hash = (hash ^ b) * 16777619u;

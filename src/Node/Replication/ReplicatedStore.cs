@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 using Mesh.Node.Observability;
+using Mesh.Protocol.Tasks;
 using Mesh.Protocol.Wire;
 
 namespace Mesh.Node.Replication;
@@ -50,7 +51,48 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
     /// <summary>Manifest name → the latest report of one node, as this node knows it.</summary>
     public Task<IReadOnlyDictionary<string, ApplyReport>> ReportsOfAsync(string node) => ReadAsync(Replicated.StatusOf(node));
 
+    /// <summary>Every task this node knows: task id → record, cancelled ones included.</summary>
+    public async Task<IReadOnlyDictionary<string, TaskRecord>> TasksAsync() =>
+        (await Task.WhenAll(Replicated.Tasks.Select(ReadAsync))).SelectMany(s => s).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+
+    /// <summary>One task, or null when this node does not know it.</summary>
+    public async Task<TaskRecord?> TaskAsync(string id) => (await ReadAsync(Replicated.TaskShardOf(id))).GetValueOrDefault(id);
+
+    /// <summary>Every node's result of every task this node knows of, by task id.</summary>
+    public async Task<ILookup<string, TaskResult>> TaskResultsAsync() =>
+        (await Task.WhenAll(Replicated.TaskResults.Select(ReadAsync))).SelectMany(s => s.Values).ToLookup(r => r.TaskId, StringComparer.Ordinal);
+
+    /// <summary>A node's result of a task, or null.</summary>
+    public async Task<TaskResult?> TaskResultAsync(string taskId, string node) =>
+        (await ReadAsync(Replicated.TaskResultShardOf(taskId, node))).GetValueOrDefault(Replicated.TaskResultEntry(taskId, node));
+
     // ---- writes ---------------------------------------------------------------------------------
+
+    /// <summary>Records a new task (done when this node's replica, and so its durable store, holds it).</summary>
+    public Task PostTaskAsync(TaskRecord task) =>
+        UpdateAsync(Replicated.TaskShardOf(task.Id), d => d.SetItem(self, task.Id, task, Replicated.ForwardClock));
+
+    /// <summary>Marks a task cancelled; nothing when this node does not know it.</summary>
+    public Task CancelTaskAsync(string id, string by) =>
+        UpdateAsync(Replicated.TaskShardOf(id), d => d.TryGetValue(id, out var task) && !task.Cancelled
+            ? d.SetItem(self, id, task with { Cancelled = true, CancelledBy = by }, Replicated.ForwardClock)
+            : d);
+
+    /// <summary>This node's result of a task (only that node writes it), awaited: the runner records "running" before it runs anything.</summary>
+    public Task PutTaskResultAsync(TaskResult result) =>
+        UpdateAsync(Replicated.TaskResultShardOf(result.TaskId, result.Node),
+            d => d.SetItem(self, Replicated.TaskResultEntry(result.TaskId, result.Node), result, Replicated.ForwardClock));
+
+    /// <summary>Drops tasks past their retention, with every result of them this node knows.</summary>
+    public async Task RemoveTasksAsync(IReadOnlyCollection<string> ids)
+    {
+        if (ids.Count == 0) return;
+        var gone = ids.ToHashSet(StringComparer.Ordinal);
+        foreach (var shard in ids.Select(Replicated.TaskShardOf).Distinct())
+            await UpdateAsync(shard, d => gone.Where(d.ContainsKey).Aggregate(d, (acc, id) => acc.Remove(self, id)));
+        foreach (var shard in Replicated.TaskResults)
+            await UpdateAsync(shard, d => d.Entries.Where(e => gone.Contains(e.Value.TaskId)).Aggregate(d, (acc, e) => acc.Remove(self, e.Key)));
+    }
 
     /// <summary>
     /// Makes a revision the head of its manifest and adds it to the manifest's history, dropping
@@ -119,6 +161,21 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
     /// <summary>The facts a change of a facts shard carries (none for any other key).</summary>
     public static IEnumerable<FactsRecord> Facts(Changed changed) =>
         changed.Key is LWWDictionaryKey<string, FactsRecord> key ? changed.Get(key).Entries.Values : [];
+
+    /// <summary>Tells <paramref name="subscriber"/> of every change of the tasks and their results (read them with <see cref="Tasks"/> and <see cref="TaskResults"/>).</summary>
+    public void SubscribeToTasks(IActorRef subscriber)
+    {
+        foreach (var shard in Replicated.Tasks) replicator.Tell(new Subscribe(shard, subscriber));
+        foreach (var shard in Replicated.TaskResults) replicator.Tell(new Subscribe(shard, subscriber));
+    }
+
+    /// <summary>The tasks a change of a task shard carries (none for any other key).</summary>
+    public static IEnumerable<TaskRecord> Tasks(Changed changed) =>
+        changed.Key is LWWDictionaryKey<string, TaskRecord> key ? changed.Get(key).Entries.Values : [];
+
+    /// <summary>The results a change of a result shard carries (none for any other key).</summary>
+    public static IEnumerable<TaskResult> TaskResults(Changed changed) =>
+        changed.Key is LWWDictionaryKey<string, TaskResult> key ? changed.Get(key).Entries.Values : [];
 
     /// <summary>The revisions a change of an index shard carries (none for any other key).</summary>
     public static IEnumerable<RevisionRecord> Revisions(Changed changed) =>

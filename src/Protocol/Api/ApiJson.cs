@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Mesh.Protocol.Versioning;
-using Mesh.Protocol.Wire;
 
 namespace Mesh.Protocol.Api;
 
@@ -34,8 +33,6 @@ public static class ApiJson
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             TypeInfoResolver = ApiJsonContext.Default,
         };
-        o.Converters.Add(new JsonStringEnumConverter<ApplyOutcome>(JsonNamingPolicy.SnakeCaseLower));
-        o.Converters.Add(new JsonStringEnumConverter<ResourceAction>(JsonNamingPolicy.SnakeCaseLower));
         o.Converters.Add(new HybridTimestampConverter());
         if (reflection && JsonSerializer.IsReflectionEnabledByDefault) AddReflection(o);
         o.MakeReadOnly();

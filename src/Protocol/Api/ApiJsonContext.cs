@@ -24,4 +24,9 @@ namespace Mesh.Protocol.Api;
 [JsonSerializable(typeof(MeshEvent))]
 [JsonSerializable(typeof(AuditEntry[]))]
 [JsonSerializable(typeof(ConvergeAccepted[]))]
+[JsonSerializable(typeof(TaskRequest))]
+[JsonSerializable(typeof(TaskView))]
+[JsonSerializable(typeof(TaskView[]))]
+[JsonSerializable(typeof(Mesh.Protocol.Tasks.TaskOutput))]
+[JsonSerializable(typeof(Mesh.Protocol.Tasks.TaskResult))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 namespace Mesh.Protocol.Manifests;
 
 /// <summary>How a <see cref="FactCondition"/> compares a fact with its value.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(Api.SnakeCaseEnum<FactOperator>))]
 public enum FactOperator { Equal, NotEqual, Greater, GreaterOrEqual, Less, LessOrEqual, Glob }
 
 /// <summary>

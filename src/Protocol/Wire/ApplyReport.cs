@@ -54,6 +54,7 @@ public sealed record ApplyReport(
 }
 
 /// <summary>How an apply ended. <see cref="Rejected"/>: the node refused the revision (its signature) and applied nothing of it.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(Api.SnakeCaseEnum<ApplyOutcome>))]
 public enum ApplyOutcome { Ok, Failed, Rejected }
 
 /// <summary>
@@ -62,4 +63,5 @@ public enum ApplyOutcome { Ok, Failed, Rejected }
 /// </summary>
 public sealed record ResourceResult(string Id, string Kind, ResourceAction Action, string? Message, long DurationMs, string? Detail = null);
 
+[System.Text.Json.Serialization.JsonConverter(typeof(Api.SnakeCaseEnum<ResourceAction>))]
 public enum ResourceAction { Unchanged, Created, Changed, Removed, Failed, Skipped }

@@ -57,6 +57,11 @@ public static class ApiRequests
         (1, Gen.Const(("GET", "/v1/audit"))),
         (1, Gen.Const(("GET", "/v1/status"))),
         (1, Gen.Const(("GET", "/v1/events"))),
+        (2, Gen.Const(("POST", "/v1/tasks"))),
+        (1, Gen.Const(("GET", "/v1/tasks"))),
+        (1, Name.Select(n => ("GET", $"/v1/tasks/{n}"))),
+        (1, Name.Select(n => ("POST", $"/v1/tasks/{n}/cancel"))),
+        (1, Name.Select(n => ("GET", $"/v1/tasks/{n}/output"))),
         (2, Gen.OneOf("/", "/v1", "/v1/", "/v2/push", "/V1/MEMBERS", "/v1/members.json", "/favicon.ico", "//v1//members", "/v1/manifests/a/b/c/d",
             "/v1/%2e%2e/push", "/v1/push/", "/v1/push/x", "/v1/manifests/fuzz-base/history/x", "/metrics", "/v1/push.php", "/%01", "/v1/ünïcode",
             "/" + new string('a', 3000), "/v1/manifests/%41", "/v1/events/x", "/v1/converge/now").Select(p => ("GET", p))));

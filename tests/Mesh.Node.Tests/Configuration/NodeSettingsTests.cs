@@ -29,6 +29,23 @@ public sealed class NodeSettingsTests
     }
 
     [Fact]
+    public void A_plain_trusted_key_may_push_only_and_an_entry_with_allow_says_what_it_may_sign()
+    {
+        using var alice = Mesh.Protocol.Signing.SigningKey.Generate();
+        using var bob = Mesh.Protocol.Signing.SigningKey.Generate();
+        var settings = Embedded($"mesh.name = n\nmesh.trusted-keys {{\n  bob = \"{bob.Public.Spki}\"\n  alice {{ key = \"{alice.Public.Spki}\", allow = [tasks] }}\n}}");
+        var entries = settings.Trust.Entries.ToDictionary(e => e.Name, e => e.Allows);
+        Assert.Equal(Mesh.Protocol.Signing.TrustPermission.Push, entries["bob"]);
+        Assert.Equal(Mesh.Protocol.Signing.TrustPermission.Tasks, entries["alice"]);
+        Assert.False(settings.Tasks.Enabled);
+
+        var e = Assert.Throws<ConfigurationException>(() => Embedded($"mesh.name = n\nmesh.trusted-keys {{ alice {{ key = \"{alice.Public.Spki}\", allow = [reboot] }} }}"));
+        Assert.Contains("mesh.trusted-keys.alice.allow: 'reboot' is not a permission", e.Message);
+        e = Assert.Throws<ConfigurationException>(() => Embedded("mesh.name = n\nmesh.trusted-keys { alice { allow = [tasks] } }"));
+        Assert.Contains("mesh.trusted-keys.alice.key: missing", e.Message);
+    }
+
+    [Fact]
     public void A_config_file_the_hocon_parser_refuses_is_a_configuration_error_naming_the_file()
     {
         var file = Path.Combine(Path.GetTempPath(), $"mesh-bad-{Guid.NewGuid():N}.hocon");

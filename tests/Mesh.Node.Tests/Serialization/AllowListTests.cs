@@ -60,6 +60,23 @@ public sealed class AllowListTests : IDisposable
     }
 
     [Fact]
+    public void Tasks_and_their_results_cross_the_serializer_intact()
+    {
+        var spec = new Mesh.Protocol.Tasks.TaskSpec("t1", ["uptime"], null, "{roles: [web]}", DateTimeOffset.UnixEpoch, TimeSpan.FromMinutes(10),
+            TimeSpan.FromSeconds(30), "nobody", "/tmp", 2, new() { ["PW"] = "mesh-sealed:v1:x" });
+        var task = new Mesh.Protocol.Tasks.TaskRecord(spec, "ops@host", "a", new HybridTimestamp(1, 0, "a"), ["b", "c"], null, Cancelled: true, CancelledBy: "x");
+        var t = Assert.IsType<Mesh.Protocol.Tasks.TaskRecord>(RoundTrip(task));
+        Assert.Equal(spec.Statement(), t.Spec.Statement());
+        Assert.Equal(["b", "c"], t.Targets);
+        Assert.True(t.Cancelled);
+
+        var result = new Mesh.Protocol.Tasks.TaskResult("t1", "b", "ok", DateTimeOffset.UnixEpoch, 0, TimeSpan.FromSeconds(2), "out", "err", true, null, DateTimeOffset.UnixEpoch);
+        Assert.Equal(result, RoundTrip(result));
+        var output = Assert.IsType<Mesh.Protocol.Tasks.TaskOutput>(RoundTrip(new Mesh.Protocol.Tasks.TaskOutput("t1", "b", true, "out", "err", result)));
+        Assert.Equal(result, output.Result);
+    }
+
+    [Fact]
     public void A_type_outside_the_allow_list_is_refused_when_read()
     {
         // Bytes as a hostile peer would craft them: plain Hyperion, no filter on its side.
