@@ -61,4 +61,36 @@ public static class ColdCli
             s.AppendLine($"| `{t.Command}` | {Stats.F(Stats.Median(t.Milliseconds), 1)} | {Stats.F(Stats.Percentile(t.Milliseconds, 90), 1)} | {Stats.F(t.Milliseconds.Min(), 1)} |");
         return s.ToString();
     }
+    /// <summary>
+    /// The first pushes after a mesh forms: a fresh 3-node mesh, and as soon as every node sees
+    /// the others up, <paramref name="pushes"/> revisions of one manifest, each with a cold
+    /// <c>mesh push --wait</c> through the first node, timed wall clock (CLI start included).
+    /// </summary>
+    public static async Task<CliTiming> FirstPushesAsync(string workDir, int pushes, CancellationToken cancel)
+    {
+        Log("first-push: starting a fresh 3-node mesh");
+        await using var mesh = await BenchMesh.StartAsync(workDir, 3, null, cancel);
+        var times = new double[pushes];
+        for (var i = 0; i < pushes; i++)
+        {
+            var file = Path.Combine(workDir, "first.yaml");
+            await File.WriteAllTextAsync(file, $"manifest: first\nresources:\n  - {{ id: f, type: file, path: /first.txt, content: \"revision {i}\\n\" }}\n", cancel);
+            var info = Binaries.StartInfo(Binaries.Cli, null, workDir, ["--api", mesh.Nodes[0].Api, "push", file, "--wait"]);
+            var clock = Stopwatch.StartNew();
+            var result = await Binaries.RunToExitAsync(info, TimeSpan.FromSeconds(120));
+            times[i] = clock.Elapsed.TotalMilliseconds;
+            if (result.ExitCode != 0) throw new InvalidOperationException($"push {i + 1} exited {result.ExitCode}: {result.Out}{result.Err}");
+            Log($"first-push: push {i + 1}: {times[i]:0} ms");
+        }
+        return new CliTiming("mesh push --wait, pushes 1..n after the mesh formed", times);
+    }
+
+    public static string FirstPushTable(CliTiming timing)
+    {
+        var s = new StringBuilder();
+        s.AppendLine("| push after the mesh formed | " + string.Join(" | ", timing.Milliseconds.Select((_, i) => $"#{i + 1}")) + " |");
+        s.AppendLine("|---|" + string.Concat(timing.Milliseconds.Select(_ => "---:|")));
+        s.AppendLine("| `mesh push --wait` wall time (ms) | " + string.Join(" | ", timing.Milliseconds.Select(m => Stats.F(m)))+ " |");
+        return s.ToString();
+    }
 }

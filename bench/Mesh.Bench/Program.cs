@@ -10,11 +10,11 @@ using Mesh.Bench;
 
 var modeArgument = new Argument<string>("mode")
 {
-    Description = "which figures: all = propagation, join and idle; durability = catchup, restart and datadir",
+    Description = "which figures: all = propagation, join and idle; cli = cold CLI commands; first-push = the first pushes after a mesh forms; durability = catchup, restart and datadir",
     Arity = ArgumentArity.ZeroOrOne,
     DefaultValueFactory = _ => "all",
 };
-modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "all", "catchup", "restart", "datadir", "durability");
+modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "first-push", "all", "catchup", "restart", "datadir", "durability");
 var nodesOption = Sizes("--nodes", "mesh sizes for the propagation figure (default 3,10)");
 var revisionsOption = Count("--revisions", "counted revisions per propagation configuration", 50);
 var warmupOption = Count("--warmup", "uncounted revisions after the mesh formed", 3);
@@ -144,6 +144,14 @@ try
         Console.WriteLine();
         Console.WriteLine(Idle.Table(results));
         PrintWarnings(results.Select(r => ($"idle, tick {r.Tick}", r.Warnings)));
+    }
+
+    if (mode is "first-push")
+    {
+        var timing = await ColdCli.FirstPushesAsync(Path.Combine(workDir, "first-push"), 5, cancel.Token);
+        Console.WriteLine("## The first pushes after a mesh formed (3 nodes)");
+        Console.WriteLine();
+        Console.WriteLine(ColdCli.FirstPushTable(timing));
     }
 
     if (mode is "cli")
