@@ -87,7 +87,8 @@ if (!File.Exists(Mesh.EndToEnd.Tests.Binaries.Node))
 // Programs as packaged run as the package's systemd unit runs them: with its Environment= lines.
 if (Mesh.EndToEnd.Tests.Binaries.Published is not null)
     foreach (var line in File.ReadLines(Path.Combine(Mesh.EndToEnd.Tests.Binaries.RepoRoot, "packaging", "mesh-node.service")))
-        if (line.StartsWith("Environment=", StringComparison.Ordinal) && line["Environment=".Length..].Split('=', 2) is [var key, var value])
+        if (line.StartsWith("Environment=", StringComparison.Ordinal) && line["Environment=".Length..].Split('=', 2) is [var key, var value]
+            && Environment.GetEnvironmentVariable(key) is null) // set by the caller: theirs (e.g. to measure an older build as it ran)
             Environment.SetEnvironmentVariable(key, value);
 
 var workDir = Directory.CreateTempSubdirectory("mesh-bench-").FullName;
