@@ -25,6 +25,7 @@ var idleSecondsOption = Count("--idle-seconds", "idle measurement window, second
 var settleSecondsOption = Count("--settle-seconds", "pause before the idle window, seconds", 5, "S");
 var idleNodesOption = Sizes("--idle-nodes", "mesh sizes of the idle figure (default 3)");
 var cliRunsOption = Count("--cli-runs", "cold runs of each command in the cli figure", 20);
+var noSerfOption = new Option<bool>("--no-serf") { Description = "do not measure serf agents beside Mesh (they are measured when serf is installed)" };
 var probeRevisionsOption = Count("--probe-revisions", "revisions of the latency probe after each idle window (0 = none)", 20);
 var ticksOption = Ticks("--ticks", "akka.scheduler.tick-duration values for the idle figure (default default,100ms)");
 var propagationTicksOption = Ticks("--propagation-ticks", "tick-duration values for the propagation figure (default: default)");
@@ -43,7 +44,7 @@ var nodeConfigOption = new Option<string[]>("--node-config")
 var root = new RootCommand("mesh-bench: real mesh-node processes on loopback (one per node), a markdown table per figure")
 {
     modeArgument, nodesOption, revisionsOption, warmupOption, ddataOnlyOption, propagationSettleOption, joinsOption, idleSecondsOption,
-    settleSecondsOption, idleNodesOption, cliRunsOption, probeRevisionsOption, ticksOption, propagationTicksOption, catchupRevisionsOption, catchupRunsOption,
+    settleSecondsOption, idleNodesOption, cliRunsOption, noSerfOption, probeRevisionsOption, ticksOption, propagationTicksOption, catchupRevisionsOption, catchupRunsOption,
     restartManifestsOption, restartFilesOption, restartRunsOption, datadirRevisionsOption, datadirManifestsOption, nodeConfigOption,
 };
 // Only what the bench measures: no --version.
@@ -65,6 +66,7 @@ var idleNodes = parse.GetValue(idleNodesOption) is { Length: > 0 } idleSizes ? i
 int catchupRevisions = parse.GetValue(catchupRevisionsOption), catchupRuns = parse.GetValue(catchupRunsOption);
 int restartManifests = parse.GetValue(restartManifestsOption), restartFiles = parse.GetValue(restartFilesOption), restartRuns = parse.GetValue(restartRunsOption);
 int datadirRevisions = parse.GetValue(datadirRevisionsOption), datadirManifests = parse.GetValue(datadirManifestsOption);
+SerfAgents.Skip = parse.GetValue(noSerfOption);
 if (parse.GetValue(nodeConfigOption) is { Length: > 0 } nodeConfig) BenchMesh.ExtraHocon = string.Join("\n", nodeConfig);
 var problem =
     nodes.Concat(ddataOnly).Any(n => n < 2) ? "a mesh needs at least 2 nodes"

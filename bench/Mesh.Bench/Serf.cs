@@ -14,7 +14,10 @@ public sealed class SerfAgents : IDisposable
 
     public IReadOnlyList<int> Pids => _agents.Select(p => p.Id).ToArray();
 
-    public static bool Installed => Which("serf") is not null;
+    public static bool Installed => !Skip && Which("serf") is not null;
+
+    /// <summary>Leave serf out of this run (<c>--no-serf</c>).</summary>
+    public static bool Skip { get; set; }
 
     /// <summary>Starts <paramref name="count"/> agents, the others joined to the first, and waits until the first sees them all alive.</summary>
     public static async Task<SerfAgents> StartAsync(int count, CancellationToken cancel)
