@@ -42,14 +42,14 @@ public sealed record TaskSpec(
     /// <summary>The last moment a node may start it.</summary>
     public DateTimeOffset Expires => Issued + Ttl;
 
-    /// <summary>The text the author's key signs: every field, secrets in name order.</summary>
+    /// <summary>The text the author's key signs: every field, secrets in name order (compile-time JSON metadata, so the CLI and the node write the same bytes).</summary>
     public byte[] Statement()
     {
         var canonical = this with
         {
             Secrets = Secrets is null ? null : Secrets.OrderBy(s => s.Key, StringComparer.Ordinal).ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal),
         };
-        return Encoding.UTF8.GetBytes("mesh-task-v1\n" + JsonSerializer.Serialize(canonical, ApiJson.Options) + "\n");
+        return Encoding.UTF8.GetBytes("mesh-task-v1\n" + JsonSerializer.Serialize(canonical, ApiJson.Info<TaskSpec>(ApiJson.Compiled)) + "\n");
     }
 
     /// <summary>The target it names, parsed as a manifest's target is (every node for "").</summary>
