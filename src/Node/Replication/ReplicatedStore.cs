@@ -50,7 +50,32 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
     /// <summary>Manifest name → the latest report of one node, as this node knows it.</summary>
     public Task<IReadOnlyDictionary<string, ApplyReport>> ReportsOfAsync(string node) => ReadAsync(Replicated.StatusOf(node));
 
+    /// <summary>Every rollout record, by manifest, as this node knows it.</summary>
+    public async Task<IReadOnlyDictionary<string, RolloutRecord>> RolloutsAsync()
+    {
+        var shards = await Task.WhenAll(Replicated.Rollouts.Select(ReadAsync));
+        return shards.SelectMany(s => s).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>A manifest's latest rollout, or null.</summary>
+    public async Task<RolloutRecord?> RolloutAsync(string manifest) =>
+        (await ReadAsync(Replicated.RolloutOf(manifest))).GetValueOrDefault(manifest);
+
+    /// <summary>Each node's step in a manifest's latest rollout, by node.</summary>
+    public async Task<IReadOnlyDictionary<string, RolloutStep>> StepsAsync(string manifest) =>
+        (await ReadAsync(Replicated.RolloutStepsOf(manifest))).Values.Where(s => s.Manifest == manifest)
+            .ToDictionary(s => s.Node, StringComparer.Ordinal);
+
     // ---- writes ---------------------------------------------------------------------------------
+
+    /// <summary>A rollout record (a push's, or an operator's pause, resume or abort): done when this node's replica holds it.</summary>
+    public Task PutRolloutAsync(RolloutRecord record) =>
+        UpdateAsync(Replicated.RolloutOf(record.Manifest), d => d.SetItem(self, record.Manifest, record, Replicated.RolloutClock));
+
+    /// <summary>This node's step in a rollout (only this node writes its entry). Not awaited: the steps go on.</summary>
+    public void PutStep(RolloutStep step) =>
+        replicator.Tell(Dsl.Update(Replicated.RolloutStepsOf(step.Manifest), LWWDictionary<string, RolloutStep>.Empty, WriteLocal.Instance,
+            d => d.SetItem(self, Replicated.StepEntry(step), step, Replicated.StepClock)));
 
     /// <summary>
     /// Makes a revision the head of its manifest and adds it to the manifest's history, dropping
@@ -104,6 +129,21 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
 
     /// <summary>Tells <paramref name="subscriber"/> of every change of one node's reports (read them with <see cref="Reports"/>).</summary>
     public void SubscribeToReportsOf(string node, IActorRef subscriber) => replicator.Tell(new Subscribe(Replicated.StatusOf(node), subscriber));
+
+    /// <summary>Tells <paramref name="subscriber"/> of every change of the rollout records and steps (read them with <see cref="Rollouts"/> and <see cref="Steps"/>).</summary>
+    public void SubscribeToRollouts(IActorRef subscriber)
+    {
+        foreach (var shard in Replicated.Rollouts) replicator.Tell(new Subscribe(shard, subscriber));
+        foreach (var shard in Replicated.RolloutSteps) replicator.Tell(new Subscribe(shard, subscriber));
+    }
+
+    /// <summary>The rollout records a change carries (none for any other key).</summary>
+    public static IEnumerable<RolloutRecord> Rollouts(Changed changed) =>
+        changed.Key is LWWDictionaryKey<string, RolloutRecord> key ? changed.Get(key).Entries.Values : [];
+
+    /// <summary>The rollout steps a change carries (none for any other key).</summary>
+    public static IEnumerable<RolloutStep> Steps(Changed changed) =>
+        changed.Key is LWWDictionaryKey<string, RolloutStep> key ? changed.Get(key).Entries.Values : [];
 
     /// <summary>The revisions a change of an index shard carries (none for any other key).</summary>
     public static IEnumerable<RevisionRecord> Revisions(Changed changed) =>

@@ -34,6 +34,7 @@ public static class CanonicalForm
         if (manifest.Target.Labels.Count > 0)
             target["labels"] = new JsonObject(manifest.Target.Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value)));
         if (target.Count > 0) root["target"] = target;
+        if (manifest.Rollout is { } rollout) root["rollout"] = rollout.ToJson();
 
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) WriteSorted(writer, root);
