@@ -25,6 +25,7 @@ namespace Mesh.Cli
                 DiffCommand.Create(run),
                 HistoryCommand.Create(run),
                 RollbackCommand.Create(run),
+                RolloutCommand.Create(run),
                 AuditCommand.Create(run),
                 DeleteCommand.Create(run),
                 KeygenCommand.Create(run),

@@ -55,6 +55,8 @@ public sealed class MeshNode : IAsyncDisposable
     public Revisions Revisions { get; }
     /// <summary>Members, manifests, history, status: answered from this node's replica.</summary>
     public Queries Queries { get; }
+
+    public RolloutOperations Rollouts { get; }
     /// <summary>Dry run, converge, audit: answered by asking other members.</summary>
     public FleetOperations Fleet { get; }
     public BlobCollector Blobs { get; }
@@ -75,7 +77,8 @@ public sealed class MeshNode : IAsyncDisposable
         Fetcher = new ContentFetcher(system, Content, settings.ChunkSize, settings.FetchTimeout, settings.MaxBlobSize, Metrics);
         var loader = new RevisionLoader(Fetcher, Cluster);
 
-        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator);
+        Rollouts = new RolloutOperations(settings, Cluster, Store, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator);
+        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, Rollouts);
         Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);

@@ -39,6 +39,11 @@ public static class Routes
         v1.MapGet("/audit", async ([FromQuery(Name = "node")] string? name, DateTimeOffset? since, int? limit) =>
             Json(await fleet.AuditAsync(name, since, Math.Clamp(limit ?? 1000, 1, 5000))));
         v1.MapGet("/status", async (string? manifest) => Json(await queries.StatusAsync(manifest)));
+        v1.MapGet("/rollouts", async () => Json(await node.Rollouts.StatusAsync()));
+        v1.MapGet("/rollouts/{name}", async (string name) =>
+            await node.Rollouts.StatusAsync(name) is { } status ? Json(status) : ApiErrors.Result(404, $"no rollout of '{name}'"));
+        v1.MapPost("/rollouts/{name}/{action}", async (string name, string action, string? author) =>
+            await node.Rollouts.ControlAsync(name, action, author) is { } done ? Json(done) : ApiErrors.Result(404, $"no rollout of '{name}'"));
         v1.MapGet("/events", (HttpContext context) => EventStream.ServeAsync(context, node.Listen(context.RequestAborted)));
     }
 

@@ -28,8 +28,12 @@ public static class Members
 
     /// <summary>Names of the active members a target selects, sorted; this node too, joined or not (offline, it still applies).</summary>
     public static string[] Targeted(Cluster cluster, TargetSpec target) =>
+        TargetedIdentities(cluster, target).Select(n => n.Name).ToArray();
+
+    /// <summary>The identities of the active members a target selects, by name; this node too.</summary>
+    public static NodeIdentity[] TargetedIdentities(Cluster cluster, TargetSpec target) =>
         Active(cluster).Select(NodeRoles.Decode).Append(NodeRoles.Decode(cluster.SelfRoles, cluster.SelfAddress.ToString()))
-            .Where(target.Matches).Select(n => n.Name)
+            .Where(target.Matches)
             // A node restarted under its old name shows twice until the cluster removes its old incarnation.
-            .Distinct().Order(StringComparer.Ordinal).ToArray();
+            .DistinctBy(n => n.Name).OrderBy(n => n.Name, StringComparer.Ordinal).ToArray();
 }

@@ -103,6 +103,8 @@ public sealed class RolloutPlan
             }
             if (!begun)
             {
+                // After a resume, a batch that waited starts then: its silent nodes get their full node_timeout.
+                if (Record.Control == RolloutControl.Run && Record.ControlTime > start) start = Record.ControlTime;
                 if (failedBefore > Allowed)
                 {
                     Phase = RolloutPhase.Halted;
