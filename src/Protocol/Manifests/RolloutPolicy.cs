@@ -153,9 +153,9 @@ public sealed record RolloutPolicy(
     private static void CheckMaxFailures(RolloutAmount[] batches, RolloutAmount max, ParseContext context, YamlNode? node, string field)
     {
         var largest = Largest(batches, max.Percent);
-        if (largest is { } size && max.Value >= size && max.Value > 0)
+        if (largest is { } size && max.Value > size)
             Report(context, node, field,
-                $"max_failures {max} is not below the largest batch ({size}{(max.Percent ? "%" : " nodes")}): a whole batch could fail and the rollout go on");
+                $"max_failures {max} is above the largest batch ({size}{(max.Percent ? "%" : " nodes")}): more nodes than a batch holds could fail and the rollout go on");
     }
 
     /// <summary>The largest step between consecutive batches of one kind (counts or percentages), or null when there is none to compare with.</summary>
