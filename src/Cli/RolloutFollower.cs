@@ -69,12 +69,14 @@ public static class RolloutFollower
 
     private static void Print(CliContext ctx, RolloutStatus status, Dictionary<string, string> seen, Dictionary<string, int> batches)
     {
-        if (!batches.TryGetValue(status.Manifest, out var batch) || batch != status.Batch)
+        // Every batch the rollout went through since the last look, each once and in order, however quick.
+        for (var number = batches.GetValueOrDefault(status.Manifest) + 1; number <= status.Batch; number++)
         {
-            batches[status.Manifest] = status.Batch;
+            batches[status.Manifest] = number;
             var total = status.Batches.Sum(b => b.Nodes.Length);
-            ctx.Out.WriteLine($"{Bar(Healthy(status), total)} batch {status.Batch}/{status.BatchCount}: " +
-                string.Join(", ", status.Batches.FirstOrDefault(b => b.Number == status.Batch)?.Nodes.Select(n => n.Node) ?? []));
+            var before = status.Batches.Where(b => b.Number < number).Sum(b => b.Nodes.Count(n => n.Step == "healthy"));
+            ctx.Out.WriteLine($"{Bar(before, total)} batch {number}/{status.BatchCount}: " +
+                string.Join(", ", status.Batches.FirstOrDefault(b => b.Number == number)?.Nodes.Select(n => n.Node) ?? []));
         }
         foreach (var node in status.Batches.SelectMany(b => b.Nodes))
         {

@@ -31,7 +31,7 @@ public sealed class RolloutOperations(NodeSettings settings, Cluster cluster, Re
         if (await store.RolloutAsync(manifest) is not { } record) return null;
         var plan = new RolloutPlan(record, await store.StepsAsync(manifest), DateTimeOffset.UtcNow);
         return plan.Over ? null
-            : $"{manifest}: the rollout of {record.Version} is {Phase(plan.Phase)} (batch {Math.Min(plan.Finished + 1, plan.Batches.Count)} of {plan.Batches.Count}); " +
+            : $"{manifest}: the rollout of {record.Version} is {Phase(plan.Phase)} (batch {plan.Current} of {plan.Batches.Count}); " +
               "wait for it, abort it (mesh rollout abort), or push with --force (which aborts it)";
     }
 
@@ -115,7 +115,7 @@ public sealed class RolloutOperations(NodeSettings settings, Cluster cluster, Re
             return new RolloutNodeStatus(n, stage, step?.Reason, step?.Time, step?.RolledBack ?? false);
         }).ToArray())).ToArray();
         return new RolloutStatus(record.Manifest, record.Version.ToString(), record.Previous?.Version.ToString(), Phase(plan.Phase),
-            Math.Min(plan.Finished + 1, plan.Batches.Count), plan.Batches.Count, plan.Failures, plan.Allowed, record.Author, record.Origin,
+            plan.Current, plan.Batches.Count, plan.Failures, plan.Allowed, record.Author, record.Origin,
             record.Started, record.Control.ToString().ToLowerInvariant(), Describe(record.Policy), batches, plan.Skipped.ToArray(),
             plan.Phase == RolloutPhase.Running ? plan.NextChange : null);
     }

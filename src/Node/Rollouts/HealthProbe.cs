@@ -33,8 +33,8 @@ public static class HealthProbe
     }
 
     /// <summary>Runs a drain or undrain: why it failed, or null.</summary>
-    public static Task<string?> RunAsync(RolloutCommand command, IReadOnlyDictionary<string, string> env, CancellationToken cancel) =>
-        Task.Run(() => Command(command.Command, command.Timeout, env, cancel), cancel);
+    public static async Task<string?> RunAsync(RolloutCommand command, IReadOnlyDictionary<string, string> env, CancellationToken cancel) =>
+        await Task.Run(() => Command(command.Command, command.Timeout, env, cancel), cancel) is { } why ? $"'{command.Command}' {why}" : null;
 
     /// <summary>Between tries: a second, or the timeout when shorter, so a quick check retries quickly.</summary>
     private static TimeSpan RetryDelay(HealthCheck check) => check.Timeout < TimeSpan.FromSeconds(1) ? check.Timeout : TimeSpan.FromSeconds(1);
@@ -110,16 +110,16 @@ public static class HealthProbe
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return $"'{text}' could not start: {e.Message}";
+            return $"could not start: {e.Message}";
         }
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync(cancel);
         var error = process.StandardError.ReadToEndAsync(cancel);
-        if (!HostTools.WaitOrKill(process, timeout, cancel)) return $"'{text}' did not finish within {Protocol.Durations.Format(timeout)}";
+        if (!HostTools.WaitOrKill(process, timeout, cancel)) return $"did not finish within {Protocol.Durations.Format(timeout)}";
         process.WaitForExit();
         if (process.ExitCode == 0) return null;
         var said = Tail(error.IsCompletedSuccessfully ? error.Result : "") is { Length: > 0 } e2 ? e2 : Tail(output.IsCompletedSuccessfully ? output.Result : "");
-        return $"'{text}' exited {process.ExitCode}" + (said.Length > 0 ? $": {said}" : "");
+        return $"exited {process.ExitCode}" + (said.Length > 0 ? $": {said}" : "");
     }
 
     private static string Tail(string text)

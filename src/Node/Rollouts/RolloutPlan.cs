@@ -33,6 +33,11 @@ public sealed class RolloutPlan
     /// <summary>Batches finished, in order.</summary>
     public int Finished { get; private set; }
 
+    /// <summary>The batch under way, or the next to start, from 1; for a rollout that halted or was aborted, the last that started.</summary>
+    public int Current => Phase is RolloutPhase.Halted or RolloutPhase.Aborted or RolloutPhase.Completed
+        ? Math.Max(1, Math.Min(Started, Batches.Count))
+        : Math.Min(Started > Finished ? Started : Finished + 1, Math.Max(1, Batches.Count));
+
     public RolloutPhase Phase { get; private set; }
 
     public int Failures { get; }
@@ -88,36 +93,24 @@ public sealed class RolloutPlan
         {
             // A batch one of whose nodes reported a step has begun: the facts stand, whatever the gates say now.
             var begun = Batches[k].Any(n => StepOf(n) is not null);
+            var gated = k > 0 && policy.ManualAfter(k - 1);
             if (k > 0)
             {
-                if (policy.ManualAfter(k - 1))
-                {
-                    if (Record.Released < k && !begun)
-                    {
-                        Phase = RolloutPhase.WaitingForResume;
-                        break;
-                    }
-                    if (Record.ControlTime > start) start = Record.ControlTime;
-                }
+                if (gated && Record.ControlTime > start) start = Record.ControlTime;
                 start += policy.PauseAfter(k - 1);
             }
             if (!begun)
             {
                 // After a resume, a batch that waited starts then: its silent nodes get their full node_timeout.
                 if (Record.Control == RolloutControl.Run && Record.ControlTime > start) start = Record.ControlTime;
-                if (failedBefore > Allowed)
+                RolloutPhase? stop = failedBefore > Allowed ? RolloutPhase.Halted
+                    : Record.Control == RolloutControl.Abort ? RolloutPhase.Aborted
+                    : gated && Record.Released < k ? RolloutPhase.WaitingForResume
+                    : Record.Control == RolloutControl.Pause ? RolloutPhase.Paused
+                    : null;
+                if (stop is { } phase)
                 {
-                    Phase = RolloutPhase.Halted;
-                    break;
-                }
-                if (Record.Control == RolloutControl.Abort)
-                {
-                    Phase = RolloutPhase.Aborted;
-                    break;
-                }
-                if (Record.Control == RolloutControl.Pause)
-                {
-                    Phase = RolloutPhase.Paused;
+                    Phase = phase;
                     break;
                 }
                 if (now < start)
