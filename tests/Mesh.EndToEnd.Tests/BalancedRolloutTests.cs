@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using Mesh.Protocol.Api;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// examples/rolling-web.yaml for real: three nodes each run its HTTP service under runit,
+/// a real HAProxy balances over them, and the rollout drains and undrains each node through
+/// HAProxy's runtime API. A request loop through the balancer during the rollout sees no error,
+/// although every node's service is down for two seconds while it restarts.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class BalancedRolloutTests(WebNodeMesh mesh) : IClassFixture<WebNodeMesh>
+{
+    /// <summary>The example, made to run three "hosts" on one machine: a port per node, paths under each node's root.</summary>
+    private string Example(string release, string socket)
+    {
+        var text = File.ReadAllText(Path.Combine(Binaries.RepoRoot, "examples", "rolling-web.yaml"))
+            .Replace("release 1", release)
+            .Replace("TCP-LISTEN:8080", "TCP-LISTEN:$(cat ../../../port)")
+            .Replace("EXEC:/srv/web/respond", "EXEC:../../../srv/web/respond")
+            .Replace("cat /srv/web/index.html", "cat ../../../srv/web/index.html")
+            .Replace("/run/haproxy/admin.sock", socket)
+            .Replace("canary: { nodes: [web-1] }", "canary: { nodes: [n2] }")
+            .Replace("""      - { http: "http://127.0.0.1:8080/", body: "hello", timeout: 1s, retries: 20 }""",
+                $"      - command: printf 'GET / HTTP/1.0\\r\\n\\r\\n' | socat -t 2 - TCP:127.0.0.1:$(cat \"$MESH_ROOT/port\") | grep -q '{release}'\n" +
+                "        timeout: 3s\n        retries: 20");
+        Assert.Contains("$(cat \"$MESH_ROOT/port\")", text);
+        return mesh.Write($"rolling-web-{release.Replace(' ', '-')}.yaml", text);
+    }
+
+    [SkippableFact]
+    public async Task Requests_through_haproxy_never_hit_a_drained_node_during_a_rollout()
+    {
+        Skip.If(!DebPackage.OnPath("haproxy") || !DebPackage.OnPath("socat"),
+            "needs the Debian packages haproxy and socat (tests/apt-packages.txt; test.sh installs them as root)");
+        Runsvdir.Require();
+
+        var ports = mesh.Nodes.ToDictionary(n => n.Name, _ => Binaries.FreePort());
+        var runsvdirs = new List<Runsvdir>();
+        using var stop = new Disposer(runsvdirs);
+        foreach (var node in mesh.Nodes)
+        {
+            File.WriteAllText(node.RootPath("/port"), ports[node.Name].ToString());
+            Directory.CreateDirectory(node.RootPath("/etc/sv"));
+            Directory.CreateDirectory(node.RootPath("/etc/service"));
+            runsvdirs.Add(new Runsvdir(node.RootPath("/etc/service")));
+        }
+        var socket = Path.Combine(mesh.WorkDir, "haproxy.sock");
+        var balancer = Binaries.FreePort();
+        var config = mesh.Write("haproxy.cfg", $"""
+            global
+              stats socket {socket} mode 600 level admin
+            defaults
+              mode http
+              timeout connect 1s
+              timeout client 5s
+              timeout server 5s
+              retries 0
+            frontend fe
+              bind 127.0.0.1:{balancer}
+              default_backend web
+            backend web
+            {string.Join("\n", mesh.Nodes.Select(n => $"  server {n.Name} 127.0.0.1:{ports[n.Name]}"))}
+            """ + "\n");
+        using var haproxy = Process.Start(new ProcessStartInfo("haproxy", ["-db", "-f", config])
+            { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true })!;
+        try
+        {
+            var first = await mesh["n1"].Cli("push", Example("release 1", socket), "--wait", "--timeout", "120s", "--pause", "0s");
+            Assert.True(first.ExitCode == 0, first.ToString());
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var url = $"http://127.0.0.1:{balancer}/";
+            await ThreeNodeMesh.Until(async () =>
+            {
+                for (var i = 0; i < 9; i++)
+                    if (!(await http.GetAsync(url)).IsSuccessStatusCode) return false;
+                return true;
+            }, "every service answers through the balancer", TimeSpan.FromSeconds(60));
+
+            // The loop runs until the rollout is over, bounded by the push's own deadline.
+            using var over = new CancellationTokenSource(TimeSpan.FromSeconds(150));
+            var loop = Task.Run(async () =>
+            {
+                var (ok, errors, seen) = (0, new List<string>(), new HashSet<string>());
+                while (!over.IsCancellationRequested)
+                {
+                    try
+                    {
+                        using var response = await http.GetAsync(url);
+                        var body = await response.Content.ReadAsStringAsync();
+                        if (response.IsSuccessStatusCode) (ok, _) = (ok + 1, seen.Add(body.Trim()));
+                        else errors.Add($"{(int)response.StatusCode} at {DateTime.UtcNow:HH:mm:ss.fff}");
+                    }
+                    catch (HttpRequestException e)
+                    {
+                        errors.Add($"{e.Message} at {DateTime.UtcNow:HH:mm:ss.fff}");
+                    }
+                    await Task.Delay(20);
+                }
+                return (ok, errors, seen);
+            });
+
+            var push = await mesh["n3"].Cli("push", Example("release 2", socket), "--wait", "--timeout", "120s", "--pause", "0s");
+            await over.CancelAsync();
+            var (served, failures, bodies) = await loop;
+            Assert.True(push.ExitCode == 0, push.ToString());
+            Assert.True(push.Out.Contains("batch 1/3: n2"), push.ToString());
+            Assert.True(failures.Count == 0, $"{failures.Count} failed requests of {served + failures.Count}: {string.Join(", ", failures.Take(10))}\n{push}");
+            Assert.True(served > 50, $"only {served} requests went through");
+            Assert.Contains("hello from release 1", bodies);
+            Assert.Contains("hello from release 2", bodies);
+            var audit = (await mesh["n1"].Cli("audit", "--json")).Json<Mesh.Protocol.Wire.AuditEntry[]>();
+            foreach (var node in mesh.Nodes)
+                Assert.Equal(["draining", "applying", "checking", "undraining", "healthy"],
+                    audit.Where(e => e.Node == node.Name && e.Kind == "rollout" && e.Manifest == "rolling-web" && !e.Detail.StartsWith("started"))
+                        .OrderBy(e => e.Time).TakeLast(5).Select(e => e.Detail));
+        }
+        finally
+        {
+            if (!haproxy.HasExited) haproxy.Kill();
+            await haproxy.WaitForExitAsync();
+        }
+    }
+
+    private sealed class Disposer(List<Runsvdir> runsvdirs) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var r in runsvdirs) r.Dispose();
+        }
+    }
+}
+
+/// <summary>A real runsvdir on a scan directory; disposing kills it and everything below it (runsv and services), each by pid.</summary>
+internal sealed class Runsvdir : IDisposable
+{
+    private readonly Process _process;
+
+    public Runsvdir(string scanDirectory)
+    {
+        var info = new ProcessStartInfo("runsvdir", [scanDirectory])
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        _process = Process.Start(info) ?? throw new InvalidOperationException("runsvdir did not start");
+    }
+
+    public static void Require()
+    {
+        foreach (var tool in new[] { "runsvdir", "runsv", "sv" })
+            if (!DebPackage.OnPath(tool)) throw new InvalidOperationException($"'{tool}' is not installed: apt-get install runit (tests/apt-packages.txt)");
+    }
+
+    public void Dispose()
+    {
+        // Everything below runsvdir, found before anything dies, then runsvdir.
+        // Each one by its own pid: never a process group, never anything this test did not start.
+        var tree = Descendants(_process.Id);
+        foreach (var pid in tree.Prepend(_process.Id))
+            try
+            {
+                using var each = Process.GetProcessById(pid);
+                each.Kill();
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Gone already.
+            }
+        _process.WaitForExit(10_000);
+        _process.Dispose();
+    }
+
+    private static List<int> Descendants(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(dir), out var pid))
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+                }
+                catch (IOException)
+                {
+                    // Gone meanwhile.
+                }
+        var found = new List<int>();
+        var queue = new Queue<int>([root]);
+        while (queue.TryDequeue(out var parent))
+            foreach (var child in parents.Where(p => p.Value == parent).Select(p => p.Key))
+            {
+                found.Add(child);
+                queue.Enqueue(child);
+            }
+        return found;
+    }
+}
