@@ -42,6 +42,7 @@ public sealed class BalancedRolloutTests(WebNodeMesh mesh) : IClassFixture<WebNo
         foreach (var node in mesh.Nodes)
         {
             File.WriteAllText(node.RootPath("/port"), ports[node.Name].ToString());
+            Directory.CreateDirectory(node.RootPath("/srv")); // there on a real host
             Directory.CreateDirectory(node.RootPath("/etc/sv"));
             Directory.CreateDirectory(node.RootPath("/etc/service"));
             runsvdirs.Add(new Runsvdir(node.RootPath("/etc/service")));
