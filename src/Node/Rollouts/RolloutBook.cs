@@ -20,12 +20,12 @@ public sealed class RolloutBook(string self)
         return true;
     }
 
-    /// <summary>Takes a node's step; true when it is news (another version, or a later step).</summary>
+    /// <summary>Takes a node's step; true when it is news (another rollout's, or a later step of the same one).</summary>
     public bool Put(RolloutStep step)
     {
         if (!_steps.TryGetValue(step.Manifest, out var byNode)) _steps[step.Manifest] = byNode = new(StringComparer.Ordinal);
-        if (byNode.TryGetValue(step.Node, out var known) && known.Version.Equals(step.Version) && known.Time > step.Time) return false;
-        if (known == step) return false;
+        // Heard twice (topic and replicated map), or an older step arriving late: not news.
+        if (byNode.TryGetValue(step.Node, out var known) && known.Version.Equals(step.Version) && known.Time >= step.Time) return false;
         byNode[step.Node] = step;
         return true;
     }

@@ -166,5 +166,24 @@ public class RolloutPlanTests
         Assert.Empty(queue.Progress().PendingFor([head]));
     }
 
+    [Fact]
+    public void The_book_keeps_the_newest_record_and_each_node_s_latest_step()
+    {
+        var book = new RolloutBook("n1");
+        Assert.True(book.Put(Record()));
+        Assert.False(book.Put(Record()));
+        Assert.True(book.Put(Record(control: RolloutControl.Pause) with { Updated = new HybridTimestamp(3000, 0, "n4") }));
+        Assert.False(book.Put(Record()));
+        Assert.Equal(RolloutControl.Pause, book.RecordOf("web")!.Control);
+
+        var applying = new RolloutStep("web", V2, "n1", RolloutStage.Applying, null, T0.AddSeconds(1));
+        var healthy = applying with { Stage = RolloutStage.Healthy, Time = T0.AddSeconds(2) };
+        Assert.True(book.Put(applying));
+        Assert.True(book.Put(healthy));
+        Assert.False(book.Put(applying)); // late
+        Assert.False(book.Put(healthy)); // heard twice
+        Assert.Equal(RolloutStage.Healthy, book.PlanOf("web", T0.AddSeconds(3))!.StepOf("n1")!.Stage);
+    }
+
     private static Manifest Body() => new("web", TargetSpec.All, new JsonObject(), []);
 }
