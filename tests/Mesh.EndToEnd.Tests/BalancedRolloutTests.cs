@@ -13,7 +13,7 @@ namespace Mesh.EndToEnd.Tests;
 public sealed class BalancedRolloutTests(WebNodeMesh mesh) : IClassFixture<WebNodeMesh>
 {
     /// <summary>The example, made to run three "hosts" on one machine: a port per node, paths under each node's root.</summary>
-    private string Example(string release, string socket)
+    private string Example(string release, string socket, bool broken = false)
     {
         var text = File.ReadAllText(Path.Combine(Binaries.RepoRoot, "examples", "rolling-web.yaml"))
             .Replace("release 1", release)
@@ -23,9 +23,10 @@ public sealed class BalancedRolloutTests(WebNodeMesh mesh) : IClassFixture<WebNo
             .Replace("/run/haproxy/admin.sock", socket)
             .Replace("canary: { nodes: [web-1] }", "canary: { nodes: [n2] }")
             .Replace("""      - { http: "http://127.0.0.1:8080/", body: "hello", timeout: 1s, retries: 20 }""",
-                $"      - command: printf 'GET / HTTP/1.0\\r\\n\\r\\n' | socat -t 2 - TCP:127.0.0.1:$(cat \"$MESH_ROOT/port\") | grep -q '{release}'\n" +
+                $"      - command: printf 'GET / HTTP/1.0\\r\\n\\r\\n' | socat -t 2 - TCP:127.0.0.1:$(cat \"$MESH_ROOT/port\") | grep -q hello\n" +
                 "        timeout: 3s\n        retries: 20");
         Assert.Contains("$(cat \"$MESH_ROOT/port\")", text);
+        if (broken) text = text.Replace("TCP-LISTEN:$(cat ../../../port)", "TCP-LISTEN:$(cat ../../../port)x");
         return mesh.Write($"rolling-web-{release.Replace(' ', '-')}.yaml", text);
     }
 
@@ -79,36 +80,43 @@ public sealed class BalancedRolloutTests(WebNodeMesh mesh) : IClassFixture<WebNo
                 return true;
             }, "every service answers through the balancer", TimeSpan.FromSeconds(60));
 
-            // The loop runs until the rollout is over, bounded by the push's own deadline.
-            using var over = new CancellationTokenSource(TimeSpan.FromSeconds(150));
-            var loop = Task.Run(async () =>
+            // Requests through the balancer while a rollout runs, until it is over (bounded by the push's own deadline).
+            async Task<(int Served, List<string> Failures, HashSet<string> Bodies)> During(Func<Task<ProcessResult>> rollout)
             {
-                var (ok, errors, seen) = (0, new List<string>(), new HashSet<string>());
-                while (!over.IsCancellationRequested)
+                using var over = new CancellationTokenSource(TimeSpan.FromSeconds(150));
+                var loop = Task.Run(async () =>
                 {
-                    try
+                    var (ok, errors, seen) = (0, new List<string>(), new HashSet<string>());
+                    while (!over.IsCancellationRequested)
                     {
-                        using var response = await http.GetAsync(url);
-                        var body = await response.Content.ReadAsStringAsync();
-                        if (response.IsSuccessStatusCode) (ok, _) = (ok + 1, seen.Add(body.Trim()));
-                        else errors.Add($"{(int)response.StatusCode} at {DateTime.UtcNow:HH:mm:ss.fff}");
+                        try
+                        {
+                            using var response = await http.GetAsync(url);
+                            var body = await response.Content.ReadAsStringAsync();
+                            if (response.IsSuccessStatusCode) (ok, _) = (ok + 1, seen.Add(body.Trim()));
+                            else errors.Add($"{(int)response.StatusCode} at {DateTime.UtcNow:HH:mm:ss.fff}");
+                        }
+                        catch (HttpRequestException e)
+                        {
+                            errors.Add($"{e.Message} at {DateTime.UtcNow:HH:mm:ss.fff}");
+                        }
+                        await Task.Delay(20);
                     }
-                    catch (HttpRequestException e)
-                    {
-                        errors.Add($"{e.Message} at {DateTime.UtcNow:HH:mm:ss.fff}");
-                    }
-                    await Task.Delay(20);
-                }
-                return (ok, errors, seen);
-            });
+                    return (ok, errors, seen);
+                });
+                var done = await rollout();
+                await over.CancelAsync();
+                var result = await loop;
+                Assert.True(result.errors.Count == 0,
+                    $"{result.errors.Count} failed requests of {result.ok + result.errors.Count}: {string.Join(", ", result.errors.Take(10))}\n{done}");
+                Assert.True(result.ok > 50, $"only {result.ok} requests went through\n{done}");
+                return result;
+            }
 
-            var push = await mesh["n3"].Cli("push", Example("release 2", socket), "--wait", "--timeout", "120s", "--pause", "0s");
-            await over.CancelAsync();
-            var (served, failures, bodies) = await loop;
+            ProcessResult push = null!;
+            var (_, _, bodies) = await During(async () => push = await mesh["n3"].Cli("push", Example("release 2", socket), "--wait", "--timeout", "120s", "--pause", "0s"));
             Assert.True(push.ExitCode == 0, push.ToString());
             Assert.True(push.Out.Contains("batch 1/3: n2"), push.ToString());
-            Assert.True(failures.Count == 0, $"{failures.Count} failed requests of {served + failures.Count}: {string.Join(", ", failures.Take(10))}\n{push}");
-            Assert.True(served > 50, $"only {served} requests went through");
             Assert.Contains("hello from release 1", bodies);
             Assert.Contains("hello from release 2", bodies);
             var audit = (await mesh["n1"].Cli("audit", "--json")).Json<Mesh.Protocol.Wire.AuditEntry[]>();
@@ -116,11 +124,39 @@ public sealed class BalancedRolloutTests(WebNodeMesh mesh) : IClassFixture<WebNo
                 Assert.Equal(["draining", "applying", "checking", "undraining", "healthy"],
                     audit.Where(e => e.Node == node.Name && e.Kind == "rollout" && e.Manifest == "rolling-web" && !e.Detail.StartsWith("started"))
                         .OrderBy(e => e.Time).TakeLast(5).Select(e => e.Detail));
+
+            // A bad release: its service never listens. The canary fails its check, goes back to
+            // release 2 (page, responder and run script) and takes traffic again; the others never see it.
+            ProcessResult bad = null!;
+            await During(async () => bad = await mesh["n1"].Cli("push", Example("release 3", socket, broken: true), "--wait", "--timeout", "120s", "--pause", "0s"));
+            Assert.True(bad.ExitCode == 1, bad.ToString());
+            Assert.True(bad.Out.Contains("halted at batch 1 of 3: 1 failed (allowed 0): n2"), bad.ToString());
+            Assert.Matches("failed: n2: health: command .* back on ", bad.Out);
+            foreach (var node in mesh.Nodes)
+            {
+                Assert.Equal("hello from release 2\n", RolloutMesh.Read(node, "/srv/web/index.html"));
+                Assert.DoesNotContain("release 3", File.ReadAllText(node.RootPath("/etc/sv/web/run")));
+                await ThreeNodeMesh.Until(async () => (await Direct(ports[node.Name])).Contains("release 2"), $"{node.Name} serves release 2 itself");
+            }
         }
         finally
         {
             if (!haproxy.HasExited) haproxy.Kill();
             await haproxy.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>What a node's own service answers, bypassing the balancer ("" when it does not).</summary>
+    private static async Task<string> Direct(int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            return await http.GetStringAsync($"http://127.0.0.1:{port}/");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return "";
         }
     }
 

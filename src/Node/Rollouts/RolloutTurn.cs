@@ -10,7 +10,8 @@ namespace Mesh.Node.Rollouts;
 /// revision (before anything else, so a body that cannot be fetched yet never leaves the node
 /// drained), drain, apply, run the health checks, undrain. A step that fails ends the turn
 /// failed with its reason; with on_failure: rollback the node applies the previous revision
-/// again (nothing when there was none) and undrains. Each step is reported as it is reached.
+/// again (nothing when there was none) and, once the same checks pass again, undrains (it
+/// stays drained, and says so, when they do not). Each step is reported as it is reached.
 /// </summary>
 public static class RolloutTurn
 {
@@ -101,8 +102,19 @@ public static class RolloutTurn
                 holds = untouched;
                 held = await setup.Loader.LoadAsync(untouched, $"{untouched.Manifest}@{untouched.Version}", cancel);
             }
-            if (drained && policy.Undrain is { } undrainBack && await HealthProbe.RunAsync(undrainBack, env, cancel) is { } notBack)
-                reason += $"; undrain after going back failed: {notBack}";
+            if (drained && policy.Undrain is { } undrainBack)
+            {
+                // Back in service only once the same checks pass again: a service that restarts must not take traffic before it answers.
+                string? unhealthy = null;
+                foreach (var check in policy.Health)
+                    if ((unhealthy = await HealthProbe.CheckAsync(check, env, cancel)) is not null)
+                    {
+                        unhealthy = $"{check}: {unhealthy}";
+                        break;
+                    }
+                if (unhealthy is not null) reason += $"; still unhealthy after going back ({unhealthy}), left drained";
+                else if (await HealthProbe.RunAsync(undrainBack, env, cancel) is { } notBack) reason += $"; undrain after going back failed: {notBack}";
+            }
             var final = holds is not null ? $"{reason}; back on {holds.Version}" : reason;
             return new TurnResult(failed with { Error = final }, holds, held, Step(RolloutStage.Failed, final, rolledBack: true), Retry: false);
         }
