@@ -26,7 +26,8 @@ public sealed class BalancedRolloutTests(WebNodeMesh mesh) : IClassFixture<WebNo
                 $"      - command: printf 'GET / HTTP/1.0\\r\\n\\r\\n' | socat -t 2 - TCP:127.0.0.1:$(cat \"$MESH_ROOT/port\") | grep -q hello\n" +
                 "        timeout: 3s\n        retries: 20");
         Assert.Contains("$(cat \"$MESH_ROOT/port\")", text);
-        if (broken) text = text.Replace("TCP-LISTEN:$(cat ../../../port)", "TCP-LISTEN:$(cat ../../../port)x");
+        // Broken: the service listens on the wrong port, so nothing answers on its own.
+        if (broken) text = text.Replace("TCP-LISTEN:$(cat ../../../port)", "TCP-LISTEN:$(( $(cat ../../../port) + 1 ))");
         return mesh.Write($"rolling-web-{release.Replace(' ', '-')}.yaml", text);
     }
 
