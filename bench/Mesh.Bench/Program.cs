@@ -14,7 +14,7 @@ var modeArgument = new Argument<string>("mode")
     Arity = ArgumentArity.ZeroOrOne,
     DefaultValueFactory = _ => "all",
 };
-modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "first-push", "all", "catchup", "restart", "datadir", "durability");
+modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "first-push", "all", "catchup", "restart", "datadir", "durability", "rollout");
 var nodesOption = Sizes("--nodes", "mesh sizes for the propagation figure (default 3,10)");
 var revisionsOption = Count("--revisions", "counted revisions per propagation configuration", 50);
 var warmupOption = Count("--warmup", "uncounted revisions after the mesh formed", 3);
@@ -36,6 +36,9 @@ var restartFilesOption = Count("--restart-files", "files per manifest in the res
 var restartRunsOption = Count("--restart-runs", "restarts in the restart figure", 5);
 var datadirRevisionsOption = Count("--datadir-revisions", "revisions pushed per datadir variant", 1000);
 var datadirManifestsOption = Count("--datadir-manifests", "manifests they are spread over in the second datadir variant (the first is 1)", 20);
+var rolloutNodesOption = Sizes("--rollout-nodes", "mesh sizes of the rollout figure (default 10,100)");
+var rolloutBatchesOption = new Option<string>("--rollout-batches") { Description = "cumulative batches of the rollout figure", DefaultValueFactory = _ => "25%,50%,75%,100%" };
+var rolloutRunsOption = Count("--rollout-runs", "counted rollouts per size in the rollout figure (after one uncounted)", 5);
 var nodeConfigOption = new Option<string[]>("--node-config")
 {
     Description = "a setting laid over every node's configuration (repeatable), e.g. 'akka.cluster.distributed-data.durable.keys = []' (no durable state)",
@@ -46,6 +49,7 @@ var root = new RootCommand("mesh-bench: real mesh-node processes on loopback (on
     modeArgument, nodesOption, revisionsOption, warmupOption, ddataOnlyOption, propagationSettleOption, joinsOption, idleSecondsOption,
     settleSecondsOption, idleNodesOption, cliRunsOption, noSerfOption, probeRevisionsOption, ticksOption, propagationTicksOption, catchupRevisionsOption, catchupRunsOption,
     restartManifestsOption, restartFilesOption, restartRunsOption, datadirRevisionsOption, datadirManifestsOption, nodeConfigOption,
+    rolloutNodesOption, rolloutBatchesOption, rolloutRunsOption,
 };
 // Only what the bench measures: no --version.
 root.Options.Remove(root.Options.OfType<VersionOption>().Single());
@@ -181,6 +185,18 @@ try
         Console.WriteLine();
         Console.WriteLine(Durability.Table(result));
         PrintWarnings(result.Warnings);
+    }
+
+    if (mode is "rollout")
+    {
+        var results = new List<RolloutResult>();
+        var sizes = parse.GetValue(rolloutNodesOption) is { Length: > 0 } rolloutSizes ? rolloutSizes : [10, 100];
+        foreach (var (size, i) in sizes.Select((n, i) => (n, i)))
+            results.Add(await Rollout.RunAsync(Path.Combine(workDir, $"rollout-{i}"), size, parse.GetValue(rolloutBatchesOption)!, parse.GetValue(rolloutRunsOption), cancel.Token));
+        Console.WriteLine("## Rollouts: the cost of a batch boundary");
+        Console.WriteLine();
+        Console.WriteLine(Rollout.Table(results));
+        PrintWarnings(results.Select(r => ($"rollout, {r.Nodes} nodes", r.Warnings)));
     }
 
     if (Machine.NodeBuildTime() != nodeBuilt)

@@ -25,6 +25,13 @@ public static class ChangeFollower
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var events = await ctx.Client.EventsAsync(stop.Token);
         var response = await change(cancel);
+        // A rollout goes batch by batch and may halt: it is followed as such, not by waiting for every report.
+        if (response.Revisions.Any(r => r.Rollout is not null))
+        {
+            await stop.CancelAsync();
+            if (!ctx.Json) foreach (var p in response.Revisions) ctx.Out.WriteLine(Describe(p));
+            return await RolloutFollower.FollowAsync(ctx, response, waitFor, cancel);
+        }
         var tracker = new ReportTracker(response);
         if (!ctx.Json)
         {

@@ -101,6 +101,19 @@ public sealed class MeshClient : IDisposable
     public Task<Mesh.Protocol.Tasks.TaskOutput> TaskOutputAsync(string id, string node, CancellationToken cancel) =>
         GetAsync<Mesh.Protocol.Tasks.TaskOutput>($"v1/tasks/{Uri.EscapeDataString(id)}/output?node={Uri.EscapeDataString(node)}", cancel);
 
+    public Task<RolloutStatus[]> RolloutsAsync(CancellationToken cancel) => GetAsync<RolloutStatus[]>("v1/rollouts", cancel);
+
+    public Task<RolloutStatus> RolloutAsync(string manifest, CancellationToken cancel) =>
+        GetAsync<RolloutStatus>($"v1/rollouts/{Uri.EscapeDataString(manifest)}", cancel);
+
+    /// <summary>pause, resume or abort a manifest's rollout, through this node.</summary>
+    public async Task<RolloutControlResponse> ControlRolloutAsync(string manifest, string action, string author, CancellationToken cancel)
+    {
+        using var response = await Send(() => _http.PostAsync(
+            $"v1/rollouts/{Uri.EscapeDataString(manifest)}/{Uri.EscapeDataString(action)}?author={Uri.EscapeDataString(author)}", null, cancel));
+        return await Read<RolloutControlResponse>(response, cancel);
+    }
+
     public async Task<PlanResponse> PlanAsync(PushRequest request, TimeSpan timeout, CancellationToken cancel)
     {
         var body = Bounded(request);

@@ -26,6 +26,7 @@ namespace Mesh.Cli
                 DiffCommand.Create(run),
                 HistoryCommand.Create(run),
                 RollbackCommand.Create(run),
+                RolloutCommand.Create(run),
                 AuditCommand.Create(run),
                 DeleteCommand.Create(run),
                 RunCommand.Create(run),

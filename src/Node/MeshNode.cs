@@ -60,6 +60,8 @@ public sealed class MeshNode : IAsyncDisposable
     public Revisions Revisions { get; }
     /// <summary>Members, manifests, history, status: answered from this node's replica.</summary>
     public Queries Queries { get; }
+
+    public RolloutOperations Rollouts { get; }
     /// <summary>Dry run, converge, audit: answered by asking other members.</summary>
     public FleetOperations Fleet { get; }
     public BlobCollector Blobs { get; }
@@ -84,7 +86,8 @@ public sealed class MeshNode : IAsyncDisposable
         // Gathered before anything decides whether a manifest targets this node.
         FleetView = new FleetView(NodeFacts.Gather(Identity, settings.Facts.Directory, settings.Facts.Timeout));
 
-        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView);
+        Rollouts = new RolloutOperations(settings, Cluster, Store, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView);
+        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView, Rollouts);
         Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);

@@ -188,6 +188,7 @@ public class ManifestParsingTests
     [Theory]
     [InlineData("examples/motd.yaml", "motd", 2)]
     [InlineData("examples/web.yaml", "web", 4)]
+    [InlineData("examples/rolling-web.yaml", "rolling-web", 4)]
     public void The_shipped_examples_are_valid_manifests(string file, string name, int resources)
     {
         var m = ManifestParser.Parse(File.ReadAllText(Path.Combine(Parsing.RepositoryRoot(), file)), file);

@@ -307,7 +307,7 @@ public class ValidationErrorTests
         Assert.Equal(
             [
                 "site/web.yaml:1:11: manifest: 'Web' is not a valid name (lowercase letters, digits, '.', '_', '-'; at most 63)",
-                "site/web.yaml:2:1: resource: unknown field (expected one of: manifest, resources, target, vars)",
+                "site/web.yaml:2:1: resource: unknown field (expected one of: manifest, resources, rollout, target, vars)",
             ],
             exception.Message.Split(Environment.NewLine));
     }

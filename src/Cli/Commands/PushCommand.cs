@@ -8,7 +8,9 @@ namespace Mesh.Cli.Commands;
 /// <summary>
 /// <c>mesh push FILE... [--wait]</c>: sends manifests to one node, which validates them and
 /// spreads them. With <c>--wait</c>, prints each targeted node's report as it arrives and
-/// succeeds only when every one of them applied the new revision.
+/// succeeds only when every one of them applied the new revision; a manifest with a rollout
+/// (its <c>rollout:</c> section, or <c>--batch</c>, <c>--max-failures</c>, <c>--pause</c>) is
+/// followed batch by batch and succeeds only when the rollout completed.
 /// </summary>
 public static class PushCommand
 {
@@ -21,7 +23,10 @@ public static class PushCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "push nothing: show what every targeted node would change (as mesh diff)" };
         var force = new Option<bool>("--force") { Description = "push even if the manifest changed since you last looked (the other revision stays in history)" };
         var parent = new Option<string?>("--parent") { Description = "the version your edit is based on (from mesh get/list); refused if the head moved on since" };
-        var command = new Command("push", "push manifests to the mesh") { files, message, wait, timeout, dryRun, force, parent };
+        var batch = new Option<string?>("--batch") { Description = "roll out in cumulative batches, counts or percentages ending at 100%, e.g. 1,10%,50%,100% (over the manifest's rollout: section)" };
+        var maxFailures = new Option<string?>("--max-failures") { Description = "failed nodes a rollout tolerates before it halts: N or P% (default 0)" };
+        var pause = new Option<string?>("--pause") { Description = "wait between rollout batches, e.g. 30s, or 'manual' (until mesh rollout resume)" };
+        var command = new Command("push", "push manifests to the mesh") { files, message, wait, timeout, dryRun, force, parent, batch, maxFailures, pause };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {
             var waitFor = Durations.Parse(parse.GetValue(timeout)!, "--timeout");
@@ -31,6 +36,8 @@ public static class PushCommand
             // The text to be sent, prepared once: its names choose the parents, its hashes are signed.
             // A file that does not parse gets neither: the node refuses it, naming all its errors.
             var prepared = PreparedManifest.PrepareWhatParses(request.Manifests);
+            var flags = new RolloutFlags(parse.GetValue(batch), parse.GetValue(maxFailures), parse.GetValue(pause));
+            if (flags.Any) request = request with { Rollout = flags };
             request = parse.GetValue(force) ? request with { Force = true } : request with { Parents = await SeenHeads(ctx, request, prepared, parse.GetValue(parent), cancel) };
             if (ctx.SigningKey is { } key) request = request with { Signatures = PushSignatures.Sign(prepared, key) };
             else if (!ctx.Json) ctx.Error.WriteLine($"mesh: pushing unsigned (no signing key: see mesh keygen); nodes with a trust list will refuse it");

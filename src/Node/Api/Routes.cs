@@ -47,6 +47,11 @@ public static class Routes
         v1.MapPost("/tasks/{id}/cancel", async (string id, string? author) =>
             await tasks.CancelAsync(id, author) is { } view ? Json(view) : ApiErrors.Result(404, $"no task '{id}' (see mesh tasks)"));
         v1.MapGet("/tasks/{id}/output", async (string id, [FromQuery(Name = "node")] string name) => Json(await tasks.OutputAsync(id, name)));
+        v1.MapGet("/rollouts", async () => Json(await node.Rollouts.StatusAsync()));
+        v1.MapGet("/rollouts/{name}", async (string name) =>
+            await node.Rollouts.StatusAsync(name) is { } status ? Json(status) : ApiErrors.Result(404, $"no rollout of '{name}'"));
+        v1.MapPost("/rollouts/{name}/{action}", async (string name, string action, string? author) =>
+            await node.Rollouts.ControlAsync(name, action, author) is { } done ? Json(done) : ApiErrors.Result(404, $"no rollout of '{name}'"));
         v1.MapGet("/events", (HttpContext context) => EventStream.ServeAsync(context, node.Listen(context.RequestAborted)));
     }
 

@@ -8,6 +8,7 @@ using Mesh.Node.Content;
 using Mesh.Node.Observability;
 using Mesh.Node.Providers;
 using Mesh.Node.Replication;
+using Mesh.Node.Rollouts;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Signing;
 using Mesh.Protocol.Versioning;
@@ -34,6 +35,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
 
     private readonly ConvergerSetup _setup;
     private readonly EnforcementQueue _queue;
+    private readonly RolloutBook _rollouts;
     private readonly IActorRef _mediator = PubSub.DistributedPubSub.Get(Context.System).Mediator;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ManagedPathWatcher? _watcher;
@@ -49,8 +51,9 @@ public sealed class Converger : ReceiveActor, IWithTimers
     {
         _setup = setup;
         // The trust list as it is at each decision: a reload (SIGHUP) may have changed it.
+        _rollouts = new RolloutBook(setup.Identity.Name);
         _queue = new EnforcementQueue(setup.Identity, r => setup.Live.Current.Trust.Refusal(r.Signature, r.SignedStatement()), setup.RetryInterval,
-            () => setup.Context.Fleet?.Self.ToJson() ?? setup.Context.Facts.ToJson());
+            () => setup.Context.Fleet?.Self.ToJson() ?? setup.Context.Facts.ToJson(), _rollouts);
         if (setup.WatchPaths)
         {
             var self = Self;
@@ -60,8 +63,23 @@ public sealed class Converger : ReceiveActor, IWithTimers
         Receive<Changed>(c =>
         {
             foreach (var record in ReplicatedStore.Revisions(c)) Consider(record, fromIndex: true);
+            // Rollout records and steps: news only when one changed what this node must hold.
+            var news = false;
+            foreach (var rollout in ReplicatedStore.Rollouts(c)) news |= _rollouts.Put(rollout);
+            foreach (var step in ReplicatedStore.Steps(c)) news |= _rollouts.Put(step);
+            if (news) Kick();
         });
         Receive<RevisionRecord>(r => Consider(r, fromIndex: false));
+        Receive<RolloutRecord>(r =>
+        {
+            if (_rollouts.Put(r)) Kick();
+        });
+        Receive<RolloutStep>(s =>
+        {
+            if (_rollouts.Put(s)) Kick();
+        });
+        Receive<TurnDone>(OnTurnDone);
+        Receive<RolloutTimer>(_ => Kick());
         Receive<Applied>(OnApplied);
         Receive<TrustedHistory>(found =>
         {
@@ -104,7 +122,10 @@ public sealed class Converger : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _setup.Store.SubscribeToIndex(Self);
+        _setup.Store.SubscribeToRollouts(Self);
         if (_setup.Announce) _mediator.Tell(new PubSub.Subscribe(Replicated.ChangeTopic, Self));
+        // Always: a rollout's steps are its fast path (the replicated map stays the truth).
+        _mediator.Tell(new PubSub.Subscribe(Replicated.RolloutTopic, Self));
         ArmInterval();
         _setup.Progress.Publish(_queue.Progress());
     }
@@ -146,6 +167,9 @@ public sealed class Converger : ReceiveActor, IWithTimers
                 case Work.Stop stop:
                     Stop(stop);
                     break;
+                case Work.Apply { Rollout: { } rollout } turn:
+                    StartTurn(rollout, turn.Revision);
+                    break;
                 case Work.Apply apply:
                     StartApply(apply.Revision, apply.Fallback);
                     break;
@@ -154,6 +178,58 @@ public sealed class Converger : ReceiveActor, IWithTimers
                     break;
             }
         _setup.Progress.Publish(_queue.Progress());
+        // A rollout waiting on time alone (a pause, a silent node) is looked at again then; nothing idle is woken.
+        if (_rollouts.NextChange(DateTimeOffset.UtcNow) is { } at)
+            Timers.StartSingleTimer("rollout", RolloutTimer.Instance, Max(at - DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(10)));
+        else Timers.Cancel("rollout");
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>This node's turn in a rollout, off the actor's thread; each step is shared as it is reached, the end comes back as <see cref="TurnDone"/>.</summary>
+    private void StartTurn(RolloutRecord rollout, RevisionRecord revision)
+    {
+        _busy = true;
+        var setup = _setup with { Context = _setup.Context with { ManagedElsewhere = _queue.ManagedPathsExcept(revision.Manifest) } };
+        var cancel = _stopping.Token;
+        var (self, mediator, log) = (Self, _mediator, _log);
+        void Report(RolloutStep step)
+        {
+            log.Info("{0} {1}: rollout step {2}{3}", step.Manifest, step.Version, step.Stage.ToString().ToLowerInvariant(), step.Reason is null ? "" : $": {step.Reason}");
+            setup.Audit.Write("rollout", step.Manifest, step.Version.ToString(), step.Node,
+                step.Stage.ToString().ToLowerInvariant() + (step.Reason is null ? "" : $": {step.Reason}"));
+            setup.Store.PutStep(step);
+            mediator.Tell(new PubSub.Publish(Replicated.RolloutTopic, step));
+            self.Tell(step);
+        }
+        Task.Run(() => RolloutTurn.RunAsync(setup, rollout, revision, Report, cancel)).PipeTo(Self,
+            success: result => new TurnDone(revision, result),
+            failure: e =>
+            {
+                var reason = $"internal error: {e.GetBaseException().Message}";
+                return new TurnDone(revision, new TurnResult(ApplyEngine.Failure(setup.Identity.Name, revision, reason, 0), null, null, null, Retry: true));
+            });
+    }
+
+    private void OnTurnDone(TurnDone done)
+    {
+        _busy = false;
+        var (revision, result) = (done.Revision, done.Result);
+        if (result.Retry || result.Final is null)
+        {
+            _queue.Applied(revision, null, result.Report.Outcome, retry: true, fallback: false, DateTime.UtcNow);
+            Timers.StartSingleTimer(revision.Manifest, Retry.Instance, _queue.RetryInterval);
+            Publish(result.Report);
+        }
+        else
+        {
+            _rollouts.Put(result.Final);
+            _queue.RolledOut(revision.Manifest, revision, result.Holds, result.Manifest, result.Report.Outcome);
+            _setup.Metrics.Applied(revision, result.Report);
+            Publish(result.Report);
+            WatchManagedPaths();
+        }
+        Kick();
     }
 
     private void Reject(Work.Reject reject)
@@ -314,6 +390,13 @@ public sealed class Converger : ReceiveActor, IWithTimers
     private sealed record Rechecked(ApplyReport[] Reports);
 
     private sealed record PathTouched(string Manifest);
+
+    private sealed record TurnDone(RevisionRecord Revision, TurnResult Result);
+
+    private sealed class RolloutTimer
+    {
+        public static readonly RolloutTimer Instance = new();
+    }
 
     private sealed record RecheckOne(string Manifest);
 

@@ -1,3 +1,4 @@
+using Mesh.Node.Rollouts;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Wire;
 
@@ -12,9 +13,14 @@ namespace Mesh.Node.Converge;
 /// </summary>
 /// <param name="refusal">Why this node must not apply a revision (its trust list), or null.</param>
 /// <param name="facts">This node's facts as they are now, for targets with <c>facts:</c>; null: none known.</param>
+/// <param name="rollouts">The rollouts known here: under one, the revision to hold is what the rollout reached for this node, not the head.</param>
 public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, string?> refusal, TimeSpan retryInterval,
-    Func<System.Text.Json.Nodes.JsonObject?>? facts = null)
+    Func<System.Text.Json.Nodes.JsonObject?>? facts = null, RolloutBook? rollouts = null)
 {
+    private readonly RolloutBook _rollouts = rollouts ?? new RolloutBook(self.Name);
+    /// <summary>Heads a rollout keeps from this node for now, while it holds what the rollout says: dealt with, for readiness.</summary>
+    private readonly Dictionary<string, Protocol.Versioning.HybridTimestamp> _held = new(StringComparer.Ordinal);
+
     private readonly Dictionary<string, RevisionRecord> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Protocol.Versioning.HybridTimestamp> _done = new(StringComparer.Ordinal);
     /// <summary>Manifests whose body could not be fetched: until when they wait, and which revision failed.</summary>
@@ -65,26 +71,35 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
     /// </summary>
     public Work? Next(DateTime now)
     {
-        var next = _heads.Values
+        _held.Clear();
+        var wanted = _heads.Values
             .Where(Targets)
-            .Where(r => !_done.TryGetValue(r.Manifest, out var v) || !v.Equals(r.Version))
-            .Where(r => Due(r.Manifest, now))
-            .OrderBy(r => r.Version)
+            .Select(head => (Head: head, Want: _rollouts.For(head, new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)))))
+            .ToArray();
+        foreach (var (head, want) in wanted)
+            if (want.Revision is null || !want.Revision.Version.Equals(head.Version) && _done.TryGetValue(head.Manifest, out var held) && held.Equals(want.Revision.Version))
+                _held[head.Manifest] = head.Version;
+        var next = wanted
+            .Where(w => w.Want.Revision is not null)
+            .Where(w => !_done.TryGetValue(w.Head.Manifest, out var v) || !v.Equals(w.Want.Revision!.Version))
+            .Where(w => Due(w.Head.Manifest, now))
+            .OrderBy(w => w.Want.Revision!.Version)
+            .Select(w => w.Want)
             .FirstOrDefault();
-        if (next is not null)
+        if (next is { Revision: { } revision })
         {
-            if (refusal(next) is { } why)
+            if (refusal(revision) is { } why)
             {
                 // Never applied: the host stays as the last accepted revision left it, and keeps being enforced.
-                _done[next.Manifest] = next.Version;
-                return new Work.Reject(next, why, LookForTrusted: !_enforced.ContainsKey(next.Manifest));
+                _done[revision.Manifest] = revision.Version;
+                return new Work.Reject(revision, why, LookForTrusted: !_enforced.ContainsKey(revision.Manifest));
             }
-            if (next.Deleted)
+            if (revision.Deleted)
             {
-                _done[next.Manifest] = next.Version;
-                return new Work.Stop(next, WasEnforced: _enforced.Remove(next.Manifest));
+                _done[revision.Manifest] = revision.Version;
+                return new Work.Stop(revision, WasEnforced: _enforced.Remove(revision.Manifest));
             }
-            return new Work.Apply(next, Fallback: false);
+            return new Work.Apply(revision, Fallback: false, next.Steps);
         }
 
         if (_fallback.Values.FirstOrDefault(r => Due(r.Manifest, now)) is { } trusted) return new Work.Apply(trusted, Fallback: true);
@@ -125,6 +140,18 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
     }
 
     /// <summary>
+    /// How a node's turn in a rollout ended: it holds <paramref name="holds"/> now (the new
+    /// revision, or the previous one it went back to, or nothing when there was none before).
+    /// </summary>
+    public void RolledOut(string name, RevisionRecord tried, RevisionRecord? holds, Manifest? manifest, ApplyOutcome outcome)
+    {
+        _backoff.Remove(name);
+        _done[name] = (holds ?? tried).Version;
+        if (holds is not null && manifest is not null) _enforced[name] = new Enforced(holds, manifest, outcome);
+        else if (holds is null) _enforced.Remove(name);
+    }
+
+    /// <summary>
     /// The history of a manifest whose head was rejected: the newest revision below it that this
     /// node trusts becomes the one to enforce. False when it is moot (something is enforced by
     /// now, or the head moved on) or nothing is trusted.
@@ -149,7 +176,7 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
         if (report.Changed == 0 && report.Outcome == enforced.Outcome) return RecheckVerdict.Quiet;
         _enforced[report.Manifest] = enforced with { Outcome = report.Outcome };
         // Enforcing a trusted revision below a rejected head: the status map keeps saying rejected.
-        return _heads.TryGetValue(report.Manifest, out var head) && !head.Version.Equals(report.Version)
+        return _heads.TryGetValue(report.Manifest, out var head) && !head.Version.Equals(report.Version) && !_held.ContainsKey(report.Manifest)
             ? RecheckVerdict.UnderRejectedHead
             : RecheckVerdict.Report;
     }
@@ -170,6 +197,9 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
     public EnforcementProgress Progress()
     {
         var handled = new Dictionary<string, Protocol.Versioning.HybridTimestamp>(_done, StringComparer.Ordinal);
+        // A head a rollout keeps from this node is dealt with: the node holds what the rollout says.
+        foreach (var (name, head) in _held)
+            if (!handled.TryGetValue(name, out var done) || done.CompareTo(head) < 0) handled[name] = head;
         foreach (var (name, waiting) in _backoff)
             if (!handled.TryGetValue(name, out var done) || done.CompareTo(waiting.Version) < 0) handled[name] = waiting.Version;
         return new EnforcementProgress(self, handled, facts?.Invoke());
@@ -188,8 +218,11 @@ public abstract record Work
     /// <summary>A tombstone: stop enforcing (<see cref="WasEnforced"/>: it was enforced until now).</summary>
     public sealed record Stop(RevisionRecord Tombstone, bool WasEnforced) : Work;
 
-    /// <summary>Pull and apply a revision; <see cref="Fallback"/>: the trusted stand-in for a rejected head.</summary>
-    public sealed record Apply(RevisionRecord Revision, bool Fallback) : Work;
+    /// <summary>
+    /// Pull and apply a revision; <see cref="Fallback"/>: the trusted stand-in for a rejected head;
+    /// <see cref="Rollout"/>: this node's turn in that rollout, so its steps run around the apply.
+    /// </summary>
+    public sealed record Apply(RevisionRecord Revision, bool Fallback, RolloutRecord? Rollout = null) : Work;
 
     /// <summary>Run the engine again on what is enforced, to repair drift.</summary>
     public sealed record Recheck(Enforced[] Due) : Work;

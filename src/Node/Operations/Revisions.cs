@@ -21,7 +21,7 @@ namespace Mesh.Node.Operations;
 /// the audit trail, announce it.
 /// </summary>
 public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster cluster, ReplicatedStore store, ContentStore content, RevisionLoader loader,
-    HybridClock clock, AuditLog audit, IActorRef mediator, Mesh.Node.Facts.FleetView fleet)
+    HybridClock clock, AuditLog audit, IActorRef mediator, Mesh.Node.Facts.FleetView fleet, RolloutOperations rollouts)
 {
     /// <summary>
     /// Validates every file first: one bad file refuses the whole push and nothing is stored.
@@ -32,9 +32,12 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
     public async Task<PushResponse> PushAsync(PushRequest request)
     {
         var prepared = PreparedManifest.PrepareAll(request.Manifests);
+        // The effective rollout policy of each manifest, flags included: a bad flag refuses the whole push.
+        var policies = prepared.ToDictionary(p => p.Name, p => RolloutOperations.PolicyOf(p.Manifest, request.Rollout), StringComparer.Ordinal);
         RefuseUntrusted(prepared.Select(p => (p.Name, RevisionSignature.ContentStatement(p.Name, p.Hash))), request.Signatures);
         var index = await store.IndexAsync();
         if (!request.Force) RefuseStaleParents(request, prepared.Select(p => p.Name), index);
+        if (!request.Force) await RefuseBusyRollouts(prepared.Select(p => p.Name));
         var origin = Origin(request.Author, request.Message);
         var pushed = new List<PushedRevision>();
         foreach (var manifest in prepared)
@@ -50,8 +53,16 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
             // A node whose wall clock lags must still stamp a version above the head it replaces.
             if (head is not null) clock.Observe(head.Version);
             var record = RevisionRecord.Of(manifest, clock.Now(), origin, head?.Version.ToString(), request.Signatures?.GetValueOrDefault(manifest.Name));
+            RolloutStatus? rollout = null;
+            if (policies[manifest.Name] is { } policy)
+            {
+                // The rollout's record goes first; the revision says a rollout governs it, so no node applies it before its turn.
+                record = record with { RolledOut = true };
+                var started = await rollouts.StartAsync(manifest.Name, record.Version, head, policy, record.Target, origin.Author);
+                rollout = RolloutOperations.Describe(started, new Dictionary<string, RolloutStep>());
+            }
             await RecordAsync(record, "pushed");
-            pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(cluster, record.Target, fleet)));
+            pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(cluster, record.Target, fleet), rollout));
         }
         return new PushResponse(pushed.ToArray());
     }
@@ -138,6 +149,15 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
             if (trust.Refusal(signatures?.GetValueOrDefault(name), statement) is { } why)
                 refusals.Add($"{name}: {why}");
         if (refusals.Count > 0) throw new PushDeniedException(refusals);
+    }
+
+    /// <summary>A manifest whose rollout is not over takes no new push unless forced (which supersedes, and so aborts, that rollout).</summary>
+    private async Task RefuseBusyRollouts(IEnumerable<string> names)
+    {
+        var busy = new List<string>();
+        foreach (var name in names)
+            if (await rollouts.BusyAsync(name) is { } why) busy.Add(why);
+        if (busy.Count > 0) throw new PushConflictException(busy);
     }
 
     /// <summary>Compare-and-set: every manifest the pusher named a parent for must still have that head.</summary>

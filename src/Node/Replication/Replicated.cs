@@ -83,6 +83,36 @@ public static class Replicated
 
     /// <summary>The LWW clock for tasks and results: always forward, and at least now.</summary>
     public static long ForwardClock<T>(long current, T value) => Math.Max(current + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+    /// <summary>Shards of the rollout records and of the rollout steps: few, since rollouts are few; part of the wire format.</summary>
+    public const int RolloutShards = 8;
+
+    private static readonly LWWDictionaryKey<string, RolloutRecord>[] RolloutKeys =
+        Enumerable.Range(0, RolloutShards).Select(i => new LWWDictionaryKey<string, RolloutRecord>($"mesh-rollout-{i}")).ToArray();
+
+    private static readonly LWWDictionaryKey<string, RolloutStep>[] StepKeys =
+        Enumerable.Range(0, RolloutShards).Select(i => new LWWDictionaryKey<string, RolloutStep>($"mesh-rollout-steps-{i}")).ToArray();
+
+    /// <summary>Every shard of the rollout records: manifest name → its latest rollout, the newest write (by <see cref="RolloutRecord.Updated"/>) wins.</summary>
+    public static IReadOnlyList<LWWDictionaryKey<string, RolloutRecord>> Rollouts => RolloutKeys;
+
+    public static LWWDictionaryKey<string, RolloutRecord> RolloutOf(string manifest) => RolloutKeys[Shard(manifest, RolloutShards)];
+
+    /// <summary>Every shard of the rollout steps: "manifest/node" → that node's step in the manifest's latest rollout.</summary>
+    public static IReadOnlyList<LWWDictionaryKey<string, RolloutStep>> RolloutSteps => StepKeys;
+
+    /// <summary>The steps shard of a manifest: one entry per node, so it stays small (about 200 bytes a node).</summary>
+    public static LWWDictionaryKey<string, RolloutStep> RolloutStepsOf(string manifest) => StepKeys[Shard(manifest, RolloutShards)];
+
+    public static string StepEntry(RolloutStep step) => $"{step.Manifest}/{step.Node}";
+
+    /// <summary>Carries each <see cref="RolloutRecord"/> and <see cref="RolloutStep"/> as it is written: the fast path of a rollout.</summary>
+    public const string RolloutTopic = "mesh.rollouts";
+
+    /// <summary>The LWW clock for rollout records: the hybrid version of the last write (push, pause, resume, abort).</summary>
+    public static long RolloutClock(long current, RolloutRecord record) => record.Updated.Packed;
+
+    /// <summary>The LWW clock for steps: always forward, and at least the step's time.</summary>
+    public static long StepClock(long current, RolloutStep step) => Math.Max(current + 1, step.Time.ToUnixTimeMilliseconds());
 
     /// <summary>Carries each new <see cref="RevisionRecord"/> as it is pushed.</summary>
     public const string ChangeTopic = "mesh.changes";

@@ -93,6 +93,32 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
         foreach (var shard in Replicated.TaskResults)
             await UpdateAsync(shard, d => d.Entries.Where(e => gone.Contains(e.Value.TaskId)).Aggregate(d, (acc, e) => acc.Remove(self, e.Key)));
     }
+    /// <summary>Every rollout record, by manifest, as this node knows it.</summary>
+    public async Task<IReadOnlyDictionary<string, RolloutRecord>> RolloutsAsync()
+    {
+        var shards = await Task.WhenAll(Replicated.Rollouts.Select(ReadAsync));
+        return shards.SelectMany(s => s).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>A manifest's latest rollout, or null.</summary>
+    public async Task<RolloutRecord?> RolloutAsync(string manifest) =>
+        (await ReadAsync(Replicated.RolloutOf(manifest))).GetValueOrDefault(manifest);
+
+    /// <summary>Each node's step in a manifest's latest rollout, by node.</summary>
+    public async Task<IReadOnlyDictionary<string, RolloutStep>> StepsAsync(string manifest) =>
+        (await ReadAsync(Replicated.RolloutStepsOf(manifest))).Values.Where(s => s.Manifest == manifest)
+            .ToDictionary(s => s.Node, StringComparer.Ordinal);
+
+    // ---- writes ---------------------------------------------------------------------------------
+
+    /// <summary>A rollout record (a push's, or an operator's pause, resume or abort): done when this node's replica holds it.</summary>
+    public Task PutRolloutAsync(RolloutRecord record) =>
+        UpdateAsync(Replicated.RolloutOf(record.Manifest), d => d.SetItem(self, record.Manifest, record, Replicated.RolloutClock));
+
+    /// <summary>This node's step in a rollout (only this node writes its entry). Not awaited: the steps go on.</summary>
+    public void PutStep(RolloutStep step) =>
+        replicator.Tell(Dsl.Update(Replicated.RolloutStepsOf(step.Manifest), LWWDictionary<string, RolloutStep>.Empty, WriteLocal.Instance,
+            d => d.SetItem(self, Replicated.StepEntry(step), step, Replicated.StepClock)));
 
     /// <summary>
     /// Makes a revision the head of its manifest and adds it to the manifest's history, dropping
@@ -176,6 +202,20 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
     /// <summary>The results a change of a result shard carries (none for any other key).</summary>
     public static IEnumerable<TaskResult> TaskResults(Changed changed) =>
         changed.Key is LWWDictionaryKey<string, TaskResult> key ? changed.Get(key).Entries.Values : [];
+    /// <summary>Tells <paramref name="subscriber"/> of every change of the rollout records and steps (read them with <see cref="Rollouts"/> and <see cref="Steps"/>).</summary>
+    public void SubscribeToRollouts(IActorRef subscriber)
+    {
+        foreach (var shard in Replicated.Rollouts) replicator.Tell(new Subscribe(shard, subscriber));
+        foreach (var shard in Replicated.RolloutSteps) replicator.Tell(new Subscribe(shard, subscriber));
+    }
+
+    /// <summary>The rollout records a change carries (none for any other key).</summary>
+    public static IEnumerable<RolloutRecord> Rollouts(Changed changed) =>
+        changed.Key is LWWDictionaryKey<string, RolloutRecord> key ? changed.Get(key).Entries.Values : [];
+
+    /// <summary>The rollout steps a change carries (none for any other key).</summary>
+    public static IEnumerable<RolloutStep> Steps(Changed changed) =>
+        changed.Key is LWWDictionaryKey<string, RolloutStep> key ? changed.Get(key).Entries.Values : [];
 
     /// <summary>The revisions a change of an index shard carries (none for any other key).</summary>
     public static IEnumerable<RevisionRecord> Revisions(Changed changed) =>

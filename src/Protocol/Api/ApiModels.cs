@@ -22,7 +22,7 @@ public sealed record ManifestFile(string File, string Text, Dictionary<string, b
 /// canonical hash (<see cref="RevisionSignature.ContentStatement"/>).
 public sealed record PushRequest(ManifestFile[] Manifests, string? Message, string? Author,
     Dictionary<string, string>? Parents = null, bool Force = false,
-    Dictionary<string, RevisionSignature>? Signatures = null);
+    Dictionary<string, RevisionSignature>? Signatures = null, RolloutFlags? Rollout = null);
 
 /// <summary>
 /// A deletion: a tombstone revision over <see cref="Parent"/>, the head the deleter saw (a
@@ -31,7 +31,8 @@ public sealed record PushRequest(ManifestFile[] Manifests, string? Message, stri
 public sealed record DeleteRequest(string Parent, string? Message, string? Author, RevisionSignature? Signature = null, bool Force = false);
 
 /// <summary>One accepted manifest: the revision that now heads it, and the nodes expected to apply it.</summary>
-public sealed record PushedRevision(RevisionRecord Revision, bool Unchanged, string[] Targets);
+/// <see cref="Rollout"/>: the rollout that now takes the revision to its nodes, batch by batch; null: every node at once.
+public sealed record PushedRevision(RevisionRecord Revision, bool Unchanged, string[] Targets, RolloutStatus? Rollout = null);
 
 public sealed record PushResponse(PushedRevision[] Revisions);
 

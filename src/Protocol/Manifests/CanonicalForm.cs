@@ -36,6 +36,7 @@ public static class CanonicalForm
         if (manifest.Target.Facts.Length > 0)
             target["facts"] = new JsonObject(manifest.Target.Facts.Select(f => KeyValuePair.Create(f.Key, (JsonNode?)f.Value)));
         if (target.Count > 0) root["target"] = target;
+        if (manifest.Rollout is { } rollout) root["rollout"] = rollout.ToJson();
 
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) WriteSorted(writer, root);

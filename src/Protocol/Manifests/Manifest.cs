@@ -12,6 +12,9 @@ public sealed record Manifest(
     /// <summary>Some values are sealed secrets (envelopes), to be opened on the node just before applying.</summary>
     public bool HasSealedValues { get; init; }
 
+    /// <summary>How a new revision reaches the nodes (the <c>rollout:</c> section); null: every node at once.</summary>
+    public RolloutPolicy? Rollout { get; init; }
+
     /// <summary>The blobs the manifest's file <c>source</c>s name: pulled with its body, kept while it is.</summary>
     public IEnumerable<string> SourceHashes => Resources.OfType<FileResource>().Select(f => f.SourceHash).OfType<string>().Distinct();
 }

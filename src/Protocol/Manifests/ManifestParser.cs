@@ -149,7 +149,7 @@ public static partial class ManifestParser
         }
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
         {
-            context.Error(stream.Documents[0].RootNode, "", "a manifest is a mapping with 'manifest', 'target', 'vars' and 'resources'");
+            context.Error(stream.Documents[0].RootNode, "", "a manifest is a mapping with 'manifest', 'target', 'vars', 'resources' and 'rollout'");
             return null;
         }
 
@@ -162,11 +162,12 @@ public static partial class ManifestParser
         var target = ParseTarget(f, context);
         var vars = ParseVars(f, context);
         var resources = ParseResources(f, context);
+        var rollout = RolloutPolicy.Parse(f, context);
         f.RejectUnknown();
         var graph = CheckGraph(resources, context);
         // A misplaced secret is reported once, as such, not also as whatever its envelope fails to be there.
         context.Errors.RemoveAll(e => secrets.Positions.Contains((e.Line, e.Column)) && !secrets.Reported.Contains(e));
-        return new Manifest(name, target, vars, graph.Select(r => r.Spec).ToArray()) { HasSealedValues = secrets.Sealed };
+        return new Manifest(name, target, vars, graph.Select(r => r.Spec).ToArray()) { HasSealedValues = secrets.Sealed, Rollout = rollout };
     }
 
     /// <summary>The first UTF-16 surrogate that is not part of a pair, and where it is (line and column from 1).</summary>

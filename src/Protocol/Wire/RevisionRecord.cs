@@ -9,6 +9,8 @@ namespace Mesh.Protocol.Wire;
 /// onto the change topic. Never the body: that moves peer to peer by <see cref="Hash"/>.
 /// <see cref="Signature"/> is the pusher's, over the manifest name and <see cref="Hash"/>;
 /// a <see cref="Deleted"/> revision is a tombstone: it has no body and ends the manifest.
+/// <see cref="RolledOut"/>: a rollout governs it (its record is in the rollout map), so a node
+/// does not apply it before that record tells it to.
 /// </summary>
 public sealed record RevisionRecord(
     string Manifest,
@@ -23,7 +25,8 @@ public sealed record RevisionRecord(
     TargetSpec Target,
     string? Parent,
     RevisionSignature? Signature = null,
-    bool Deleted = false)
+    bool Deleted = false,
+    bool RolledOut = false)
 {
     /// <summary>What <see cref="Signature"/> must verify over.</summary>
     public byte[] SignedStatement() => Deleted
