@@ -54,11 +54,23 @@ public sealed class PackageTests(DebPackage package) : IClassFixture<DebPackage>
     [InlineData("/usr/bin/mesh", "System.Private.CoreLib.dll")]
     public void The_programs_carry_the_runtime_so_the_host_needs_no_dotnet(string program, string runtimeFile)
     {
-        // A self-contained single file lists the runtime's assemblies in its bundle manifest;
-        // a framework-dependent one would look for them in a .NET installation.
+        // The node, a self-contained single file, lists the runtime's assemblies in its bundle
+        // manifest; the CLI, compiled ahead of time, carries the runtime linked in, its core
+        // library named in its metadata. A framework-dependent program would name neither.
         var bytes = File.ReadAllBytes(package.Installed(program));
         Assert.Equal([0x7F, (byte)'E', (byte)'L', (byte)'F'], bytes[..4]);
         Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(runtimeFile)) >= 0, $"{program} does not bundle {runtimeFile}");
+    }
+
+    [Fact]
+    public void The_cli_is_compiled_ahead_of_time_and_never_looks_for_a_dotnet_host()
+    {
+        // Every program .NET starts through its host (apphost, single-file host) names libhostfxr;
+        // a NativeAOT program has no host to find. The node keeps its host: it runs on the JIT.
+        static bool NamesHost(byte[] bytes) => bytes.AsSpan().IndexOf("libhostfxr"u8) >= 0;
+
+        Assert.False(NamesHost(File.ReadAllBytes(package.Installed("/usr/bin/mesh"))), "/usr/bin/mesh is not a NativeAOT program");
+        Assert.True(NamesHost(File.ReadAllBytes(package.Installed("/usr/bin/mesh-node"))), "the check itself: mesh-node names its host");
     }
 
     [SkippableFact]
