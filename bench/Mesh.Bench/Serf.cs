@@ -33,7 +33,8 @@ public sealed class SerfAgents : IDisposable
                 var info = new ProcessStartInfo("serf") { RedirectStandardOutput = true, RedirectStandardError = true };
                 foreach (var a in new[] { "agent", $"-node=serf{i:00}", $"-bind=127.0.0.1:{bind}", $"-rpc-addr=127.0.0.1:{rpc[i]}", "-log-level=warn" })
                     info.ArgumentList.Add(a);
-                if (i > 0) info.ArgumentList.Add($"-join=127.0.0.1:{serf.BindOfFirst}");
+                // -retry-join, not -join: an agent started before the first one listens keeps trying.
+                if (i > 0) foreach (var a in new[] { $"-retry-join=127.0.0.1:{serf.BindOfFirst}", "-retry-interval=1s" }) info.ArgumentList.Add(a);
                 else serf.BindOfFirst = bind;
                 var p = Process.Start(info)!;
                 p.OutputDataReceived += (_, _) => { };
