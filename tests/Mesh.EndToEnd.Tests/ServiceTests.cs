@@ -98,8 +98,16 @@ public sealed class ServiceTests : IAsyncLifetime
         Assert.Equal(0, (await MeshCli.RunAsync(_nodes.WorkDir, "keygen", "--out", key, "--name", "alice")).ExitCode);
         File.WriteAllText(config, $"akka.loglevel = INFO\nmesh.trusted-keys {{ alice = \"{key}.pub\" }}\nmesh.audit.keep = 3\n");
         node.Reload();
-        await ThreeNodeMesh.Until(() => Task.FromResult(node.Log.Contains("reloaded: trust list: none (unsigned changes accepted) -> alice (")),
-            "the node logs the new trust list");
+        try
+        {
+            await ThreeNodeMesh.Until(() => Task.FromResult(node.Log.Contains("reloaded: trust list: none (unsigned changes accepted) -> alice (")),
+                "the node logs the new trust list");
+        }
+        catch (TimeoutException e)
+        {
+            // What the node said instead: a refused reload, a reload ignored while it restarted, or nothing at all.
+            throw new TimeoutException($"{e.Message}\n--- node log\n{node.Log}", e);
+        }
         Assert.Contains("mesh.audit.keep differs from the running configuration: it takes effect only at a restart", node.Log);
 
         var refused = await node.Cli("push", Motd("unsigned, after"));
