@@ -95,6 +95,9 @@ command.SetAction(async (parse, _) =>
     using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
     using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
     // Off the signal thread: a reload reads files and must not hold up the next signal.
+    // SIGHUP means "reload" to a daemon, also one started with SIGHUP ignored (nohup, some
+    // supervisors): .NET leaves an inherited "ignore" in place, so that disposition is reset first.
+    Reloader.ListenForHangup();
     using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; Task.Run(lifetime.Reload); });
 
     // A node the cluster removes starts again and rejoins (NodeLifetime); only a stop signal ends it.

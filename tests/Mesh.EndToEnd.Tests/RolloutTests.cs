@@ -103,8 +103,9 @@ public sealed class RolloutTests(SixNodeMesh mesh) : IClassFixture<SixNodeMesh>
         Assert.DoesNotContain("site-refused", (await mesh["n2"].Cli("list")).Out);
     }
 
-    private async Task<RolloutStatus> Status(string via, string manifest) =>
-        (await mesh[via].Cli("rollout", "status", manifest, "--json")).Json<RolloutStatus>();
+    /// <summary>The rollout as <paramref name="via"/> derives it; null while that node has not heard of it yet.</summary>
+    private async Task<RolloutStatus?> Status(string via, string manifest) =>
+        await mesh[via].Cli("rollout", "status", manifest, "--json") is { ExitCode: 0 } shown ? shown.Json<RolloutStatus>() : null;
 
     private async Task<RolloutStatus> UntilPhase(string via, string manifest, string phase) =>
         await ThreeNodeMesh.Until(async () => await Status(via, manifest) is { } s && s.Phase == phase ? s : null,
@@ -119,7 +120,7 @@ public sealed class RolloutTests(SixNodeMesh mesh) : IClassFixture<SixNodeMesh>
         await PushPlain("site-pause");
         var push = await mesh["n1"].Cli("push", Site("site-pause", "two", rollout: true), "--pause", "4s");
         Assert.True(push.ExitCode == 0, push.ToString());
-        await ThreeNodeMesh.Until(async () => (await Status("n3", "site-pause")).Batches[0].Nodes.All(n => n.Step == "healthy"),
+        await ThreeNodeMesh.Until(async () => await Status("n3", "site-pause") is { Batches: [var first, ..] } && first.Nodes.All(n => n.Step == "healthy"),
             "the first batch healthy", TimeSpan.FromSeconds(60));
         var paused = await mesh["n3"].Cli("rollout", "pause", "site-pause");
         Assert.True(paused.ExitCode == 0, paused.ToString());
@@ -133,7 +134,7 @@ public sealed class RolloutTests(SixNodeMesh mesh) : IClassFixture<SixNodeMesh>
             Assert.Equal(held, Holding("site-pause", "two"));
             await Task.Delay(250);
         }
-        Assert.Equal("paused", (await Status("n2", "site-pause")).Phase);
+        Assert.Equal("paused", (await Status("n2", "site-pause"))?.Phase);
 
         var resumed = await mesh["n6"].Cli("rollout", "resume", "site-pause");
         Assert.True(resumed.ExitCode == 0, resumed.ToString());

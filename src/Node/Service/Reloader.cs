@@ -13,6 +13,28 @@ namespace Mesh.Node.Service;
 /// <param name="running">the configuration the node was started with</param>
 public sealed class Reloader(Func<Config> reread, Config running, LiveSettings live, ServiceNotifier notifier, TextWriter output, TextWriter error)
 {
+    private const int SigHup = 1;
+
+    /// <summary>
+    /// Makes SIGHUP deliverable again when the process inherited it ignored (started under
+    /// <c>nohup</c> or by a supervisor that ignores it): .NET registers no handler for a signal
+    /// that is ignored, and the node would never reload. Call just before registering the handler.
+    /// </summary>
+    public static void ListenForHangup()
+    {
+        try
+        {
+            signal(SigHup, IntPtr.Zero); // SIG_DFL
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Not a libc with signal(): nothing inherited to undo.
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern IntPtr signal(int signum, IntPtr handler);
+
     private readonly Lock _lock = new();
     private readonly Akka.Event.LogLevel _startLevel = ReloadableSettings.From(NodeSettings.From(running), running).LogLevel;
 
