@@ -16,6 +16,8 @@ public class FootprintTests
             Array.Fill(block, (byte)i); // touched, so committed and resident
             held.Add(block);
         }
+        // The GC's figures are as of its last collection: one now (gen0, nothing freed that is held) makes them current.
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
         var before = GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes;
         GC.KeepAlive(held);
         held.Clear();
