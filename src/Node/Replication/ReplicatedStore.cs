@@ -172,7 +172,7 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
     /// <summary>Tells <paramref name="subscriber"/> of every change of the index (as <see cref="Changed"/>; read it with <see cref="Revisions"/>).</summary>
     public void SubscribeToIndex(IActorRef subscriber)
     {
-        foreach (var shard in Replicated.Index) replicator.Tell(new Subscribe(shard, subscriber));
+        Subscribe(Replicated.Index, subscriber);
     }
 
     /// <summary>Tells <paramref name="subscriber"/> of every change of one node's reports (read them with <see cref="Reports"/>).</summary>
@@ -181,49 +181,59 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
     /// <summary>Tells <paramref name="subscriber"/> of every change of the facts (read them with <see cref="Facts"/>).</summary>
     public void SubscribeToFacts(IActorRef subscriber)
     {
-        foreach (var shard in Replicated.Facts) replicator.Tell(new Subscribe(shard, subscriber));
+        Subscribe(Replicated.Facts, subscriber);
     }
 
     /// <summary>The facts a change of a facts shard carries (none for any other key).</summary>
     public static IEnumerable<FactsRecord> Facts(Changed changed) =>
-        changed.Key is LWWDictionaryKey<string, FactsRecord> key ? changed.Get(key).Entries.Values : [];
+        ValuesOf<FactsRecord>(changed);
 
     /// <summary>Tells <paramref name="subscriber"/> of every change of the tasks and their results (read them with <see cref="Tasks"/> and <see cref="TaskResults"/>).</summary>
     public void SubscribeToTasks(IActorRef subscriber)
     {
-        foreach (var shard in Replicated.Tasks) replicator.Tell(new Subscribe(shard, subscriber));
-        foreach (var shard in Replicated.TaskResults) replicator.Tell(new Subscribe(shard, subscriber));
+        Subscribe(Replicated.Tasks, subscriber);
+        Subscribe(Replicated.TaskResults, subscriber);
     }
 
     /// <summary>The tasks a change of a task shard carries (none for any other key).</summary>
     public static IEnumerable<TaskRecord> Tasks(Changed changed) =>
-        changed.Key is LWWDictionaryKey<string, TaskRecord> key ? changed.Get(key).Entries.Values : [];
+        ValuesOf<TaskRecord>(changed);
 
     /// <summary>The results a change of a result shard carries (none for any other key).</summary>
     public static IEnumerable<TaskResult> TaskResults(Changed changed) =>
-        changed.Key is LWWDictionaryKey<string, TaskResult> key ? changed.Get(key).Entries.Values : [];
+        ValuesOf<TaskResult>(changed);
+
     /// <summary>Tells <paramref name="subscriber"/> of every change of the rollout records and steps (read them with <see cref="Rollouts"/> and <see cref="Steps"/>).</summary>
     public void SubscribeToRollouts(IActorRef subscriber)
     {
-        foreach (var shard in Replicated.Rollouts) replicator.Tell(new Subscribe(shard, subscriber));
-        foreach (var shard in Replicated.RolloutSteps) replicator.Tell(new Subscribe(shard, subscriber));
+        Subscribe(Replicated.Rollouts, subscriber);
+        Subscribe(Replicated.RolloutSteps, subscriber);
     }
 
     /// <summary>The rollout records a change carries (none for any other key).</summary>
     public static IEnumerable<RolloutRecord> Rollouts(Changed changed) =>
-        changed.Key is LWWDictionaryKey<string, RolloutRecord> key ? changed.Get(key).Entries.Values : [];
+        ValuesOf<RolloutRecord>(changed);
 
     /// <summary>The rollout steps a change carries (none for any other key).</summary>
     public static IEnumerable<RolloutStep> Steps(Changed changed) =>
-        changed.Key is LWWDictionaryKey<string, RolloutStep> key ? changed.Get(key).Entries.Values : [];
+        ValuesOf<RolloutStep>(changed);
+
+    /// <summary>The values a change of one of the dictionaries of <typeparamref name="T"/> carries (none for a key of another type).</summary>
+    private static IEnumerable<T> ValuesOf<T>(Changed changed) =>
+        changed.Key is LWWDictionaryKey<string, T> key ? changed.Get(key).Entries.Values : [];
+
+    private void Subscribe<T>(IEnumerable<LWWDictionaryKey<string, T>> shards, IActorRef subscriber)
+    {
+        foreach (var shard in shards) replicator.Tell(new Subscribe(shard, subscriber));
+    }
 
     /// <summary>The revisions a change of an index shard carries (none for any other key).</summary>
     public static IEnumerable<RevisionRecord> Revisions(Changed changed) =>
-        changed.Key is LWWDictionaryKey<string, RevisionRecord> key ? changed.Get(key).Entries.Values : [];
+        ValuesOf<RevisionRecord>(changed);
 
     /// <summary>The reports a change of a status key carries (none for any other key).</summary>
     public static IEnumerable<ApplyReport> Reports(Changed changed) =>
-        changed.Key is LWWDictionaryKey<string, ApplyReport> key ? changed.Get(key).Entries.Values : [];
+        ValuesOf<ApplyReport>(changed);
 
     // ---- the replicator's protocol ---------------------------------------------------------------
 
