@@ -1,7 +1,7 @@
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>A control API off loopback requires the token its node wrote, with the real CLI and a real node.</summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class ApiTokenTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-token-");

@@ -4,7 +4,7 @@ namespace Mesh.EndToEnd.Tests;
 /// Shell completion offers the manifest and node names of a real running node, asking the node
 /// the command line names, with the token the line names: a node with its API off loopback.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class CompletionTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-completion-");

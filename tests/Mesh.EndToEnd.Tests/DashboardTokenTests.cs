@@ -7,7 +7,7 @@ namespace Mesh.EndToEnd.Tests;
 /// The dashboard of a node whose API is off loopback: a browser without the token gets a 401
 /// page; one that brings it once in the URL keeps it in a cookie, for the API and the event stream.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class DashboardTokenTests(Browser browser) : IClassFixture<Browser>, IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-dash-token-");

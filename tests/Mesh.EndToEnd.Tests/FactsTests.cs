@@ -7,7 +7,7 @@ namespace Mesh.EndToEnd.Tests;
 /// Facts with real processes: custom facts from a node's facts.d are published, shown by
 /// <c>mesh facts</c>, matched by <c>--target</c> and by a manifest's <c>target.facts</c>; bad targets are refused clearly.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class FactsTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-facts-");

@@ -6,7 +6,7 @@ namespace Mesh.EndToEnd.Tests;
 /// Hostile input thrown at a real node through the real CLI: each is refused (or fails to
 /// apply) with a clear error, and the node keeps running with its state as it was.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class HostileInputTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-hostile-");

@@ -159,15 +159,16 @@ public sealed class NodeProcess : IAsyncDisposable
     /// to <paramref name="address"/> (cluster port 4710, API port 4711, which needs its token
     /// there), joining <paramref name="seeds"/> (HOST:PORT).
     /// </summary>
+    /// <param name="waitUntilUp">false: return once the control API answers, before the node has joined</param>
     public static async Task<NodeProcess> StartInNamespaceAsync(string name, string workDir, string netns, string address, IEnumerable<string> seeds,
-        IEnumerable<string>? extraArgs = null)
+        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true)
     {
         var api = $"{address}:4711";
         var dataDir = Path.Combine(workDir, name);
         var args = new List<string> { "--name", name, "--host", address, "--port", "4710", "--api", api, "--data-dir", dataDir };
         foreach (var seed in seeds) args.AddRange(["--seed", seed]);
         args.AddRange(extraArgs ?? []);
-        return await LaunchAsync(name, api, dataDir, workDir, netns, args);
+        return await LaunchAsync(name, api, dataDir, workDir, netns, args, waitUntilUp);
     }
 
     private static async Task<NodeProcess> LaunchAsync(string name, string api, string dataDir, string workDir, string? netns, List<string> args,
@@ -353,8 +354,9 @@ public sealed class NodeGroup : IAsyncDisposable
         KeepAsync(NodeProcess.StartAsync(name, WorkDir, seed, roles, labels, extraArgs, waitUntilUp, apiHost, environment));
 
     /// <summary><see cref="NodeProcess.StartInNamespaceAsync"/> in this group's directory; the node is kept until disposal.</summary>
-    public Task<NodeProcess> StartInNamespaceAsync(string name, string netns, string address, IEnumerable<string> seeds, IEnumerable<string>? extraArgs = null) =>
-        KeepAsync(NodeProcess.StartInNamespaceAsync(name, WorkDir, netns, address, seeds, extraArgs));
+    public Task<NodeProcess> StartInNamespaceAsync(string name, string netns, string address, IEnumerable<string> seeds, IEnumerable<string>? extraArgs = null,
+        bool waitUntilUp = true) =>
+        KeepAsync(NodeProcess.StartInNamespaceAsync(name, WorkDir, netns, address, seeds, extraArgs, waitUntilUp));
 
     private async Task<NodeProcess> KeepAsync(Task<NodeProcess> starting)
     {

@@ -5,7 +5,7 @@ using Mesh.Node.Tests.Support;
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>GET /metrics on real mesh-node processes, after the real CLI pushed and waited.</summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class MetricsTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-metrics-");

@@ -3,7 +3,7 @@ using Mesh.Protocol.Api;
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>Nobody drives a rollout: kill -9 of the node that took the push, mid-rollout, changes nothing.</summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class RolloutFailoverTests(FourNodeMesh mesh) : IClassFixture<FourNodeMesh>
 {
     [Fact]

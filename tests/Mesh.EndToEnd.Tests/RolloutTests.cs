@@ -7,7 +7,7 @@ namespace Mesh.EndToEnd.Tests;
 /// Rollouts on six real nodes driven by the real CLI: batches in order behind health checks,
 /// a halt that rolls the failed batch back and never touches the next, and bad input refused.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class RolloutTests(SixNodeMesh mesh) : IClassFixture<SixNodeMesh>
 {
     private static readonly string[] Batch1 = ["n1", "n2"], Batch2 = ["n3", "n4"], Batch3 = ["n5", "n6"];

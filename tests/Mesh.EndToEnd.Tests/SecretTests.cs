@@ -11,7 +11,7 @@ namespace Mesh.EndToEnd.Tests;
 /// holds it: not <c>mesh get</c>, <c>mesh status</c>, <c>mesh events</c>, <c>mesh diff</c>,
 /// not a node's log, not a node's data directory.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class SecretTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeMesh>
 {
     private static readonly string Password = "pw-" + Guid.NewGuid().ToString("N");
