@@ -18,9 +18,15 @@ public sealed class MeshClient : IDisposable
     public MeshClient(string api, string? token = null)
     {
         _api = api;
-        _http = new HttpClient { BaseAddress = new Uri($"http://{api}/"), Timeout = Timeout.InfiniteTimeSpan };
+        // A node whose host is down or cut off answers no SYN: say so after ConnectTimeout rather than
+        // after the kernel's two minutes of retries. Answers themselves may take long (a --wait).
+        var handler = new SocketsHttpHandler { ConnectTimeout = ConnectTimeout };
+        _http = new HttpClient(handler) { BaseAddress = new Uri($"http://{api}/"), Timeout = Timeout.InfiniteTimeSpan };
         if (token is not null) _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
     }
+
+    /// <summary>How long the CLI tries to open a connection to the node before calling it unreachable.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
     public string Api => _api;
 
@@ -186,6 +192,11 @@ public sealed class MeshClient : IDisposable
         {
             throw new CliException(ExitCodes.Unreachable,
                 $"cannot reach the control API at {_api}: {e.Message} (is mesh-node running there? see --api)");
+        }
+        catch (TaskCanceledException e) when (e.InnerException is TimeoutException)
+        {
+            throw new CliException(ExitCodes.Unreachable,
+                $"cannot reach the control API at {_api}: no connection within {ConnectTimeout.TotalSeconds:0}s (host down or cut off? see --api)");
         }
     }
 

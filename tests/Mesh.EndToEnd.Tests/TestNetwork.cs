@@ -70,6 +70,12 @@ public sealed class TestNetwork : IDisposable
     /// <summary>Takes the host's link to the bridge down: a partition with the host alone on its side.</summary>
     public void Cut(TestHost host) => Ip("link", "set", host.Link, "down");
 
+    /// <summary>
+    /// The host answers nothing, not even a refusal, as behind a firewall that drops: its
+    /// packets back to the test's network go into a blackhole route, while its link stays up.
+    /// </summary>
+    public void Silence(TestHost host) => Ip("-n", host.Namespace, "route", "add", "blackhole", $"{BridgeAddress}/32");
+
     /// <summary>Brings the host's link to the bridge back up.</summary>
     public void Heal(TestHost host) => Ip("link", "set", host.Link, "up");
 
