@@ -137,8 +137,8 @@ public sealed class Acknowledgement
 
     public AckLevel Level => _quorum.Level;
 
-    /// <summary>Whether reads and writes go beyond this node: a quorum was asked for and may be reached.</summary>
-    private bool Replicating => Level != AckLevel.Local && _quorum.Unreachable is null;
+    /// <summary>Whether reads and writes go beyond this node: a quorum of others was asked for and may be reached.</summary>
+    private bool Replicating => Level != AckLevel.Local && _quorum.Unreachable is null && _quorum.Needed > 0;
 
     private TimeSpan? Remaining => _deadline - DateTimeOffset.UtcNow is var left && left > TimeSpan.Zero ? left : null;
 
@@ -157,7 +157,7 @@ public sealed class Acknowledgement
         }
         try
         {
-            return await read(Level == AckLevel.All ? new ReadAll(left) : new ReadMajority(left));
+            return await read(new ReadFrom(_quorum.Needed + 1, left));
         }
         catch (StoreUnavailableException e)
         {
@@ -203,7 +203,13 @@ public sealed class Acknowledgement
             _missed.Add($"the record was not confirmed by {AckQuorum.Describe(Level)} of the {_quorum.Members} members within {_timeout.TotalSeconds:0.#}s");
     }
 
-    private IWriteConsistency Write(TimeSpan left) => Level == AckLevel.All ? new WriteAll(left) : new WriteMajority(left);
+    /// <summary>
+    /// The quorum as DData's <c>WriteTo(n)</c>, n counted as <c>WriteMajority</c>/<c>WriteAll</c> count
+    /// (<see cref="AckQuorum"/>) but from the cluster's membership: the replicator's own member list
+    /// lags a join by a moment, and while it is empty WriteMajority is satisfied by this node alone.
+    /// WriteTo with fewer known nodes than n fails at once instead.
+    /// </summary>
+    private IWriteConsistency Write(TimeSpan left) => new WriteTo(_quorum.Needed + 1, left);
 
     public AckReport Report() => new(Level, _missed.Count == 0, _heldBy.Order(StringComparer.Ordinal).ToArray(),
         _missed.Count == 0 ? null : string.Join("; ", _missed));
