@@ -112,12 +112,17 @@ public sealed class AcknowledgementTests : IAsyncLifetime
         Assert.Equal(Connectivity.Alone, answer.Ack.Reason);
         var listed = Assert.Single((await a.Queries.StatusAsync(null)).Unreplicated!);
         Assert.Equal(("site", answer.Revisions[0].Revision.Version.ToString(), Connectivity.Alone), (listed.Manifest, listed.Version, listed.Reason));
+        var other = await a.Revisions.PushAsync(new PushRequest([new ManifestFile("gone.yaml", "manifest: gone\nresources:\n  - { id: g, type: file, path: /gone, content: \"x\" }\n")], null, "tester"));
+        var deleted = (await a.Revisions.DeleteAsync("gone", new DeleteRequest(other.Revisions[0].Revision.Version.ToString(), null, "tester")))!;
+        Assert.Equal((false, Connectivity.Alone), (deleted.Ack!.Reached, deleted.Ack.Reason));
+        Assert.Equal(3, (await a.Queries.StatusAsync(null)).Unreplicated!.Length);
 
         var b2 = _mesh.Start("b2", seed: a);
         await Eventually.Value(async () => await a.Queries.StatusAsync(null) is { Unreplicated: [] } s ? s : null,
-            "the revision leaves the list once b2 holds it", TimeSpan.FromSeconds(60));
+            "the revisions leave the list once b2 holds them", TimeSpan.FromSeconds(60));
         Assert.All(BlobsOf(push), hash => Assert.True(b2.Content.Contains(hash), $"b2 holds {hash}"));
         Assert.Equal(answer.Revisions[0].Revision.Version, (await b2.Store.HeadAsync("site"))?.Version);
+        Assert.Equal(deleted.Revisions[0].Revision.Version, (await b2.Store.HeadAsync("gone"))?.Version);
     }
 
     [Theory]
