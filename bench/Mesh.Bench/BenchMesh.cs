@@ -90,9 +90,9 @@ public sealed class BenchMesh : IAsyncDisposable
     /// <summary>Kills one node now and forgets it.</summary>
     public Task RemoveAsync(NodeProcess node) => _nodes.RemoveAsync(node);
 
-    public async Task<PushResponse> PushAsync(NodeProcess via, string fileName, string yaml, string message, CancellationToken cancel)
+    public async Task<PushResponse> PushAsync(NodeProcess via, string fileName, string yaml, string message, CancellationToken cancel, AckLevel? ack = null)
     {
-        var request = new PushRequest([new ManifestFile(fileName, yaml)], message, "mesh-bench");
+        var request = new PushRequest([new ManifestFile(fileName, yaml)], message, "mesh-bench", Ack: ack);
         using var response = await _http.PostAsJsonAsync($"http://{via.Api}/v1/push", request, ApiJson.Options, cancel);
         var body = await response.Content.ReadAsStringAsync(cancel);
         if (!response.IsSuccessStatusCode)

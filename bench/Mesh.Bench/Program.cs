@@ -5,17 +5,17 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Mesh.Bench;
 
-// mesh-bench [propagation|join|idle|all|catchup|restart|datadir|durability] [options]
+// mesh-bench [propagation|join|idle|all|catchup|restart|datadir|durability|rollout|ack] [options]
 // Starts real mesh-node processes on loopback (one per node) and prints a markdown table per figure.
 
 var modeArgument = new Argument<string>("mode")
 {
-    Description = "which figures: all = propagation, join and idle; cli = cold CLI commands; first-push = the first pushes after a mesh forms; durability = catchup, restart and datadir",
+    Description = "which figures: all = propagation, join and idle; cli = cold CLI commands; first-push = the first pushes after a mesh forms; durability = catchup, restart and datadir; ack = what --ack local/majority/all costs a push",
     Arity = ArgumentArity.ZeroOrOne,
     DefaultValueFactory = _ => "all",
 };
-modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "first-push", "all", "catchup", "restart", "datadir", "durability", "rollout");
-var nodesOption = Sizes("--nodes", "mesh sizes for the propagation figure (default 3,10)");
+modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "first-push", "all", "catchup", "restart", "datadir", "durability", "rollout", "ack");
+var nodesOption = Sizes("--nodes", "mesh sizes for the propagation and ack figures (default 3,10)");
 var revisionsOption = Count("--revisions", "counted revisions per propagation configuration", 50);
 var warmupOption = Count("--warmup", "uncounted revisions after the mesh formed", 3);
 var ddataOnlyOption = Sizes("--ddata-only", "sizes at which to measure with the announcement off (default: the largest of --nodes; none: skip)", none: true);
@@ -39,6 +39,7 @@ var datadirManifestsOption = Count("--datadir-manifests", "manifests they are sp
 var rolloutNodesOption = Sizes("--rollout-nodes", "mesh sizes of the rollout figure (default 10,100)");
 var rolloutBatchesOption = new Option<string>("--rollout-batches") { Description = "cumulative batches of the rollout figure", DefaultValueFactory = _ => "25%,50%,75%,100%" };
 var rolloutRunsOption = Count("--rollout-runs", "counted rollouts per size in the rollout figure (after one uncounted)", 5);
+var ackSamplesOption = Count("--ack-samples", "counted pushes per ack level and size in the ack figure (after one uncounted)", 20);
 var nodeConfigOption = new Option<string[]>("--node-config")
 {
     Description = "a setting laid over every node's configuration (repeatable), e.g. 'akka.cluster.distributed-data.durable.keys = []' (no durable state)",
@@ -49,7 +50,7 @@ var root = new RootCommand("mesh-bench: real mesh-node processes on loopback (on
     modeArgument, nodesOption, revisionsOption, warmupOption, ddataOnlyOption, propagationSettleOption, joinsOption, idleSecondsOption,
     settleSecondsOption, idleNodesOption, cliRunsOption, noSerfOption, probeRevisionsOption, ticksOption, propagationTicksOption, catchupRevisionsOption, catchupRunsOption,
     restartManifestsOption, restartFilesOption, restartRunsOption, datadirRevisionsOption, datadirManifestsOption, nodeConfigOption,
-    rolloutNodesOption, rolloutBatchesOption, rolloutRunsOption,
+    rolloutNodesOption, rolloutBatchesOption, rolloutRunsOption, ackSamplesOption,
 };
 // Only what the bench measures: no --version.
 root.Options.Remove(root.Options.OfType<VersionOption>().Single());
@@ -185,6 +186,19 @@ try
         Console.WriteLine();
         Console.WriteLine(Durability.Table(result));
         PrintWarnings(result.Warnings);
+    }
+
+    if (mode is "ack")
+    {
+        var results = new List<AckResult>();
+        foreach (var (size, i) in nodes.Select((n, i) => (n, i)))
+            results.Add(await Ack.RunAsync(Path.Combine(workDir, $"ack-{i}"), size, parse.GetValue(ackSamplesOption), cancel.Token));
+        Console.WriteLine("## What the acknowledgement costs a push");
+        Console.WriteLine();
+        Console.WriteLine("Wall time of `POST /v1/push` through one node (the CLI left out), one small manifest, levels interleaved.");
+        Console.WriteLine();
+        Console.WriteLine(Ack.Table(results));
+        PrintWarnings(results.Select(r => ($"ack, {r.Nodes} nodes", r.Warnings)));
     }
 
     if (mode is "rollout")

@@ -6,7 +6,9 @@ namespace Mesh.Cli;
 /// <summary>
 /// Makes a change (a push, a rollback) and prints the revisions it made; when asked to wait,
 /// follows it: prints each targeted node's report as it arrives, and is ok only when every
-/// targeted node applied the new revision in time.
+/// targeted node applied the new revision in time. A change the node accepted without the
+/// quorum it was asked for is said so, and exits <see cref="ExitCodes.NotReplicated"/> when
+/// nothing else failed.
 /// </summary>
 public static class ChangeFollower
 {
@@ -16,8 +18,12 @@ public static class ChangeFollower
         var made = await change(cancel);
         if (ctx.Json) ctx.WriteJson(made);
         else foreach (var p in made.Revisions) ctx.Out.WriteLine(Describe(p));
-        return ExitCodes.Ok;
+        return AckFlag.NotReplicated(ctx, made) ? ExitCodes.NotReplicated : ExitCodes.Ok;
     }
+
+    /// <summary>The exit code of a followed change: its own, or <see cref="ExitCodes.NotReplicated"/> when it succeeded without its quorum.</summary>
+    private static int Finally(int followed, bool notReplicated) =>
+        followed == ExitCodes.Ok && notReplicated ? ExitCodes.NotReplicated : followed;
 
     private static async Task<int> FollowAsync(CliContext ctx, Func<CancellationToken, Task<PushResponse>> change, TimeSpan waitFor, CancellationToken cancel)
     {
@@ -30,14 +36,13 @@ public static class ChangeFollower
         {
             await stop.CancelAsync();
             if (!ctx.Json) foreach (var p in response.Revisions) ctx.Out.WriteLine(Describe(p));
-            return await RolloutFollower.FollowAsync(ctx, response, waitFor, cancel);
+            var notReplicatedRollout = AckFlag.NotReplicated(ctx, response);
+            return Finally(await RolloutFollower.FollowAsync(ctx, response, waitFor, cancel), notReplicatedRollout);
         }
         var tracker = new ReportTracker(response);
-        if (!ctx.Json)
-        {
-            foreach (var p in response.Revisions) ctx.Out.WriteLine(Describe(p));
-            ctx.Out.WriteLine($"waiting for {tracker.Expected} report(s), up to {waitFor.TotalSeconds:0}s");
-        }
+        if (!ctx.Json) foreach (var p in response.Revisions) ctx.Out.WriteLine(Describe(p));
+        var notReplicated = AckFlag.NotReplicated(ctx, response);
+        if (!ctx.Json) ctx.Out.WriteLine($"waiting for {tracker.Expected} report(s), up to {waitFor.TotalSeconds:0}s");
 
         void Take(ApplyReport report)
         {
@@ -72,7 +77,7 @@ public static class ChangeFollower
                 ? $"all {tracker.Expected} report(s) ok"
                 : $"{outcome.Failed.Length} failed, {outcome.Silent.Length} silent, {outcome.Reports.Count(r => r.Succeeded)} ok");
         }
-        return outcome.Ok ? ExitCodes.Ok : ExitCodes.Failed;
+        return Finally(outcome.Ok ? ExitCodes.Ok : ExitCodes.Failed, notReplicated);
     }
 
     /// <summary>One line for a revision a change made (or found unchanged), and where it goes.</summary>

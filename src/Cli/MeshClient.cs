@@ -61,10 +61,10 @@ public sealed class MeshClient : IDisposable
     public Task<HistoryEntry[]> HistoryAsync(string name, CancellationToken cancel) =>
         GetAsync<HistoryEntry[]>($"v1/manifests/{Uri.EscapeDataString(name)}/history", cancel);
 
-    public async Task<PushResponse> RollbackAsync(string name, string to, string author, CancellationToken cancel)
+    public async Task<PushResponse> RollbackAsync(string name, string to, string author, AckLevel ack, CancellationToken cancel)
     {
         using var response = await Send(() => _http.PostAsync(
-            $"v1/manifests/{Uri.EscapeDataString(name)}/rollback?to={Uri.EscapeDataString(to)}&author={Uri.EscapeDataString(author)}", null, cancel));
+            $"v1/manifests/{Uri.EscapeDataString(name)}/rollback?to={Uri.EscapeDataString(to)}&author={Uri.EscapeDataString(author)}&ack={AckFlag.Word(ack)}", null, cancel));
         return await Read<PushResponse>(response, cancel);
     }
 
@@ -242,6 +242,8 @@ public static class ExitCodes
     public const int Conflict = 5;
     /// <summary>The node refused the request: its API needs a token (--token-file) and none or a wrong one was given.</summary>
     public const int Denied = 6;
+    /// <summary>The node accepted the change but not the quorum --ack asked for (offline, not a member yet, peers silent): it will spread later.</summary>
+    public const int NotReplicated = 7;
 }
 
 public sealed class CliException(int exitCode, string message, IReadOnlyList<Mesh.Protocol.Manifests.ManifestError>? details = null)

@@ -58,6 +58,8 @@ public sealed class MeshNode : IAsyncDisposable
 
     /// <summary>Push, delete, rollback.</summary>
     public Revisions Revisions { get; }
+    /// <summary>Whether a change is held by its quorum, and the ones accepted here while not replicated.</summary>
+    public Acknowledgements Acks { get; }
     /// <summary>Members, manifests, history, status: answered from this node's replica.</summary>
     public Queries Queries { get; }
 
@@ -87,13 +89,14 @@ public sealed class MeshNode : IAsyncDisposable
         FleetView = new FleetView(NodeFacts.Gather(Identity, settings.Facts.Directory, settings.Facts.Timeout));
 
         Rollouts = new RolloutOperations(settings, Cluster, Store, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView);
-        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView, Rollouts);
-        Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView);
+        Acks = new Acknowledgements(system, Cluster, Connectivity, Store, new ContentHolders(system, Cluster.SelfAddress.ToString()), settings.AckTimeout);
+        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView, Rollouts, Acks);
+        Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView, Acks);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
         Tasks = new Operations.Tasks(settings, live, Cluster, Store, Clock, Audit, new FleetRequest(system, Cluster), FleetView);
 
-        system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics), ContentServer.Name);
+        system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics, Fetcher, settings.Name), ContentServer.Name);
         _events = system.ActorOf(EventHub.Props(Store), EventHub.Name);
         var context = new ApplyContext(settings.Root)
         {

@@ -41,6 +41,18 @@ public sealed class CliInputTests
         Assert.Contains("/no/such/manifest.yaml", err);
     }
 
+    [Theory]
+    [InlineData("push", "site.yaml")]
+    [InlineData("delete", "site")]
+    [InlineData("rollback", "site", "--to", "abc123")]
+    public async Task A_bad_ack_level_is_named_and_exits_2_without_calling_the_node(params string[] command)
+    {
+        var (code, _, err) = await Run(["--api", DeadApi(), .. command, "--ack", "sometimes"]);
+
+        Assert.Equal(ExitCodes.Invalid, code);
+        Assert.Contains("--ack 'sometimes' is not one of local, majority, all", err);
+    }
+
     [Fact]
     public async Task An_unreadable_token_file_is_named_and_exits_2()
     {

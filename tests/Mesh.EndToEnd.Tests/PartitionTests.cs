@@ -61,10 +61,18 @@ public sealed class PartitionTests : IAsyncLifetime
 
     private static async Task<StatusReport> Status(NodeProcess node) => (await node.Cli("status", "--json")).Json<StatusReport>();
 
-    private async Task Push(NodeProcess via, string file, string message)
+    private async Task Push(NodeProcess via, string file, string message, params string[] flags)
+    {
+        var push = await via.Cli(["push", file, "-m", message, .. flags]);
+        Assert.True(push.ExitCode == 0, push.ToString());
+    }
+
+    /// <summary>A push through a node cut off from the others: accepted there, but said not to be replicated (exit 7).</summary>
+    private static async Task PushNotReplicated(NodeProcess via, string file, string message)
     {
         var push = await via.Cli("push", file, "-m", message);
-        Assert.True(push.ExitCode == 0, push.ToString());
+        Assert.True(push.ExitCode == 7, push.ToString());
+        Assert.Contains($"accepted by {via.Name} only, not yet replicated to a majority: no peer reachable", push.Out);
     }
 
     /// <summary>What every node must agree on once the partition has healed: one head, one file, the loser kept and flagged.</summary>
@@ -129,16 +137,19 @@ public sealed class PartitionTests : IAsyncLifetime
         await Push(a, App("majority"), "majority");
         await ThreeNodeMesh.Until(() => Task.FromResult(Content(a, "/app.conf") == "majority\n" && Content(b, "/app.conf") == "majority\n"),
             "a and b apply the majority's push", Slow);
-        await Push(c, App("minority"), "minority");
+        await PushNotReplicated(c, App("minority"), "minority");
         await ThreeNodeMesh.Until(() => Task.FromResult(Content(c, "/app.conf") == "minority\n"), "c applies its own push", Slow);
         Assert.StartsWith("no peer reachable", (await Status(c)).OfflineReason);
         await AssertOfflineAndEnforcingAsync(c, "minority");
+        Assert.Contains("1 revision(s) accepted here while not replicated: app ", (await c.Cli("status")).Out);
         Assert.All(_nodes.Nodes, n => Assert.DoesNotContain("starting again", n.Log));
 
         _network.Heal(_network["c"]);
 
         // The minority pushed later: its revision wins, and a and b switch to it.
         await AssertHealedAsync(winner: "minority", loser: "majority");
+        await ThreeNodeMesh.Until(async () => await Status(c) is { Unreplicated: [] }, "c's push is replicated: its status line goes", Slow);
+        Assert.DoesNotContain("accepted here while not replicated", (await c.Cli("status")).Out);
         Assert.All(_nodes.Nodes, n => Assert.DoesNotContain("starting again", n.Log));
     }
 
@@ -151,10 +162,11 @@ public sealed class PartitionTests : IAsyncLifetime
         Assert.Equal(0, (await c.Cli("push", App("base"), "-m", "base", "--wait")).ExitCode);
 
         _network!.Cut(_network["c"]);
-        // c takes a push of app and of a manifest only it will know, before the resolver acts.
-        await Push(c, App("minority"), "minority");
+        // c takes a push of app and of a manifest only it will know, before the resolver acts
+        // (acknowledged locally: waiting for a quorum here would outlast the resolver's 3 s).
+        await Push(c, App("minority"), "minority", "--ack", "local");
         var only = _nodes.Write("only-c.yaml", "manifest: only-c\nresources:\n  - { id: f, type: file, path: /only-c, content: \"pushed while cut off\\n\" }\n");
-        await Push(c, only, "only on c");
+        await Push(c, only, "only on c", "--ack", "local");
 
         // The majority downs c; c finds itself downed and starts a new incarnation, which cannot reach anyone yet.
         await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).All(m => m.Name != "c"), "a and b remove c", Slow);

@@ -18,22 +18,24 @@ public static class DeleteCommand
         var message = new Option<string?>("--message", "-m") { Description = "why (kept with the deletion)" };
         var force = new Option<bool>("--force") { Description = "delete even if the manifest changed after the head named by --parent" };
         var parent = new Option<string?>("--parent") { Description = "the version you mean to delete; refused if the head moved on since" };
-        var command = new Command("delete", "stop enforcing a manifest everywhere (a tombstone; what it applied stays on the hosts)") { name, message, force, parent };
+        var ack = AckFlag.Create();
+        var command = new Command("delete", "stop enforcing a manifest everywhere (a tombstone; what it applied stays on the hosts)") { name, message, force, parent, ack };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {
+            var level = AckFlag.Parse(parse.GetValue(ack)!);
             var manifest = parse.GetValue(name)!;
             var head = parse.GetValue(parent) ?? (await ctx.Client.ManifestAsync(manifest, null, cancel)).Revision.Version.ToString();
             var signature = ctx.SigningKey is { } key
                 ? RevisionSignature.Make(key, RevisionSignature.DeletionStatement(manifest, head))
                 : null;
             var deleted = await ctx.Client.DeleteAsync(manifest,
-                new DeleteRequest(head, parse.GetValue(message), ChangeRequests.Author, signature, parse.GetValue(force)), cancel);
+                new DeleteRequest(head, parse.GetValue(message), ChangeRequests.Author, signature, parse.GetValue(force), level), cancel);
             if (ctx.Json) ctx.WriteJson(deleted);
             else
                 foreach (var p in deleted.Revisions)
                     ctx.Out.WriteLine($"deleted {p.Revision.Manifest} at {p.Revision.Version} (was {p.Revision.Parent}); " +
                         $"{(p.Targets.Length == 0 ? "no node" : string.Join(", ", p.Targets))} stop enforcing it; what it applied stays in place");
-            return ExitCodes.Ok;
+            return AckFlag.NotReplicated(ctx, deleted) ? ExitCodes.NotReplicated : ExitCodes.Ok;
         }));
         return command;
     }

@@ -26,10 +26,12 @@ public static class PushCommand
         var batch = new Option<string?>("--batch") { Description = "roll out in cumulative batches, counts or percentages ending at 100%, e.g. 1,10%,50%,100% (over the manifest's rollout: section)" };
         var maxFailures = new Option<string?>("--max-failures") { Description = "failed nodes a rollout tolerates before it halts: N or P% (default 0)" };
         var pause = new Option<string?>("--pause") { Description = "wait between rollout batches, e.g. 30s, or 'manual' (until mesh rollout resume)" };
-        var command = new Command("push", "push manifests to the mesh") { files, message, wait, timeout, dryRun, force, parent, batch, maxFailures, pause };
+        var ack = AckFlag.Create();
+        var command = new Command("push", "push manifests to the mesh") { files, message, wait, timeout, dryRun, force, parent, batch, maxFailures, pause, ack };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {
             var waitFor = Durations.Parse(parse.GetValue(timeout)!, "--timeout");
+            var level = AckFlag.Parse(parse.GetValue(ack)!);
             var request = await ChangeRequests.ReadAsync(ctx, parse.GetValue(files)!, parse.GetValue(message), cancel);
             if (parse.GetValue(dryRun)) return PlanOutput.Print(ctx, await ctx.Client.PlanAsync(request, waitFor, cancel));
 
@@ -38,6 +40,7 @@ public static class PushCommand
             var prepared = PreparedManifest.PrepareWhatParses(request.Manifests);
             var flags = new RolloutFlags(parse.GetValue(batch), parse.GetValue(maxFailures), parse.GetValue(pause));
             if (flags.Any) request = request with { Rollout = flags };
+            request = request with { Ack = level };
             request = parse.GetValue(force) ? request with { Force = true } : request with { Parents = await SeenHeads(ctx, request, prepared, parse.GetValue(parent), cancel) };
             if (ctx.SigningKey is { } key) request = request with { Signatures = PushSignatures.Sign(prepared, key) };
             else if (!ctx.Json) ctx.Error.WriteLine($"mesh: pushing unsigned (no signing key: see mesh keygen); nodes with a trust list will refuse it");

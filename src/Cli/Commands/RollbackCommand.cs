@@ -12,10 +12,14 @@ public static class RollbackCommand
         var to = new Option<string>("--to") { Description = "the revision to return to: version, version prefix or hash prefix (see mesh history)", Required = true };
         var wait = new Option<bool>("--wait") { Description = "wait for every targeted node's report, as push --wait" };
         var timeout = new Option<string>("--timeout") { Description = "how long --wait waits (default 60s)", DefaultValueFactory = _ => "60s" };
-        var command = new Command("rollback", "make an older revision's content current again (a new revision; history keeps both)") { name, to, wait, timeout };
+        var ack = AckFlag.Create();
+        var command = new Command("rollback", "make an older revision's content current again (a new revision; history keeps both)") { name, to, wait, timeout, ack };
         command.SetAction((parse, cancel) => run.Invoke(parse, ctx =>
-            ChangeFollower.MakeAsync(ctx, token => ctx.Client.RollbackAsync(parse.GetValue(name)!, parse.GetValue(to)!, ChangeRequests.Author, token),
-                parse.GetValue(wait), Durations.Parse(parse.GetValue(timeout)!, "--timeout"), cancel)));
+        {
+            var level = AckFlag.Parse(parse.GetValue(ack)!);
+            return ChangeFollower.MakeAsync(ctx, token => ctx.Client.RollbackAsync(parse.GetValue(name)!, parse.GetValue(to)!, ChangeRequests.Author, level, token),
+                parse.GetValue(wait), Durations.Parse(parse.GetValue(timeout)!, "--timeout"), cancel);
+        }));
         return command;
     }
 }

@@ -62,7 +62,11 @@ public static class StatusCommand
                 ctx.Out.WriteLine($"node {report.Node} is offline since {report.OfflineSince:u} ({(report.OfflineSince is { } since ? Format.Age(since) : "")}): " +
                     $"{report.OfflineReason}; enforcing its last known state (what it shows of other nodes may be out of date)");
             foreach (var lost in report.LostWrites) ctx.Out.WriteLine(Format.LostWrite(lost));
+            if (report.Unreplicated is { Length: > 0 } unreplicated)
+                ctx.Out.WriteLine($"{unreplicated.Length} revision(s) accepted here while not replicated: " +
+                    string.Join(", ", unreplicated.Select(u => $"{u.Manifest} {u.Version} (since {Format.Age(u.Since)}: {u.Reason})")) +
+                    "; they spread when the members are reachable again");
         }
-        return !report.Offline && status.All(s => s.State == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
+        return !report.Offline && status.All(s => s.State == "ok") && report.Unreplicated is not { Length: > 0 } ? ExitCodes.Ok : ExitCodes.Failed;
     }
 }

@@ -26,6 +26,16 @@ public static class RequestBodies
         return delete;
     }
 
+    /// <summary>The <c>ack</c> query parameter (<c>local</c>, <c>majority</c>, <c>all</c>); null when absent.</summary>
+    public static AckLevel? AckLevelOf(string? ack) => ack switch
+    {
+        null => null,
+        "local" => AckLevel.Local,
+        "majority" => AckLevel.Majority,
+        "all" => AckLevel.All,
+        _ => throw new BadHttpRequestException($"ack '{ack}' is not one of local, majority, all", 400),
+    };
+
     public static async Task<TaskRequest> TaskAsync(HttpRequest request)
     {
         var task = await ReadAsync<TaskRequest>(request, "a task");

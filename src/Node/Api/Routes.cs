@@ -28,11 +28,11 @@ public static class Routes
             await queries.HistoryAsync(name) is { Length: > 0 } history ? Json(history) : ApiErrors.Result(404, $"no manifest named '{name}'"));
         v1.MapGet("/manifests/{name}/diff", async (string name, string from, string to) =>
             await queries.DiffAsync(name, from, to) is { } diff ? Json(diff) : ApiErrors.Result(404, $"{name} has no revision '{from}' or no revision '{to}' with content (see mesh history {name})"));
-        v1.MapPost("/manifests/{name}/rollback", async (string name, string to, string? author) =>
-            await revisions.RollbackAsync(name, to, author) is { } pushed ? Json(pushed)
+        v1.MapPost("/manifests/{name}/rollback", async (string name, string to, string? author, string? ack) =>
+            await revisions.RollbackAsync(name, to, author, RequestBodies.AckLevelOf(ack)) is { } pushed ? Json(pushed)
                 : ApiErrors.Result(404, $"{name} has no revision '{to}' (see mesh history {name})"));
         v1.MapDelete("/manifests/{name}", async (string name, HttpRequest request) =>
-            await revisions.DeleteAsync(name, await RequestBodies.DeletionAsync(request)) is { } deleted ? Json(new PushResponse([deleted]))
+            await revisions.DeleteAsync(name, await RequestBodies.DeletionAsync(request)) is { } deleted ? Json(deleted)
                 : ApiErrors.Result(404, $"no manifest named '{name}'"));
         v1.MapPost("/push", async (HttpRequest request) => Json(await revisions.PushAsync(await RequestBodies.PushAsync(request))));
         v1.MapPost("/plan", async (HttpRequest request, int? timeoutSeconds) =>

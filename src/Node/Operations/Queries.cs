@@ -17,7 +17,7 @@ namespace Mesh.Node.Operations;
 /// revisions, where every targeted node stands, and the writes concurrent pushes lost.
 /// </summary>
 public sealed class Queries(string self, Cluster cluster, ReplicatedStore store, RevisionLoader loader, Revisions revisions, Connectivity connectivity,
-    Mesh.Node.Facts.FleetView fleet)
+    Mesh.Node.Facts.FleetView fleet, Acknowledgements acks)
 {
     public IReadOnlyList<MemberInfo> Members() => Members(false, null);
 
@@ -102,7 +102,7 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
     {
         var heads = (await store.IndexAsync()).Values.Where(h => manifest is null || h.Manifest == manifest).ToArray();
         var now = connectivity.Current;
-        return new StatusReport(self, now.Offline, now.Since, now.Reason, await ManifestStatusAsync(heads), await LostWritesAsync(heads));
+        return new StatusReport(self, now.Offline, now.Since, now.Reason, await ManifestStatusAsync(heads), await LostWritesAsync(heads), acks.Unreplicated());
     }
 
     private async Task<NodeStatus[]> ManifestStatusAsync(IEnumerable<RevisionRecord> heads)

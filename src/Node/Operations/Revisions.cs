@@ -16,12 +16,13 @@ namespace Mesh.Node.Operations;
 
 /// <summary>
 /// The changes a node accepts: a push (with compare-and-set), a deletion, a rollback. Each
-/// reads top to bottom: prepare the manifests, refuse what the trust list or a moved head
-/// forbids, store the bodies, record the revision in the replicated index and history, write
-/// the audit trail, announce it.
+/// reads top to bottom: prepare the manifests, refuse what the trust list or a moved head (read
+/// at the change's ack level) forbids, store the bodies and have the quorum hold them, record the
+/// revision in the replicated index and history (written to the quorum), write the audit trail,
+/// announce it, and say whether the quorum was reached (<see cref="Acknowledgements"/>).
 /// </summary>
 public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster cluster, ReplicatedStore store, ContentStore content, RevisionLoader loader,
-    HybridClock clock, AuditLog audit, IActorRef mediator, Mesh.Node.Facts.FleetView fleet, RolloutOperations rollouts)
+    HybridClock clock, AuditLog audit, IActorRef mediator, Mesh.Node.Facts.FleetView fleet, RolloutOperations rollouts, Acknowledgements acks)
 {
     /// <summary>
     /// Validates every file first: one bad file refuses the whole push and nothing is stored.
@@ -35,21 +36,28 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
         // The effective rollout policy of each manifest, flags included: a bad flag refuses the whole push.
         var policies = prepared.ToDictionary(p => p.Name, p => RolloutOperations.PolicyOf(p.Manifest, request.Rollout), StringComparer.Ordinal);
         RefuseUntrusted(prepared.Select(p => (p.Name, RevisionSignature.ContentStatement(p.Name, p.Hash))), request.Signatures);
-        var index = await store.IndexAsync();
+        var ack = acks.Begin(request.Ack ?? AckLevel.Majority);
+        var index = await ack.ReadAsync(consistency => store.IndexAsync(consistency));
         if (!request.Force) RefuseStaleParents(request, prepared.Select(p => p.Name), index);
         if (!request.Force) await RefuseBusyRollouts(prepared.Select(p => p.Name));
         var origin = Origin(request.Author, request.Message);
+
+        // Bodies first, on this disk and the quorum's, so that no record ever names a body only this node holds.
+        var bodies = prepared.Where(m => !(index.GetValueOrDefault(m.Name) is { Deleted: false } head && head.Hash == m.Hash))
+            .ToDictionary(m => m.Name, Store, StringComparer.Ordinal);
+        await ack.HoldAsync(bodies.Values.SelectMany(h => h));
+
         var pushed = new List<PushedRevision>();
+        var made = new List<(RevisionRecord, string[])>();
         foreach (var manifest in prepared)
         {
             index.TryGetValue(manifest.Name, out var head);
-            if (head is { Deleted: false } && head.Hash == manifest.Hash)
+            if (!bodies.ContainsKey(manifest.Name))
             {
-                pushed.Add(new PushedRevision(head, Unchanged: true, Members.Targeted(cluster, head.Target, fleet)));
+                pushed.Add(new PushedRevision(head!, Unchanged: true, Members.Targeted(cluster, head!.Target, fleet)));
                 continue;
             }
 
-            Store(manifest);
             // A node whose wall clock lags must still stamp a version above the head it replaces.
             if (head is not null) clock.Observe(head.Version);
             var record = RevisionRecord.Of(manifest, clock.Now(), origin, head?.Version.ToString(), request.Signatures?.GetValueOrDefault(manifest.Name));
@@ -61,10 +69,11 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
                 var started = await rollouts.StartAsync(manifest.Name, record.Version, head, policy, record.Target, origin.Author);
                 rollout = RolloutOperations.Describe(started, new Dictionary<string, RolloutStep>());
             }
-            await RecordAsync(record, "pushed");
+            await RecordAsync(record, "pushed", ack);
+            made.Add((record, bodies[manifest.Name]));
             pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(cluster, record.Target, fleet), rollout));
         }
-        return new PushResponse(pushed.ToArray());
+        return new PushResponse(pushed.ToArray(), made.Count == 0 ? null : acks.Finish(ack, made));
     }
 
     /// <summary>
@@ -72,9 +81,10 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
     /// on the hosts. Compare-and-set like a push: the deleter names the head they saw. Null when
     /// there is no such manifest (or it is already deleted).
     /// </summary>
-    public async Task<PushedRevision?> DeleteAsync(string name, DeleteRequest request)
+    public async Task<PushResponse?> DeleteAsync(string name, DeleteRequest request)
     {
-        var head = await store.HeadAsync(name);
+        var ack = acks.Begin(request.Ack ?? AckLevel.Majority);
+        var head = await ack.ReadAsync(consistency => store.HeadAsync(name, consistency));
         if (head is null || head.Deleted) return null;
         if (!request.Force && request.Parent != head.Version.ToString())
             throw new PushConflictException([$"{name}: the head is now {head.Version} by {head.Author} via {head.Origin} at {head.Time:u}, not {request.Parent} as you saw"]);
@@ -82,15 +92,16 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
             request.Signature is null ? null : new Dictionary<string, RevisionSignature> { [name] = request.Signature });
         clock.Observe(head.Version);
         var tombstone = RevisionRecord.Tombstone(head, clock.Now(), Origin(request.Author, request.Message), request.Signature);
-        await RecordAsync(tombstone, "deleted");
-        return new PushedRevision(tombstone, Unchanged: false, Members.Targeted(cluster, tombstone.Target, fleet));
+        await RecordAsync(tombstone, "deleted", ack);
+        return new PushResponse([new PushedRevision(tombstone, Unchanged: false, Members.Targeted(cluster, tombstone.Target, fleet))],
+            acks.Finish(ack, [(tombstone, [])]));
     }
 
     /// <summary>
     /// Makes an old revision's content the head again, as a new revision pushed from this node
     /// (history only grows: the rollback itself can be rolled back). Null when no retained revision matches.
     /// </summary>
-    public async Task<PushResponse?> RollbackAsync(string name, string revision, string? author)
+    public async Task<PushResponse?> RollbackAsync(string name, string revision, string? author, AckLevel? ack = null)
     {
         var target = await FindAsync(name, revision);
         if (target is null) return null;
@@ -99,7 +110,7 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
         return await PushAsync(new PushRequest([new ManifestFile($"{name}@{target.Version}", text)],
             $"rollback to {target.Version}", author, Force: true,
             // The old revision's signature covers the same name and content hash, so it still holds.
-            Signatures: target.Signature is null ? null : new() { [name] = target.Signature }));
+            Signatures: target.Signature is null ? null : new() { [name] = target.Signature }, Ack: ack));
     }
 
     /// <summary>
@@ -121,20 +132,17 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
         };
     }
 
-    /// <summary>Puts a manifest's body and attached files into this node's store, for the targets to pull.</summary>
-    public void Store(PreparedManifest manifest)
-    {
-        foreach (var blob in manifest.Attachments.Values) content.Put(blob);
-        content.Put(manifest.Bytes);
-    }
+    /// <summary>Puts a manifest's body and attached files into this node's store, for the targets to pull; returns their hashes.</summary>
+    public string[] Store(PreparedManifest manifest) =>
+        manifest.Attachments.Values.Select(content.Put).Append(content.Put(manifest.Bytes)).ToArray();
 
     public RevisionOrigin Origin(string? author, string? message) =>
         RevisionOrigin.Of(author, settings.Name, cluster.SelfAddress.ToString(), message);
 
     /// <summary>A new head in the replicated index and history, in this node's audit trail, and announced.</summary>
-    private async Task RecordAsync(RevisionRecord record, string action)
+    private async Task RecordAsync(RevisionRecord record, string action, Acknowledgement ack)
     {
-        await store.RecordAsync(record, settings.HistoryKeep);
+        await ack.RecordAsync(consistency => store.RecordAsync(record, settings.HistoryKeep, consistency));
         var signer = record.Signature is { } sig ? $"signed by {live.Current.Trust.NameOf(sig.KeyId) ?? "key " + sig.KeyId}" : "unsigned";
         audit.Write(action, record.Manifest, record.Version.ToString(), $"{record.Author} ({signer})", record.Message);
         if (settings.Announce) mediator.Tell(new Publish(Replicated.ChangeTopic, record));

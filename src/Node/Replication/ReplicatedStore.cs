@@ -30,8 +30,9 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
     }
 
     /// <summary>A manifest's head (possibly a tombstone), or null when it never existed here.</summary>
-    public async Task<RevisionRecord?> HeadAsync(string manifest) =>
-        (await ReadAsync(Replicated.IndexOf(manifest))).GetValueOrDefault(manifest);
+    /// <param name="consistency">null: this node's replica; as for <see cref="IndexAsync"/></param>
+    public async Task<RevisionRecord?> HeadAsync(string manifest, IReadConsistency? consistency = null) =>
+        (await ReadAsync(Replicated.IndexOf(manifest), consistency)).GetValueOrDefault(manifest);
 
     /// <summary>Every retained revision of a manifest, newest first.</summary>
     public async Task<IReadOnlyList<RevisionRecord>> HistoryAsync(string manifest) =>
@@ -122,21 +123,35 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
 
     /// <summary>
     /// Makes a revision the head of its manifest and adds it to the manifest's history, dropping
-    /// the oldest entries beyond <paramref name="keep"/>. Done when this node's replica (and so its
-    /// durable store) holds both; gossip takes them to the others.
+    /// the oldest entries beyond <paramref name="keep"/>. Always done on this node's replica (and
+    /// so its durable store); gossip takes them to the others.
     /// </summary>
-    public async Task RecordAsync(RevisionRecord record, int keep)
+    /// <param name="consistency">null or <c>WriteLocal</c>: done when this node holds both;
+    /// <c>WriteMajority</c>/<c>WriteAll</c>: also sent to that many members and waited for.</param>
+    /// <returns>false when those members did not confirm within the consistency's timeout: written
+    /// here and spreading, but not confirmed.</returns>
+    public async Task<bool> RecordAsync(RevisionRecord record, int keep, IWriteConsistency? consistency = null)
     {
-        await UpdateAsync(Replicated.IndexOf(record.Manifest), d => d.SetItem(self, record.Manifest, record, Replicated.RevisionClock));
-        await UpdateAsync(Replicated.HistoryOf(record.Manifest), history =>
+        var index = await UpdateAsync(Replicated.IndexOf(record.Manifest), d => d.SetItem(self, record.Manifest, record, Replicated.RevisionClock), consistency);
+        var history = await UpdateAsync(Replicated.HistoryOf(record.Manifest), history =>
         {
             history = history.SetItem(self, Replicated.HistoryEntry(record), record, Replicated.RevisionClock);
             foreach (var old in history.Entries.Where(e => e.Value.Manifest == record.Manifest)
                          .OrderByDescending(e => e.Value.Version).Skip(keep).Select(e => e.Key).ToArray())
                 history = history.Remove(self, old);
             return history;
-        });
+        }, consistency);
+        return index && history;
     }
+
+    /// <summary>
+    /// Sends this node's index and history shards of a manifest, as they are, to the members
+    /// <paramref name="consistency"/> asks for (an unchanged write: the others merge it);
+    /// true when they confirmed in time. How a revision accepted while not replicated gets confirmed later.
+    /// </summary>
+    public async Task<bool> ConfirmAsync(string manifest, IWriteConsistency consistency) =>
+        await UpdateAsync(Replicated.IndexOf(manifest), d => d, consistency) &&
+        await UpdateAsync(Replicated.HistoryOf(manifest), d => d, consistency);
 
     /// <summary>This node's latest report for a manifest, into its own status key (only this node writes it). Not awaited: the converger goes on.</summary>
     public void PutReport(ApplyReport report) =>
@@ -241,7 +256,7 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
 
     private async Task<IReadOnlyDictionary<string, T>> ReadAsync<T>(LWWDictionaryKey<string, T> key, IReadConsistency? consistency)
     {
-        var response = await Ask<IGetResponse>(Dsl.Get(key, consistency ?? ReadLocal.Instance), key);
+        var response = await Ask<IGetResponse>(Dsl.Get(key, consistency ?? ReadLocal.Instance), key, Timeout + (consistency?.Timeout ?? TimeSpan.Zero));
         return response switch
         {
             GetSuccess success => success.Get(key).Entries,
@@ -250,26 +265,37 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
         };
     }
 
-    private async Task UpdateAsync<T>(LWWDictionaryKey<string, T> key, Func<LWWDictionary<string, T>, LWWDictionary<string, T>> modify)
+    private async Task UpdateAsync<T>(LWWDictionaryKey<string, T> key, Func<LWWDictionary<string, T>, LWWDictionary<string, T>> modify) =>
+        await UpdateAsync(key, modify, null);
+
+    /// <summary>True when written as <paramref name="consistency"/> asks; false when only this node's write is sure (the others did not confirm in time).</summary>
+    private async Task<bool> UpdateAsync<T>(LWWDictionaryKey<string, T> key, Func<LWWDictionary<string, T>, LWWDictionary<string, T>> modify,
+        IWriteConsistency? consistency)
     {
-        var response = await Ask<IUpdateResponse>(Dsl.Update(key, LWWDictionary<string, T>.Empty, WriteLocal.Instance, modify), key);
+        consistency ??= WriteLocal.Instance;
+        var response = await Ask<IUpdateResponse>(Dsl.Update(key, LWWDictionary<string, T>.Empty, consistency, modify), key, Timeout + consistency.Timeout);
+        // The local write and its durable store succeeded; the members asked for did not all answer.
+        if (response is UpdateTimeout && consistency is not WriteLocal) return false;
         if (response is not UpdateSuccess)
             throw new StoreUnavailableException(response is StoreFailure
                 ? $"the node could not write {key.Id} to its durable store (disk full or unwritable?); the change is not recorded"
                 : $"the node's replicated store refused the change of {key.Id} ({response.GetType().Name})");
+        return true;
     }
 
-    private async Task<T> Ask<T>(object message, IKey key)
+    private async Task<T> Ask<T>(object message, IKey key) => await Ask<T>(message, key, Timeout);
+
+    private async Task<T> Ask<T>(object message, IKey key, TimeSpan timeout)
     {
         using var timer = metrics.TimeStore(message is Get ? "read" : "write");
         try
         {
-            return await replicator.Ask<T>(message, Timeout);
+            return await replicator.Ask<T>(message, timeout);
         }
         catch (AskTimeoutException)
         {
             throw new StoreUnavailableException(
-                $"the node's replicated store did not answer within {Timeout.TotalSeconds:0}s about {key.Id} (node overloaded?); retry the request");
+                $"the node's replicated store did not answer within {timeout.TotalSeconds:0}s about {key.Id} (node overloaded?); retry the request");
         }
     }
 }

@@ -12,6 +12,8 @@ namespace Mesh.Protocol.Api;
 [JsonSerializable(typeof(PushRequest))]
 [JsonSerializable(typeof(PushResponse))]
 [JsonSerializable(typeof(DeleteRequest))]
+[JsonSerializable(typeof(AckReport))]
+[JsonSerializable(typeof(UnreplicatedRevision[]))]
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(MemberInfo[]))]
 [JsonSerializable(typeof(NodeFactsInfo[]))]

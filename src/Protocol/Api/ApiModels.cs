@@ -20,21 +20,23 @@ public sealed record ManifestFile(string File, string Text, Dictionary<string, b
 /// </summary>
 /// <see cref="Signatures"/> holds, per manifest, the pusher's signature over its name and
 /// canonical hash (<see cref="RevisionSignature.ContentStatement"/>).
+/// <see cref="Ack"/>: what must hold the change before the node answers success (null: <see cref="AckLevel.Majority"/>).
 public sealed record PushRequest(ManifestFile[] Manifests, string? Message, string? Author,
     Dictionary<string, string>? Parents = null, bool Force = false,
-    Dictionary<string, RevisionSignature>? Signatures = null, RolloutFlags? Rollout = null);
+    Dictionary<string, RevisionSignature>? Signatures = null, RolloutFlags? Rollout = null, AckLevel? Ack = null);
 
 /// <summary>
 /// A deletion: a tombstone revision over <see cref="Parent"/>, the head the deleter saw (a
 /// deletion of a head that moved on is refused unless forced), signed over that head.
 /// </summary>
-public sealed record DeleteRequest(string Parent, string? Message, string? Author, RevisionSignature? Signature = null, bool Force = false);
+public sealed record DeleteRequest(string Parent, string? Message, string? Author, RevisionSignature? Signature = null, bool Force = false, AckLevel? Ack = null);
 
 /// <summary>One accepted manifest: the revision that now heads it, and the nodes expected to apply it.</summary>
 /// <see cref="Rollout"/>: the rollout that now takes the revision to its nodes, batch by batch; null: every node at once.
 public sealed record PushedRevision(RevisionRecord Revision, bool Unchanged, string[] Targets, RolloutStatus? Rollout = null);
 
-public sealed record PushResponse(PushedRevision[] Revisions);
+/// <summary>The revisions a change made; <see cref="Ack"/>: whether they are replicated as asked (null for an unchanged push or a local ack).</summary>
+public sealed record PushResponse(PushedRevision[] Revisions, AckReport? Ack = null);
 
 /// <summary>Any refused request: a summary and, for manifests, every error with its location.</summary>
 public sealed record ApiError(string Error, ManifestError[]? Details = null);
@@ -61,10 +63,11 @@ public sealed record NodeStatus(string Node, string Manifest, string State, Appl
 /// <summary>
 /// <c>GET /v1/status</c>: the answering node, whether it is offline (no peer reachable: it
 /// enforces its last known state and its view of the others is stale) and since when, where
-/// every targeted node stands with every head, and the writes that concurrent pushes lost.
+/// every targeted node stands with every head, the writes that concurrent pushes lost, and the
+/// revisions this node accepted while it could not replicate them (until a quorum holds them).
 /// </summary>
 public sealed record StatusReport(string Node, bool Offline, DateTimeOffset? OfflineSince, string? OfflineReason,
-    NodeStatus[] Manifests, LostWrite[] LostWrites);
+    NodeStatus[] Manifests, LostWrite[] LostWrites, UnreplicatedRevision[]? Unreplicated = null);
 
 /// <summary>
 /// A revision that another push overwrote without having seen it (two pushes on the two sides

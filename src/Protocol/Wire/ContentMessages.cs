@@ -8,3 +8,16 @@ public sealed record ContentChunk(string Hash, long Offset, long TotalSize, byte
 
 /// <summary>The peer does not hold the blob.</summary>
 public sealed record ContentMissing(string Hash);
+
+/// <summary>
+/// Asks a peer to store these blobs before a change is acknowledged: it pulls what it lacks by
+/// chunks (from <see cref="From"/>, the asking node's address, first), verifies and stores it,
+/// then answers <see cref="ContentHeld"/>, or <see cref="ContentNotHeld"/> with why not.
+/// </summary>
+public sealed record HoldContent(string[] Hashes, string From);
+
+/// <summary>The peer (<see cref="Node"/>) has every blob of a <see cref="HoldContent"/> on its disk.</summary>
+public sealed record ContentHeld(string[] Hashes, string Node);
+
+/// <summary>The peer could not store every blob of a <see cref="HoldContent"/>.</summary>
+public sealed record ContentNotHeld(string[] Hashes, string Node, string Reason);

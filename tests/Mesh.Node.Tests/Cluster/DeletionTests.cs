@@ -21,7 +21,7 @@ public sealed class DeletionTests : IAsyncLifetime
         var head = (await a.Revisions.PushAsync(Motd("hello"))).Revisions[0].Revision;
         await Eventually.True(() => File.Exists(_mesh.RootOf(b, "/motd")), "b applied motd");
 
-        var deleted = (await b.Revisions.DeleteAsync("motd", new DeleteRequest(head.Version.ToString(), "retired", "tester")))!.Revision;
+        var deleted = (await b.Revisions.DeleteAsync("motd", new DeleteRequest(head.Version.ToString(), "retired", "tester")))!.Revisions[0].Revision;
 
         Assert.True(deleted.Deleted);
         Assert.Equal(head.Version.ToString(), deleted.Parent);

@@ -1,0 +1,116 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.DistributedData;
+using Akka.Event;
+using Mesh.Node.Content;
+using Mesh.Node.Membership;
+using Mesh.Node.Replication;
+using Mesh.Protocol.Api;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Operations;
+
+/// <summary>
+/// When a change may be acknowledged: its body held by the other members its <see cref="AckLevel"/>
+/// needs (<see cref="AckQuorum"/>), then its record written with the matching DData consistency,
+/// all within <c>mesh.push.ack-timeout</c>. A change that misses its quorum is still accepted here
+/// (recorded, it spreads by gossip) but is listed as not replicated, re-checked every
+/// <see cref="RecheckInterval"/> while any is listed, and dropped from the list once a quorum holds it.
+/// </summary>
+public sealed class Acknowledgements(ActorSystem system, Cluster cluster, Connectivity connectivity, ReplicatedStore store, ContentHolders holders, TimeSpan timeout)
+{
+    /// <summary>How often the revisions accepted while not replicated are offered to the members again.</summary>
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(2);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Unconfirmed> _unconfirmed = new(StringComparer.Ordinal);
+    private bool _rechecking;
+    private readonly ILoggingAdapter _log = Logging.GetLogger(system, typeof(Acknowledgements));
+
+    /// <summary>Starts the acknowledgement of one change: the quorum as the membership stands now, and the deadline.</summary>
+    public Acknowledgement Begin(AckLevel level)
+    {
+        var state = cluster.State;
+        var self = cluster.SelfUniqueAddress;
+        var up = state.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp).ToArray();
+        var selfUp = up.Any(m => m.UniqueAddress.Equals(self));
+        var reachable = up.Where(m => !m.UniqueAddress.Equals(self) && !state.Unreachable.Contains(m))
+            .Select(m => (NodeRoles.Decode(m).Name, m.Address)).ToArray();
+        var quorum = AckQuorum.Of(level, selfUp, connectivity.Current.Offline ? connectivity.Current.Reason : null, up.Length, reachable.Length);
+        return new Acknowledgement(quorum, DateTimeOffset.UtcNow + timeout, timeout, reachable, holders);
+    }
+
+    /// <summary>What the change got; a change that missed its quorum is listed until a later check finds it held.</summary>
+    public AckReport Finish(Acknowledgement ack, IEnumerable<(RevisionRecord Record, string[] Hashes)> made)
+    {
+        var report = ack.Report();
+        if (report.Reached) return report;
+        lock (_lock)
+        {
+            foreach (var (record, hashes) in made)
+                _unconfirmed[Key(record)] = new Unconfirmed(record, hashes, ack.Level, DateTimeOffset.UtcNow, report.Reason ?? "");
+            if (!_rechecking && _unconfirmed.Count > 0)
+            {
+                _rechecking = true;
+                _ = Task.Run(RecheckAsync);
+            }
+        }
+        return report;
+    }
+
+    /// <summary>The revisions accepted here while not replicated, oldest first (for <c>mesh status</c>).</summary>
+    public UnreplicatedRevision[] Unreplicated()
+    {
+        lock (_lock)
+            return _unconfirmed.Values.OrderBy(u => u.Since)
+                .Select(u => new UnreplicatedRevision(u.Record.Manifest, u.Record.Version.ToString(), u.Level, u.Since, u.Reason)).ToArray();
+    }
+
+    private async Task RecheckAsync()
+    {
+        while (!system.WhenTerminated.IsCompleted)
+        {
+            await Task.Delay(RecheckInterval);
+            Unconfirmed[] due;
+            lock (_lock)
+            {
+                if (_unconfirmed.Count == 0 || system.WhenTerminated.IsCompleted)
+                {
+                    _rechecking = false;
+                    return;
+                }
+                due = _unconfirmed.Values.ToArray();
+            }
+            foreach (var entry in due)
+            {
+                string? missed;
+                try
+                {
+                    var ack = Begin(entry.Level);
+                    await ack.HoldAsync(entry.Hashes);
+                    await ack.ConfirmAsync(store, entry.Record.Manifest);
+                    missed = ack.Report().Reason;
+                }
+                catch (Exception e)
+                {
+                    missed = e.Message;
+                }
+                lock (_lock)
+                {
+                    if (missed is null)
+                    {
+                        _unconfirmed.Remove(Key(entry.Record));
+                        _log.Info("{0} {1} is now replicated to {2}", entry.Record.Manifest, entry.Record.Version, AckQuorum.Describe(entry.Level));
+                    }
+                    else if (_unconfirmed.ContainsKey(Key(entry.Record)))
+                        _unconfirmed[Key(entry.Record)] = entry with { Reason = missed };
+                }
+            }
+        }
+        lock (_lock) _rechecking = false;
+    }
+
+    private static string Key(RevisionRecord record) => $"{record.Manifest}@{record.Version}";
+
+    private sealed record Unconfirmed(RevisionRecord Record, string[] Hashes, AckLevel Level, DateTimeOffset Since, string Reason);
+}
