@@ -6,9 +6,10 @@ namespace Mesh.Cli;
 /// <summary>
 /// Makes a change (a push, a rollback) and prints the revisions it made; when asked to wait,
 /// follows it: prints each targeted node's report as it arrives, and is ok only when every
-/// targeted node applied the new revision in time. A change the node accepted without the
-/// quorum it was asked for is said so, and exits <see cref="ExitCodes.NotReplicated"/> when
-/// nothing else failed.
+/// targeted node applied the new revision in time. A pending report (the node is still getting
+/// the body) is printed once with its reason and waited past: only ok, failed or the end of
+/// the wait ends a node's part. A change the node accepted without the quorum it was asked for
+/// is said so, and exits <see cref="ExitCodes.NotReplicated"/> when nothing else failed.
 /// </summary>
 public static class ChangeFollower
 {
@@ -72,10 +73,11 @@ public static class ChangeFollower
         else
         {
             foreach (var f in outcome.Failed) ctx.Out.WriteLine($"failed: {f}");
+            foreach (var p in outcome.Pending) ctx.Out.WriteLine($"pending: {p} (still pending after {waitFor.TotalSeconds:0}s)");
             foreach (var s in outcome.Silent) ctx.Out.WriteLine($"silent: {s} (no report within {waitFor.TotalSeconds:0}s)");
             ctx.Out.WriteLine(outcome.Ok
                 ? $"all {tracker.Expected} report(s) ok"
-                : $"{outcome.Failed.Length} failed, {outcome.Silent.Length} silent, {outcome.Reports.Count(r => r.Succeeded)} ok");
+                : $"{outcome.Failed.Length} failed, {outcome.Pending.Length} pending, {outcome.Silent.Length} silent, {outcome.Reports.Count(r => r.Succeeded)} ok");
         }
         return Finally(outcome.Ok ? ExitCodes.Ok : ExitCodes.Failed, notReplicated);
     }
@@ -101,28 +103,33 @@ public static class ChangeFollower
             .ToDictionary(p => p.Revision.Manifest, p => p.Revision.Version.ToString());
 
         public int Expected => _reports.Count;
-        public bool Complete => _reports.Values.All(r => r is not null);
+        public bool Complete => _reports.Values.All(r => r is not null && r.Outcome != ApplyOutcome.Pending);
 
-        /// <summary>Records a report for a revision of the change; false when it is not one we wait for, or a repeat.</summary>
+        /// <summary>
+        /// Records a report for a revision of the change; true when it is worth printing: the
+        /// node's first report, or its final one after a pending one. False when it is not one
+        /// we wait for, or a repeat (a pending report is kept, for its latest reason, but said once).
+        /// </summary>
         public bool Take(ApplyReport report)
         {
             var key = (report.Node, report.Manifest);
-            if (!_reports.TryGetValue(key, out var seen) || seen is not null) return false;
+            if (!_reports.TryGetValue(key, out var seen) || seen is { Outcome: not ApplyOutcome.Pending }) return false;
             if (_versions[report.Manifest] != report.Version.ToString()) return false;
             _reports[key] = report;
-            return true;
+            return seen is null || report.Outcome != ApplyOutcome.Pending;
         }
 
         public ChangeOutcome Outcome(PushResponse made) => new(
             made.Revisions,
             _reports.Values.OfType<ApplyReport>().ToArray(),
-            _reports.Where(kv => kv.Value is { Succeeded: false }).Select(kv => $"{kv.Key.Node} ({kv.Key.Manifest}): {kv.Value!.Error}").ToArray(),
-            _reports.Where(kv => kv.Value is null).Select(kv => $"{kv.Key.Node} ({kv.Key.Manifest})").ToArray());
+            _reports.Where(kv => kv.Value is { Succeeded: false, Outcome: not ApplyOutcome.Pending }).Select(kv => $"{kv.Key.Node} ({kv.Key.Manifest}): {kv.Value!.Error}").ToArray(),
+            _reports.Where(kv => kv.Value is null).Select(kv => $"{kv.Key.Node} ({kv.Key.Manifest})").ToArray(),
+            _reports.Where(kv => kv.Value is { Outcome: ApplyOutcome.Pending }).Select(kv => $"{kv.Key.Node} ({kv.Key.Manifest}): {kv.Value!.Error}").ToArray());
     }
 
-    /// <summary>What <c>--wait --json</c> prints.</summary>
-    public sealed record ChangeOutcome(PushedRevision[] Revisions, ApplyReport[] Reports, string[] Failed, string[] Silent)
+    /// <summary>What <c>--wait --json</c> prints. <see cref="Pending"/>: nodes still getting the body when the wait ended, with why.</summary>
+    public sealed record ChangeOutcome(PushedRevision[] Revisions, ApplyReport[] Reports, string[] Failed, string[] Silent, string[] Pending)
     {
-        public bool Ok => Failed.Length == 0 && Silent.Length == 0;
+        public bool Ok => Failed.Length == 0 && Silent.Length == 0 && Pending.Length == 0;
     }
 }

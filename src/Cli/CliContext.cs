@@ -39,7 +39,7 @@ public sealed class GlobalOptions
 /// <summary>What one command invocation works with.</summary>
 public sealed class CliContext(ParseResult parse, GlobalOptions globals, TextWriter output, TextWriter error) : IDisposable
 {
-    private readonly Lazy<MeshClient> _client = new(() => new MeshClient(parse.GetValue(globals.Api)!, ReadToken(parse.GetValue(globals.TokenFile))));
+    private readonly Lazy<MeshClient> _client = new(() => new MeshClient(parse.GetValue(globals.Api)!, ReadToken(parse.GetValue(globals.TokenFile)), error));
 
     private static string? ReadToken(string? file)
     {

@@ -34,11 +34,13 @@ public static class Format
     }
 
     /// <summary>One line for a report, as push --wait and events print it.</summary>
-    public static string Report(ApplyReport r) => r.Succeeded
-        ? $"ok      {r.Node}  {r.Manifest} {r.Version}  {r.Changed} changed  {r.DurationMs} ms" + (r.Drift ? "  (drift repaired)" : "")
-        : r.Outcome == ApplyOutcome.Rejected
-            ? $"REJECTED {r.Node}  {r.Manifest} {r.Version}  {r.Error}"
-            : $"FAILED  {r.Node}  {r.Manifest} {r.Version}  {r.Error}";
+    public static string Report(ApplyReport r) => r.Outcome switch
+    {
+        ApplyOutcome.Ok => $"ok      {r.Node}  {r.Manifest} {r.Version}  {r.Changed} changed  {r.DurationMs} ms" + (r.Drift ? "  (drift repaired)" : ""),
+        ApplyOutcome.Rejected => $"REJECTED {r.Node}  {r.Manifest} {r.Version}  {r.Error}",
+        ApplyOutcome.Pending => $"pending {r.Node}  {r.Manifest} {r.Version}  {r.Error}",
+        _ => $"FAILED  {r.Node}  {r.Manifest} {r.Version}  {r.Error}",
+    };
 
     /// <summary>One line for one node's answer to a task, as run --wait and task get print it.</summary>
     public static string TaskResult(Mesh.Protocol.Tasks.TaskResult r) =>

@@ -8,16 +8,25 @@ namespace Mesh.Cli;
 
 /// <summary>
 /// The CLI's only way into the mesh: the node's versioned control API. Turns transport and
-/// API failures into <see cref="CliException"/>s that say what went wrong and where.
+/// API failures into <see cref="CliException"/>s that say what went wrong and where. A node
+/// that answers 503 (busy: its store did not answer in time) is asked once more after
+/// <see cref="BusyPause"/>, saying so on <c>notices</c>; a change that did land the first time
+/// is answered "unchanged" the second, so a retried push never makes two revisions.
 /// </summary>
 public sealed class MeshClient : IDisposable
 {
+    /// <summary>How long the client waits before it asks a busy node (503) again.</summary>
+    public static readonly TimeSpan BusyPause = TimeSpan.FromSeconds(2);
+
     private readonly HttpClient _http;
     private readonly string _api;
+    private readonly TextWriter? _notices;
 
-    public MeshClient(string api, string? token = null)
+    /// <param name="notices">Where the client says that it retries (stderr); null: silently.</param>
+    public MeshClient(string api, string? token = null, TextWriter? notices = null)
     {
         _api = api;
+        _notices = notices;
         // A node whose host is down or cut off answers no SYN: say so after ConnectTimeout rather than
         // after the kernel's two minutes of retries. Answers themselves may take long (a --wait).
         var handler = new SocketsHttpHandler { ConnectTimeout = ConnectTimeout };
@@ -70,11 +79,11 @@ public sealed class MeshClient : IDisposable
 
     public async Task<PushResponse> DeleteAsync(string name, DeleteRequest request, CancellationToken cancel)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Delete, $"v1/manifests/{Uri.EscapeDataString(name)}")
+        // A request message is sent once: a retry needs a new one.
+        using var response = await Send(() => _http.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"v1/manifests/{Uri.EscapeDataString(name)}")
         {
             Content = JsonContent.Create(request, CliJson.Info<DeleteRequest>()),
-        };
-        using var response = await Send(() => _http.SendAsync(message, cancel));
+        }, cancel));
         return await Read<PushResponse>(response, cancel);
     }
 
@@ -90,7 +99,8 @@ public sealed class MeshClient : IDisposable
 
     public async Task<TaskView> PostTaskAsync(TaskRequest request, CancellationToken cancel)
     {
-        using var response = await Send(() => _http.PostAsync("v1/tasks", JsonContent.Create(request, CliJson.Info<TaskRequest>()), cancel));
+        // Not asked again on 503: a task posted twice would run twice.
+        using var response = await Send(() => _http.PostAsync("v1/tasks", JsonContent.Create(request, CliJson.Info<TaskRequest>()), cancel), retryBusy: false);
         return await Read<TaskView>(response, cancel);
     }
 
@@ -182,10 +192,17 @@ public sealed class MeshClient : IDisposable
         return await Read<T>(response, cancel);
     }
 
-    private async Task<HttpResponseMessage> Send(Func<Task<HttpResponseMessage>> send)
+    /// <param name="retryBusy">Ask once more after a 503: only for requests whose repetition does no harm (a push that landed is answered unchanged).</param>
+    private async Task<HttpResponseMessage> Send(Func<Task<HttpResponseMessage>> send, bool retryBusy = true)
     {
         try
         {
+            var response = await send();
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable || !retryBusy) return response;
+            var why = await ErrorText(response);
+            response.Dispose();
+            _notices?.WriteLine($"mesh: node busy (503): {why}; retrying once in {BusyPause.TotalSeconds:0}s");
+            await Task.Delay(BusyPause);
             return await send();
         }
         catch (HttpRequestException e)
@@ -197,6 +214,18 @@ public sealed class MeshClient : IDisposable
         {
             throw new CliException(ExitCodes.Unreachable,
                 $"cannot reach the control API at {_api}: no connection within {ConnectTimeout.TotalSeconds:0}s (host down or cut off? see --api)");
+        }
+    }
+
+    private static async Task<string> ErrorText(HttpResponseMessage response)
+    {
+        try
+        {
+            return (await response.Content.ReadFromJsonAsync(CliJson.Info<ApiError>()))?.Error ?? $"{(int)response.StatusCode} {response.ReasonPhrase}";
+        }
+        catch (JsonException)
+        {
+            return $"{(int)response.StatusCode} {response.ReasonPhrase}";
         }
     }
 

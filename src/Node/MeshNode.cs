@@ -82,7 +82,7 @@ public sealed class MeshNode : IAsyncDisposable
         Content = new ContentStore(settings.DataDir);
         Audit = new AuditLog(settings.DataDir, settings.Name, settings.AuditRotation);
         Metrics = new MeshMetrics(() => Cluster.State);
-        Store = new ReplicatedStore(DistributedData.Get(system).Replicator, Cluster.SelfUniqueAddress, Metrics);
+        Store = new ReplicatedStore(DistributedData.Get(system).Replicator, Cluster.SelfUniqueAddress, Metrics, settings.StoreTimeout);
         Fetcher = new ContentFetcher(system, Content, settings.ChunkSize, settings.FetchTimeout, settings.MaxBlobSize, Metrics);
         var loader = new RevisionLoader(Fetcher, Cluster);
         // Gathered before anything decides whether a manifest targets this node.
@@ -109,7 +109,7 @@ public sealed class MeshNode : IAsyncDisposable
         };
         var setup = new ConvergerSetup(
             Identity, context, loader, Store, Audit, ApplyEngine.Default(), Clock, settings.Announce,
-            RetryInterval: settings.FetchTimeout, settings.WatchPaths, live, new ConvergeProgress(), Metrics);
+            FetchBackoff.Until(settings.FetchDeadline), settings.WatchPaths, live, new ConvergeProgress(), Metrics);
         Readiness = new Service.Readiness(system, Cluster, Store, setup.Progress);
         var converger = system.ActorOf(Converger.Props(setup), Converger.Name);
         system.ActorOf(FactsAgent.Props(Identity, settings.Facts, FleetView, Store, converger), FactsAgent.Name);

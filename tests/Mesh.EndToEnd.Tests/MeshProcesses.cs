@@ -412,8 +412,11 @@ public static class MeshCli
     public static Task<ProcessResult> RunAsync(string workDir, params string[] args) => RunInAsync(null, workDir, args);
 
     /// <summary>Runs the CLI inside network namespace <paramref name="netns"/> (null: this process's own).</summary>
-    public static Task<ProcessResult> RunInAsync(string? netns, string workDir, params string[] args) =>
-        Binaries.RunAsync(Binaries.Cli, netns, workDir, args, environment: new Dictionary<string, string?>
+    public static Task<ProcessResult> RunInAsync(string? netns, string workDir, params string[] args) => RunInAsync(netns, workDir, null, args);
+
+    /// <param name="timeout">how long the CLI may run before it is killed (default 2 min): a long <c>--wait</c> needs more</param>
+    public static Task<ProcessResult> RunInAsync(string? netns, string workDir, TimeSpan? timeout, params string[] args) =>
+        Binaries.RunAsync(Binaries.Cli, netns, workDir, args, timeout, environment: new Dictionary<string, string?>
         {
             ["NO_COLOR"] = "1",
             // No signing key from the account running the tests: a test names its key with --key.

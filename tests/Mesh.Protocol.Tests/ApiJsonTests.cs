@@ -73,6 +73,20 @@ public class ApiJsonTests
     }
 
     [Fact]
+    public void A_pending_report_reads_pending_with_its_reason_and_round_trips()
+    {
+        var pending = Report with { Outcome = ApplyOutcome.Pending, Resources = [], Changed = 0, Error = "waiting for the body: origin akka.tcp://mesh@10.0.0.1:4053 did not answer within 5s at byte 0" };
+
+        var json = JsonNode.Parse(Json(pending))!;
+
+        Assert.Equal("pending", json["outcome"]!.GetValue<string>());
+        Assert.Equal(pending.Error, json["error"]!.GetValue<string>());
+        var back = FromJson<ApplyReport>(json.ToJsonString());
+        Assert.Equal(ApplyOutcome.Pending, back.Outcome);
+        Assert.False(back.Succeeded);
+    }
+
+    [Fact]
     public void Properties_are_camel_case_and_null_ones_are_left_out()
     {
         var json = JsonNode.Parse(Json(Revision))!.AsObject();

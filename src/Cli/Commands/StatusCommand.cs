@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mesh.Protocol.Api;
+using Mesh.Protocol.Wire;
 
 namespace Mesh.Cli.Commands;
 
@@ -54,6 +55,7 @@ public static class StatusCommand
                     {
                         "failed" => s.Report?.Error ?? "",
                         "ok" when s.Report is { Drift: true } => "drift repaired",
+                        "pending" when s.Report is { Outcome: ApplyOutcome.Pending } p && p.Version.Equals(s.Head.Version) => p.Error ?? "",
                         "pending" when s.Report is { } old => $"last applied {old.Version}",
                         _ => "",
                     },

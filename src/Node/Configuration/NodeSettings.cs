@@ -22,6 +22,7 @@ public sealed record NodeSettings(
     bool Announce,
     int ChunkSize,
     TimeSpan FetchTimeout,
+    TimeSpan FetchDeadline,
     long MaxBlobSize,
     TimeSpan RecheckInterval,
     double RecheckJitter,
@@ -35,7 +36,8 @@ public sealed record NodeSettings(
     Audit.AuditRotation AuditRotation,
     FactsSettings Facts,
     TaskSettings Tasks,
-    TimeSpan AckTimeout)
+    TimeSpan AckTimeout,
+    TimeSpan StoreTimeout)
 {
     public const string ActorSystemName = "mesh";
     public const string PlainScheme = "akka.tcp";
@@ -92,7 +94,8 @@ public sealed record NodeSettings(
             Api: ParseEndpoint(mesh.GetString("api", "127.0.0.1:4711"), "mesh.api"),
             Announce: mesh.GetBoolean("announce", true),
             ChunkSize: chunk,
-            FetchTimeout: mesh.GetTimeSpan("content.fetch-timeout", TimeSpan.FromSeconds(5)),
+            FetchTimeout: Positive(mesh.GetTimeSpan("content.fetch-timeout", TimeSpan.FromSeconds(5)), "mesh.content.fetch-timeout"),
+            FetchDeadline: Positive(mesh.GetTimeSpan("content.fetch-deadline", TimeSpan.FromMinutes(5)), "mesh.content.fetch-deadline"),
             MaxBlobSize: mesh.GetByteSize("content.max-blob-size") ?? 256L * 1024 * 1024,
             RecheckInterval: Positive(mesh.GetTimeSpan("converge.interval", TimeSpan.FromMinutes(5)), "mesh.converge.interval"),
             RecheckJitter: Math.Clamp(mesh.GetDouble("converge.jitter", 0.1), 0, 0.5),
@@ -109,7 +112,8 @@ public sealed record NodeSettings(
                 Keep: Math.Max(1, mesh.GetInt("audit.keep", Audit.AuditRotation.Default.Keep))),
             Facts: FactsSettings.From(mesh, dataDir),
             Tasks: TaskSettings.From(mesh),
-            AckTimeout: Positive(mesh.GetTimeSpan("push.ack-timeout", TimeSpan.FromSeconds(10)), "mesh.push.ack-timeout"));
+            AckTimeout: Positive(mesh.GetTimeSpan("push.ack-timeout", TimeSpan.FromSeconds(10)), "mesh.push.ack-timeout"),
+            StoreTimeout: Positive(mesh.GetTimeSpan("store.timeout", Replication.ReplicatedStore.DefaultTimeout), "mesh.store.timeout"));
     }
 
     /// <summary>

@@ -52,7 +52,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _setup = setup;
         // The trust list as it is at each decision: a reload (SIGHUP) may have changed it.
         _rollouts = new RolloutBook(setup.Identity.Name);
-        _queue = new EnforcementQueue(setup.Identity, r => setup.Live.Current.Trust.Refusal(r.Signature, r.SignedStatement()), setup.RetryInterval,
+        _queue = new EnforcementQueue(setup.Identity, r => setup.Live.Current.Trust.Refusal(r.Signature, r.SignedStatement()), setup.Backoff,
             () => setup.Context.Fleet?.Self.ToJson() ?? setup.Context.Facts.ToJson(), _rollouts);
         if (setup.WatchPaths)
         {
@@ -216,11 +216,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _busy = false;
         var (revision, result) = (done.Revision, done.Result);
         if (result.Retry || result.Final is null)
-        {
-            _queue.Applied(revision, null, result.Report.Outcome, retry: true, fallback: false, DateTime.UtcNow);
-            Timers.StartSingleTimer(revision.Manifest, Retry.Instance, _queue.RetryInterval);
-            Publish(result.Report);
-        }
+            TryAgainLater(revision, result.Report, result.Unfetched, fallback: false);
         else
         {
             _rollouts.Put(result.Final);
@@ -267,6 +263,22 @@ public sealed class Converger : ReceiveActor, IWithTimers
                 Retry: true, Fallback: fallback));
     }
 
+    /// <summary>
+    /// A revision that could not be had this time (its body not fetched yet, or the apply broke
+    /// off): the queue says when to try again and what to tell the fleet meanwhile, pending with
+    /// the reason until the fetch deadline, failed after it or when no waiting mends it.
+    /// </summary>
+    private void TryAgainLater(RevisionRecord revision, ApplyReport report, BlobUnavailableException? unfetched, bool fallback)
+    {
+        var why = unfetched is null ? report.Error ?? "the apply broke off"
+            : $"waiting for {(unfetched.Hash == revision.Hash ? "the body" : $"source {unfetched.Hash[..12]}")}: {unfetched.Summary(revision.OriginAddress)}";
+        var retry = _queue.Unfetched(revision, why, failure: unfetched is null || unfetched.Corrupt, DateTime.UtcNow);
+        Timers.StartSingleTimer(revision.Manifest, Retry.Instance, retry.Delay);
+        if (!retry.Report) return;
+        if (fallback) _log.Info("{0} {1} (the trusted stand-in for a rejected head): {2}: {3}", revision.Manifest, revision.Version, retry.Outcome.ToString().ToLowerInvariant(), retry.Reason);
+        else Publish(report with { Outcome = retry.Outcome, Error = retry.Reason, Resources = [], Changed = 0 });
+    }
+
     private static async Task<Applied> Converge(ConvergerSetup setup, RevisionRecord revision, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
@@ -277,7 +289,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         }
         catch (BlobUnavailableException e)
         {
-            return new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: true);
+            return new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: true, Unfetched: e);
         }
         catch (ManifestException e)
         {
@@ -299,17 +311,22 @@ public sealed class Converger : ReceiveActor, IWithTimers
     {
         _busy = false;
         var revision = applied.Revision;
-        _queue.Applied(revision, applied.Manifest, applied.Report.Outcome, applied.Retry, applied.Fallback, DateTime.UtcNow);
         // No peer could give us the body yet: try again later, and meanwhile go on with other manifests.
-        if (applied.Retry) Timers.StartSingleTimer(revision.Manifest, Retry.Instance, _queue.RetryInterval);
-        else if (applied.Manifest is not null) WatchManagedPaths();
+        if (applied.Retry)
+        {
+            TryAgainLater(revision, applied.Report, applied.Unfetched, applied.Fallback);
+            Kick();
+            return;
+        }
+        _queue.Applied(revision, applied.Manifest, applied.Report.Outcome, applied.Fallback, DateTime.UtcNow);
+        if (applied.Manifest is not null) WatchManagedPaths();
 
         if (!applied.Fallback)
         {
             _setup.Metrics.Applied(revision, applied.Report);
             Publish(applied.Report);
         }
-        else if (!applied.Retry)
+        else
         {
             // The newest trusted revision below a rejected head: its report stays out of the status
             // map (which keeps saying the head is rejected); the log and the audit trail have it.
@@ -352,10 +369,12 @@ public sealed class Converger : ReceiveActor, IWithTimers
         }
         else if (report.Succeeded)
             _log.Info("{0} {1}: ok, {2} changed in {3} ms", report.Manifest, report.Version, report.Changed, report.DurationMs);
+        else if (report.Outcome == ApplyOutcome.Pending)
+            _log.Info("{0} {1}: pending: {2}", report.Manifest, report.Version, report.Error);
         else
             _log.Warning("{0} {1}: failed: {2}", report.Manifest, report.Version, report.Error);
 
-        _setup.Audit.Write(report.Drift ? "drift" : report.Outcome switch { ApplyOutcome.Ok => "applied", ApplyOutcome.Rejected => "rejected", _ => "failed" }, report.Manifest, report.Version.ToString(), report.Node,
+        _setup.Audit.Write(report.Drift ? "drift" : report.Outcome switch { ApplyOutcome.Ok => "applied", ApplyOutcome.Rejected => "rejected", ApplyOutcome.Pending => "pending", _ => "failed" }, report.Manifest, report.Version.ToString(), report.Node,
             report.Succeeded ? $"{report.Changed} changed in {report.DurationMs} ms" : report.Error ?? "");
         // Counted before it leaves the node: whoever sees the report can see it counted.
         _setup.Metrics.Reported(report);
@@ -383,7 +402,9 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _watcher.Watch(owners);
     }
 
-    private sealed record Applied(RevisionRecord Revision, Manifest? Manifest, ApplyReport Report, bool Retry, bool Fallback = false);
+    /// <param name="Retry">Not applied this time: try again later (<see cref="Unfetched"/>: the body or a source could not be fetched).</param>
+    private sealed record Applied(RevisionRecord Revision, Manifest? Manifest, ApplyReport Report, bool Retry, bool Fallback = false,
+        BlobUnavailableException? Unfetched = null);
 
     private sealed record TrustedHistory(RevisionRecord Rejected, IReadOnlyList<RevisionRecord> History);
 
@@ -423,7 +444,7 @@ public sealed record ConvergerSetup(
     ApplyEngine Engine,
     HybridClock Clock,
     bool Announce,
-    TimeSpan RetryInterval,
+    FetchBackoff Backoff,
     bool WatchPaths,
     LiveSettings Live,
     ConvergeProgress Progress,

@@ -1,3 +1,4 @@
+using Mesh.Node.Content;
 using Mesh.Node.Rollouts;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Wire;
@@ -12,9 +13,10 @@ namespace Mesh.Node.Converge;
 /// every rule is tested without an actor system; the <see cref="Converger"/> only does the I/O.
 /// </summary>
 /// <param name="refusal">Why this node must not apply a revision (its trust list), or null.</param>
+/// <param name="backoff">How a revision whose body could not be fetched is tried again, and until when.</param>
 /// <param name="facts">This node's facts as they are now, for targets with <c>facts:</c>; null: none known.</param>
 /// <param name="rollouts">The rollouts known here: under one, the revision to hold is what the rollout reached for this node, not the head.</param>
-public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, string?> refusal, TimeSpan retryInterval,
+public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, string?> refusal, FetchBackoff backoff,
     Func<System.Text.Json.Nodes.JsonObject?>? facts = null, RolloutBook? rollouts = null)
 {
     private readonly RolloutBook _rollouts = rollouts ?? new RolloutBook(self.Name);
@@ -25,6 +27,8 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
     private readonly Dictionary<string, Protocol.Versioning.HybridTimestamp> _done = new(StringComparer.Ordinal);
     /// <summary>Manifests whose body could not be fetched: until when they wait, and which revision failed.</summary>
     private readonly Dictionary<string, (DateTime Until, Protocol.Versioning.HybridTimestamp Version)> _backoff = new(StringComparer.Ordinal);
+    /// <summary>Per manifest, the revision being tried: when this node first tried it, how many passes failed, and what it last reported of them.</summary>
+    private readonly Dictionary<string, Tries> _tries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Enforced> _enforced = new(StringComparer.Ordinal);
     /// <summary>Manifests whose head this node rejected while it enforced nothing of them: the newest trusted revision to enforce instead.</summary>
     private readonly Dictionary<string, RevisionRecord> _fallback = new(StringComparer.Ordinal);
@@ -33,7 +37,7 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
     /// <summary>What this node enforces, by manifest.</summary>
     public IReadOnlyDictionary<string, Enforced> Enforced => _enforced;
 
-    public TimeSpan RetryInterval => retryInterval;
+    public FetchBackoff Backoff => backoff;
 
     public bool Targets(RevisionRecord revision) => revision.Target.Matches(self, revision.Target.ReadsFacts ? facts?.Invoke() : null);
 
@@ -99,10 +103,15 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
                 _done[revision.Manifest] = revision.Version;
                 return new Work.Stop(revision, WasEnforced: _enforced.Remove(revision.Manifest));
             }
+            Tried(revision, now);
             return new Work.Apply(revision, Fallback: false, next.Steps);
         }
 
-        if (_fallback.Values.FirstOrDefault(r => Due(r.Manifest, now)) is { } trusted) return new Work.Apply(trusted, Fallback: true);
+        if (_fallback.Values.FirstOrDefault(r => Due(r.Manifest, now)) is { } trusted)
+        {
+            Tried(trusted, now);
+            return new Work.Apply(trusted, Fallback: true);
+        }
 
         // A manifest that no longer targets this node is no longer enforced (what it applied stays).
         // Its facts may make it a target again: then the head is applied anew.
@@ -116,19 +125,12 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
         return due.Length == 0 ? null : new Work.Recheck(due);
     }
 
-    /// <summary>
-    /// How an apply ended. <paramref name="retry"/>: the body could not be fetched yet (say, the
-    /// origin is restarting): the manifest waits <see cref="RetryInterval"/> while others go on.
-    /// </summary>
-    public void Applied(RevisionRecord revision, Manifest? manifest, ApplyOutcome outcome, bool retry, bool fallback, DateTime now)
+    /// <summary>How an apply ended (it ran, or the revision is refused for good: a bad manifest).</summary>
+    public void Applied(RevisionRecord revision, Manifest? manifest, ApplyOutcome outcome, bool fallback, DateTime now)
     {
         var name = revision.Manifest;
-        if (retry)
-        {
-            _backoff[name] = (now + retryInterval, revision.Version);
-            return;
-        }
         _backoff.Remove(name);
+        _tries.Remove(name);
         if (fallback)
         {
             _fallback.Remove(name);
@@ -140,12 +142,45 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
     }
 
     /// <summary>
+    /// A pass over the peers did not give the revision's body or a source (<paramref name="why"/>:
+    /// what was tried, as a person reads it), or the apply broke off. The manifest waits out a
+    /// back-off while others go on, and is tried again and again. Until the fetch deadline, counted
+    /// from this node's first try of the revision, that is <see cref="ApplyOutcome.Pending"/>; then,
+    /// or at once when <paramref name="failure"/> (no waiting mends it: every peer sent bytes that
+    /// do not match the hash, an internal error), it is <see cref="ApplyOutcome.Failed"/>, and the
+    /// node keeps trying at the longest back-off, so a body that turns up later is still applied.
+    /// </summary>
+    public FetchRetry Unfetched(RevisionRecord revision, string why, bool failure, DateTime now)
+    {
+        var name = revision.Manifest;
+        var tries = _tries.TryGetValue(name, out var t) && t.Version.Equals(revision.Version) ? t : new Tries(revision.Version, now, 0, null, null);
+        var attempt = tries.Failed + 1;
+        var deadline = tries.First + backoff.Deadline;
+        var expired = now >= deadline;
+        var delay = expired ? backoff.Cap : backoff.Delay(attempt);
+        var outcome = failure || expired ? ApplyOutcome.Failed : ApplyOutcome.Pending;
+        var reason = outcome == ApplyOutcome.Pending
+            ? $"{why}; retrying until {deadline:HH:mm:ss} UTC (mesh.content.fetch-deadline {Protocol.Durations.Format(backoff.Deadline)})"
+            : expired
+                ? $"{why}; gave up waiting at the fetch deadline of {Protocol.Durations.Format(backoff.Deadline)} after {attempt} tries since {tries.First:HH:mm:ss} UTC" +
+                  $" (mesh.content.fetch-deadline); still trying every {Protocol.Durations.Format(backoff.Cap)}"
+                : why;
+        // A pending report is worth sending again when its reason changed (more peers hold the body now);
+        // a failure once, until the outcome changes.
+        var report = outcome != tries.Outcome || (outcome == ApplyOutcome.Pending && why != tries.Why);
+        _tries[name] = tries with { Failed = attempt, Why = report ? why : tries.Why, Outcome = report ? outcome : tries.Outcome };
+        _backoff[name] = (now + delay, revision.Version);
+        return new FetchRetry(outcome, reason, delay, deadline, report);
+    }
+
+    /// <summary>
     /// How a node's turn in a rollout ended: it holds <paramref name="holds"/> now (the new
     /// revision, or the previous one it went back to, or nothing when there was none before).
     /// </summary>
     public void RolledOut(string name, RevisionRecord tried, RevisionRecord? holds, Manifest? manifest, ApplyOutcome outcome)
     {
         _backoff.Remove(name);
+        _tries.Remove(name);
         _done[name] = (holds ?? tried).Version;
         if (holds is not null && manifest is not null) _enforced[name] = new Enforced(holds, manifest, outcome);
         else if (holds is null) _enforced.Remove(name);
@@ -187,6 +222,15 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
             .SelectMany(e => e.Value.Manifest.Resources.Select(r => r.ManagedPath).OfType<string>())
             .ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>Notes this node's first try of a revision: its fetch deadline counts from then.</summary>
+    private void Tried(RevisionRecord revision, DateTime now)
+    {
+        if (!_tries.TryGetValue(revision.Manifest, out var tries) || !tries.Version.Equals(revision.Version))
+            _tries[revision.Manifest] = new Tries(revision.Version, now, 0, null, null);
+    }
+
+    private sealed record Tries(Protocol.Versioning.HybridTimestamp Version, DateTime First, int Failed, string? Why, ApplyOutcome? Outcome);
+
     private bool Due(string manifest, DateTime now) => !_backoff.TryGetValue(manifest, out var waiting) || waiting.Until <= now;
 
     /// <summary>
@@ -205,6 +249,12 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
         return new EnforcementProgress(self, handled, facts?.Invoke());
     }
 }
+
+/// <summary>
+/// What <see cref="EnforcementQueue.Unfetched"/> decided: the outcome to report (pending, or failed),
+/// its reason, when to try again, the fetch deadline, and whether the report is news.
+/// </summary>
+public sealed record FetchRetry(ApplyOutcome Outcome, string Reason, TimeSpan Delay, DateTime Deadline, bool Report);
 
 /// <summary>A manifest this node enforces: the revision it applied and how the last run ended.</summary>
 public sealed record Enforced(RevisionRecord Revision, Manifest Manifest, ApplyOutcome Outcome);

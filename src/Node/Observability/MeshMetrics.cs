@@ -34,10 +34,11 @@ public sealed class MeshMetrics
         _received = factory.CreateCounter("mesh_revisions_received_total",
             "Revisions new to this node that target it, heard from the index or the change topic.", "manifest");
         _applies = factory.CreateCounter("mesh_applies_total",
-            "Reports this node published, by result (ok, failed, rejected): the apply of a new revision, a rejection, " +
+            "Reports this node published, by result (ok, failed, rejected, pending): the apply of a new revision, a rejection, " +
+            "a revision still waiting for its body (pending, again when the reason changed), " +
             "or a re-check that repaired drift or changed outcome. Quiet re-checks are not counted.", "manifest", "result");
         _applyDuration = factory.CreateHistogram("mesh_apply_duration_seconds",
-            "Time an apply or reported re-check took on this node, fetching the body included; rejections are not timed.",
+            "Time an apply or reported re-check took on this node, fetching the body included; rejections and pending reports are not timed.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.005, 2, 18) });
         _pushToApplied = factory.CreateHistogram("mesh_push_to_applied_seconds",
             "Time from a push (the revision's time on the node that took it) to its successful apply here. " +
@@ -79,7 +80,7 @@ public sealed class MeshMetrics
     public void Reported(ApplyReport report)
     {
         _applies.WithLabels(report.Manifest, report.Outcome.ToString().ToLowerInvariant()).Inc();
-        if (report.Outcome != ApplyOutcome.Rejected) _applyDuration.Observe(report.DurationMs / 1000.0);
+        if (report.Outcome is not (ApplyOutcome.Rejected or ApplyOutcome.Pending)) _applyDuration.Observe(report.DurationMs / 1000.0);
         if (report.Drift) _driftRepairs.WithLabels(report.Manifest).Inc();
     }
 

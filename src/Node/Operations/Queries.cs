@@ -95,7 +95,8 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
 
     /// <summary>
     /// Where every targeted member stands with every manifest: applied (ok or failed) at the
-    /// head revision, or pending (no report yet for the head); whether this node is offline;
+    /// head revision, or pending (no report yet for the head, or a pending one: the node is still
+    /// getting the body, its report says why); whether this node is offline;
     /// and the writes concurrent pushes lost that nobody has settled yet.
     /// </summary>
     public async Task<StatusReport> StatusAsync(string? manifest)
@@ -117,7 +118,7 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
                 ofNode.TryGetValue(head.Manifest, out var report);
                 var state = report is null || report.Version.CompareTo(head.Version) != 0
                     ? "pending"
-                    : report.Outcome switch { ApplyOutcome.Ok => "ok", ApplyOutcome.Rejected => "rejected", _ => "failed" };
+                    : report.Outcome switch { ApplyOutcome.Ok => "ok", ApplyOutcome.Rejected => "rejected", ApplyOutcome.Pending => "pending", _ => "failed" };
                 result.Add(new NodeStatus(node, head.Manifest, state, report, head));
             }
         }

@@ -38,7 +38,7 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
         RefuseUntrusted(prepared.Select(p => (p.Name, RevisionSignature.ContentStatement(p.Name, p.Hash))), request.Signatures);
         var ack = acks.Begin(request.Ack ?? AckLevel.Majority);
         var index = await ack.ReadAsync(consistency => store.IndexAsync(consistency));
-        if (!request.Force) RefuseStaleParents(request, prepared.Select(p => p.Name), index);
+        if (!request.Force) RefuseStaleParents(request, prepared, index);
         if (!request.Force) await RefuseBusyRollouts(prepared.Select(p => p.Name));
         var origin = Origin(request.Author, request.Message);
 
@@ -85,6 +85,9 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
     {
         var ack = acks.Begin(request.Ack ?? AckLevel.Majority);
         var head = await ack.ReadAsync(consistency => store.HeadAsync(name, consistency));
+        // The same deletion asked again (a client's retry after a first attempt that did land): already done.
+        if (head is { Deleted: true } && !request.Force && head.Parent == request.Parent)
+            return new PushResponse([new PushedRevision(head, Unchanged: true, Members.Targeted(cluster, head.Target, fleet))], acks.Finish(ack, []));
         if (head is null || head.Deleted) return null;
         if (!request.Force && request.Parent != head.Version.ToString())
             throw new PushConflictException([$"{name}: the head is now {head.Version} by {head.Author} via {head.Origin} at {head.Time:u}, not {request.Parent} as you saw"]);
@@ -168,17 +171,23 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
         if (busy.Count > 0) throw new PushConflictException(busy);
     }
 
-    /// <summary>Compare-and-set: every manifest the pusher named a parent for must still have that head.</summary>
-    private static void RefuseStaleParents(PushRequest request, IEnumerable<string> names, IReadOnlyDictionary<string, RevisionRecord> index)
+    /// <summary>
+    /// Compare-and-set: every manifest the pusher named a parent for must still have that head,
+    /// or be this very change already: the same content over the same parent is a client's retry
+    /// of a push whose first attempt landed (it is then answered unchanged), not a conflict.
+    /// </summary>
+    private static void RefuseStaleParents(PushRequest request, IEnumerable<PreparedManifest> manifests, IReadOnlyDictionary<string, RevisionRecord> index)
     {
         var conflicts = new List<string>();
-        foreach (var name in names)
+        foreach (var manifest in manifests)
         {
+            var name = manifest.Name;
             if (request.Parents is null || !request.Parents.TryGetValue(name, out var seen)) continue;
             index.TryGetValue(name, out var head);
             if (head is { Deleted: true }) head = null;
             var current = head?.Version.ToString() ?? "";
             if (current == seen) continue;
+            if (head is not null && head.Hash == manifest.Hash && (head.Parent ?? "") == seen) continue;
             conflicts.Add(head is null
                 ? $"{name}: you pushed over {seen}, but the manifest no longer exists"
                 : $"{name}: the head is now {head.Version} by {head.Author} via {head.Origin} at {head.Time:u}" +

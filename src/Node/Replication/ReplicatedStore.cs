@@ -14,10 +14,19 @@ namespace Mesh.Node.Replication;
 /// replicator that does not answer within <see cref="Timeout"/>, or fails to store a change, is
 /// a <see cref="StoreUnavailableException"/>, never a silent empty answer.
 /// </summary>
-public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, MeshMetrics metrics)
+/// <param name="timeout">How long a local read or write may take (<c>mesh.store.timeout</c>); null: <see cref="DefaultTimeout"/>.</param>
+public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, MeshMetrics metrics, TimeSpan? timeout = null)
 {
+    /// <summary>
+    /// A local write is answered once the durable store has flushed it to disk, and that flush
+    /// waits for the whole file system: on a busy host (a build, a backup) it takes seconds, and
+    /// a starved CPU delays the replicator too. A deadline of a few seconds turned good pushes into
+    /// errors; this one is for a store that is stuck, not slow.
+    /// </summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
+
     /// <summary>How long a local read or write may take, the durable store's write included.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    public TimeSpan Timeout { get; } = timeout ?? DefaultTimeout;
 
     // ---- reads ----------------------------------------------------------------------------------
 
@@ -295,7 +304,7 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
         catch (AskTimeoutException)
         {
             throw new StoreUnavailableException(
-                $"the node's replicated store did not answer within {timeout.TotalSeconds:0}s about {key.Id} (node overloaded?); retry the request");
+                $"the node's replicated store did not answer within {timeout.TotalSeconds:0}s about {key.Id} (node overloaded? mesh.store.timeout); retry the request");
         }
     }
 }

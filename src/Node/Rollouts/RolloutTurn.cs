@@ -41,7 +41,7 @@ public static class RolloutTurn
         }
         catch (BlobUnavailableException e)
         {
-            return new TurnResult(ApplyEngine.Failure(node, revision, e.Message, 0), null, null, null, Retry: true);
+            return new TurnResult(ApplyEngine.Failure(node, revision, e.Message, 0), null, null, null, Retry: true, Unfetched: e);
         }
         catch (ManifestException e)
         {
@@ -126,6 +126,8 @@ public static class RolloutTurn
 
 /// <summary>
 /// How a turn ended: the report to publish, the revision the node now holds (null: none of this
-/// manifest) and its manifest, its last step (null when it must be tried again: a body not fetched yet).
+/// manifest) and its manifest, its last step (null when it must be tried again: a body not fetched
+/// yet, <see cref="Unfetched"/> says why).
 /// </summary>
-public sealed record TurnResult(ApplyReport Report, RevisionRecord? Holds, Manifest? Manifest, RolloutStep? Final, bool Retry);
+public sealed record TurnResult(ApplyReport Report, RevisionRecord? Holds, Manifest? Manifest, RolloutStep? Final, bool Retry,
+    BlobUnavailableException? Unfetched = null);

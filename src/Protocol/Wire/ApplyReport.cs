@@ -53,9 +53,14 @@ public sealed record ApplyReport(
         text is null || text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
 }
 
-/// <summary>How an apply ended. <see cref="Rejected"/>: the node refused the revision (its signature) and applied nothing of it.</summary>
+/// <summary>
+/// How an apply ended, or where it stands. <see cref="Rejected"/>: the node refused the revision
+/// (its signature) and applied nothing of it. <see cref="Pending"/>: not over yet; the node is
+/// still trying to get the revision's body and says why in <see cref="ApplyReport.Error"/>
+/// (a slow or absent peer is not a failure until the fetch deadline passes).
+/// </summary>
 [System.Text.Json.Serialization.JsonConverter(typeof(Api.SnakeCaseEnum<ApplyOutcome>))]
-public enum ApplyOutcome { Ok, Failed, Rejected }
+public enum ApplyOutcome { Ok, Failed, Rejected, Pending }
 
 /// <summary>
 /// One resource's part of an apply or a plan. <see cref="Detail"/> holds what a person wants to

@@ -20,7 +20,7 @@ public class ApiErrorsTests
         { new PushConflictException(["web: the head is now ..."]), 409 },
         { new ArgumentException("'1795' matches 2 revisions of web"), 400 },
         { new StoreUnavailableException("the node's replicated store did not answer within 5s"), 503 },
-        { new BlobUnavailableException(new string('a', 64), ["b: no answer at byte 0"]), 503 },
+        { new BlobUnavailableException(new string('a', 64), [new PeerFailure(new Akka.Actor.Address("akka.tcp", "mesh", "b", 4710), FetchFailure.Silent, "did not answer within 5s at byte 0")]), 503 },
         { new Akka.Actor.AskTimeoutException("timeout"), 503 },
         { new SilentMembersException(["b", "c"]), 504 },
     };

@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Mesh.Node.Content;
 using Mesh.Node.Tests.Support;
+using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
+using Mesh.Protocol.Versioning;
 using Mesh.Protocol.Wire;
 
 namespace Mesh.Node.Tests.Cluster;
@@ -83,6 +85,81 @@ public sealed class ContentTransferTests : IAsyncLifetime
         Assert.Contains("does not have it", e.Message);
     }
 
+    private static PushRequest PushFor(string target, string content) => new(
+        [new ManifestFile("motd.yaml", $"manifest: motd\ntarget: {{ nodes: [{target}] }}\nresources:\n  - {{ id: motd, type: file, path: /motd, content: \"{content}\" }}\n")],
+        "test", "tester");
+
+    /// <summary>The report <paramref name="node"/> published for the head of motd, once it has one with this outcome (what it published last).</summary>
+    private static Task<ApplyReport> ReportOf(MeshNode node, HybridTimestamp version, ApplyOutcome outcome, TimeSpan? timeout = null) =>
+        Eventually.Value(async () => (await node.Store.ReportsOfAsync(node.Settings.Name)).GetValueOrDefault("motd") is { } r
+            && r.Version.Equals(version) && r.Outcome == outcome ? r : null, $"{node.Settings.Name} to report motd {version} {outcome}", timeout);
+
+    private static string[] AuditKinds(MeshNode node) => node.Audit.Read(null, 1000).Where(e => e.Manifest == "motd").Select(e => e.Kind).ToArray();
+
+    [Fact]
+    public async Task A_target_whose_origin_stalls_reports_pending_with_the_reason_and_applies_once_the_origin_answers()
+    {
+        var origin = _mesh.Start("origin", extraHocon: FastGiveUp);
+        var target = _mesh.Start("target", extraHocon: FastGiveUp);
+        await _mesh.Converged();
+        var gate = new Gate(GateMode.Stall);
+        await ReplaceContentServer(origin, Props.Create(() => new GatedServer(origin.Content, gate)));
+
+        var pushed = (await origin.Revisions.PushAsync(PushFor("target", "slow"))).Revisions.Single().Revision;
+
+        var pending = await ReportOf(target, pushed.Version, ApplyOutcome.Pending);
+        Assert.Contains($"origin {origin.Cluster.SelfAddress} did not answer within 1s", pending.Error);
+        Assert.Contains("retrying until", pending.Error);
+        Assert.Equal("pending", (await origin.Queries.StatusAsync("motd")).Manifests.Single(s => s.Node == "target").State);
+
+        gate.Open();
+        await ReportOf(target, pushed.Version, ApplyOutcome.Ok, TimeSpan.FromSeconds(60));
+        Assert.Equal("slow", File.ReadAllText(_mesh.RootOf(target, "/motd")));
+        Assert.DoesNotContain("failed", AuditKinds(target));
+        Assert.Contains("pending", AuditKinds(target));
+    }
+
+    [Fact]
+    public async Task When_no_peer_has_the_body_yet_the_target_waits_and_applies_it_once_one_has_it_without_a_failed_report()
+    {
+        var origin = _mesh.Start("origin", extraHocon: FastGiveUp);
+        var target = _mesh.Start("target", extraHocon: FastGiveUp);
+        var spare = _mesh.Start("spare", extraHocon: FastGiveUp);
+        await _mesh.Converged();
+        await ReplaceContentServer(origin, Props.Create(() => new GatedServer(origin.Content, new Gate(GateMode.Missing))));
+
+        var pushed = (await origin.Revisions.PushAsync(PushFor("target", "late"))).Revisions.Single().Revision;
+
+        var pending = await ReportOf(target, pushed.Version, ApplyOutcome.Pending);
+        Assert.Contains($"origin {origin.Cluster.SelfAddress} does not have it", pending.Error);
+        Assert.Contains("1 peer does not have it yet", pending.Error);
+
+        // Another peer gets the body (as a node that pulled it would).
+        spare.Content.Put(origin.Content.Get(pushed.Hash)!);
+        await ReportOf(target, pushed.Version, ApplyOutcome.Ok, TimeSpan.FromSeconds(60));
+        Assert.Equal("late", File.ReadAllText(_mesh.RootOf(target, "/motd")));
+        Assert.DoesNotContain("failed", AuditKinds(target));
+    }
+
+    [Fact]
+    public async Task A_body_nobody_gives_before_the_fetch_deadline_is_failed_naming_the_deadline()
+    {
+        var origin = _mesh.Start("origin", extraHocon: FastGiveUp);
+        var target = _mesh.Start("target", extraHocon: FastGiveUp + "\nmesh.content.fetch-deadline = 3s");
+        await _mesh.Converged();
+        await ReplaceContentServer(origin, Props.Create(() => new GatedServer(origin.Content, new Gate(GateMode.Missing))));
+
+        var pushed = (await origin.Revisions.PushAsync(PushFor("target", "never"))).Revisions.Single().Revision;
+
+        var failed = await ReportOf(target, pushed.Version, ApplyOutcome.Failed, TimeSpan.FromSeconds(60));
+        Assert.Contains("fetch deadline of 3s", failed.Error);
+        Assert.Contains("does not have it", failed.Error);
+        // Pending while it waited, failed once when the deadline passed.
+        var kinds = AuditKinds(target);
+        Assert.True(Array.IndexOf(kinds, "pending") >= 0 && Array.IndexOf(kinds, "pending") < Array.IndexOf(kinds, "failed"), string.Join(", ", kinds));
+        Assert.Single(kinds, k => k == "failed");
+    }
+
     /// <summary>Swaps a node's content server for a test double under the same name; returns its chunk counter.</summary>
     private static async Task<Counter> ReplaceContentServer(MeshNode node, Props replacement)
     {
@@ -129,6 +206,36 @@ public sealed class ContentTransferTests : IAsyncLifetime
                     return;
                 }
                 counter.Increment();
+                var (data, total) = store.Read(request.Hash, request.Offset, request.Length)!.Value;
+                Sender.Tell(new ContentChunk(request.Hash, request.Offset, total, data));
+            });
+        }
+    }
+
+    private enum GateMode { Stall, Missing }
+
+    /// <summary>Whether a <see cref="GatedServer"/> serves yet, set from the test.</summary>
+    private sealed class Gate(GateMode closed)
+    {
+        private volatile bool _open;
+        public GateMode Closed => closed;
+        public bool IsOpen => _open;
+        public void Open() => _open = true;
+    }
+
+    /// <summary>Until its gate opens, stays silent (a busy origin) or says it lacks the blob; then serves as the real server does.</summary>
+    private sealed class GatedServer : ReceiveActor
+    {
+        public GatedServer(ContentStore store, Gate gate)
+        {
+            Receive<Counter>(_ => { });
+            Receive<FetchChunk>(request =>
+            {
+                if (!gate.IsOpen)
+                {
+                    if (gate.Closed == GateMode.Missing) Sender.Tell(new ContentMissing(request.Hash));
+                    return;
+                }
                 var (data, total) = store.Read(request.Hash, request.Offset, request.Length)!.Value;
                 Sender.Tell(new ContentChunk(request.Hash, request.Offset, total, data));
             });

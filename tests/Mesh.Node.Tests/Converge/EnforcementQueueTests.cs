@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mesh.Node.Content;
 using Mesh.Node.Converge;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Versioning;
@@ -11,6 +12,8 @@ public class EnforcementQueueTests
 {
     private static readonly NodeIdentity Web1 = new("web1", new HashSet<string> { "web" }, new Dictionary<string, string>());
     private static readonly TimeSpan Retry = TimeSpan.FromSeconds(5);
+    /// <summary>A back-off of <see cref="Retry"/> at most (half of it at least, with jitter), for a minute.</summary>
+    private static readonly FetchBackoff Backoff = new(TimeSpan.FromMinutes(1), Retry, Retry);
     private static readonly DateTime T0 = new(2026, 12, 3, 12, 0, 0, DateTimeKind.Utc);
 
     private static RevisionRecord Rev(string manifest, long wall, string[]? roles = null, bool deleted = false, string node = "a") =>
@@ -23,7 +26,7 @@ public class EnforcementQueueTests
     private static ApplyReport Report(RevisionRecord r, ApplyOutcome outcome = ApplyOutcome.Ok, int changed = 0) =>
         new("web1", r.Manifest, r.Version, r.Hash, outcome, changed, [], null, 1, DateTimeOffset.UnixEpoch);
 
-    private static EnforcementQueue Queue(Func<RevisionRecord, string?>? refusal = null) => new(Web1, refusal ?? (_ => null), Retry);
+    private static EnforcementQueue Queue(Func<RevisionRecord, string?>? refusal = null) => new(Web1, refusal ?? (_ => null), Backoff);
 
     [Fact]
     public void New_revisions_are_applied_oldest_first_and_only_those_that_target_this_node()
@@ -36,9 +39,9 @@ public class EnforcementQueueTests
         var first = Assert.IsType<Work.Apply>(queue.Next(T0));
         Assert.Equal("a", first.Revision.Manifest);
         Assert.False(first.Fallback);
-        queue.Applied(first.Revision, Body("a"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(first.Revision, Body("a"), ApplyOutcome.Ok, fallback: false, T0);
         Assert.Equal("b", Assert.IsType<Work.Apply>(queue.Next(T0)).Revision.Manifest);
-        queue.Applied(Rev("b", 200), Body("b"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(Rev("b", 200), Body("b"), ApplyOutcome.Ok, fallback: false, T0);
         Assert.Null(queue.Next(T0));
     }
 
@@ -46,11 +49,11 @@ public class EnforcementQueueTests
     public void A_fact_target_follows_this_node_s_facts_as_they_change_and_applies_again_when_it_selects_the_node_again()
     {
         var facts = new JsonObject { ["rack"] = "r12" };
-        var queue = new EnforcementQueue(Web1, _ => null, Retry, () => facts);
+        var queue = new EnforcementQueue(Web1, _ => null, Backoff, () => facts);
         var rack = Rev("rack", 100) with { Target = ManifestParser.ParseTarget("{facts: {rack: r12}}") };
         queue.Consider(rack, fromIndex: true);
 
-        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("rack"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("rack"), ApplyOutcome.Ok, fallback: false, T0);
         Assert.Null(queue.Next(T0));
         Assert.Empty(queue.Progress().PendingFor([rack]));
 
@@ -72,12 +75,12 @@ public class EnforcementQueueTests
         var queue = Queue();
         var web = Rev("web", 100);
         queue.Consider(web, fromIndex: true);
-        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, null, ApplyOutcome.Failed, retry: true, fallback: false, T0);
+        queue.Unfetched(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, "origin silent", failure: false, T0);
 
         queue.Consider(Rev("motd", 300), fromIndex: true);
-        Assert.Equal("motd", Assert.IsType<Work.Apply>(queue.Next(T0 + Retry / 2)).Revision.Manifest);
-        queue.Applied(Rev("motd", 300), Body("motd"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
-        Assert.Null(queue.Next(T0 + Retry / 2));
+        Assert.Equal("motd", Assert.IsType<Work.Apply>(queue.Next(T0 + Retry / 4)).Revision.Manifest);
+        queue.Applied(Rev("motd", 300), Body("motd"), ApplyOutcome.Ok, fallback: false, T0);
+        Assert.Null(queue.Next(T0 + Retry / 4));
         Assert.Equal(web, Assert.IsType<Work.Apply>(queue.Next(T0 + Retry)).Revision);
     }
 
@@ -118,7 +121,7 @@ public class EnforcementQueueTests
         var standIn = Assert.IsType<Work.Apply>(queue.Next(T0));
         Assert.True(standIn.Fallback);
         Assert.Equal(200, standIn.Revision.Version.WallMs);
-        queue.Applied(standIn.Revision, Body("web"), ApplyOutcome.Ok, retry: false, fallback: true, T0);
+        queue.Applied(standIn.Revision, Body("web"), ApplyOutcome.Ok, fallback: true, T0);
         Assert.Equal(200, queue.Enforced["web"].Revision.Version.WallMs);
         Assert.Null(queue.Next(T0));
     }
@@ -140,7 +143,7 @@ public class EnforcementQueueTests
     {
         var queue = Queue(r => r.Version.WallMs == 200 ? "signed by an unknown key" : null);
         queue.Consider(Rev("web", 100), fromIndex: true);
-        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("web", "/srv"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("web", "/srv"), ApplyOutcome.Ok, fallback: false, T0);
         queue.Consider(Rev("web", 200), fromIndex: true);
 
         Assert.False(Assert.IsType<Work.Reject>(queue.Next(T0)).LookForTrusted);
@@ -154,7 +157,7 @@ public class EnforcementQueueTests
     {
         var queue = Queue();
         queue.Consider(Rev("web", 100), fromIndex: true);
-        queue.Applied(Rev("web", 100), Body("web"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(Rev("web", 100), Body("web"), ApplyOutcome.Ok, fallback: false, T0);
         queue.Consider(Rev("web", 200, deleted: true), fromIndex: true);
         Assert.True(Assert.IsType<Work.Stop>(queue.Next(T0)).WasEnforced);
         Assert.Empty(queue.Enforced);
@@ -169,14 +172,14 @@ public class EnforcementQueueTests
     {
         var queue = Queue();
         queue.Consider(Rev("a", 100), fromIndex: true);
-        queue.Applied(Rev("a", 100), Body("a"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(Rev("a", 100), Body("a"), ApplyOutcome.Ok, fallback: false, T0);
         queue.Consider(Rev("b", 100), fromIndex: true);
-        queue.Applied(Rev("b", 100), Body("b"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(Rev("b", 100), Body("b"), ApplyOutcome.Ok, fallback: false, T0);
         queue.RecheckAll();
         queue.RecheckOne("unknown");
         queue.Consider(Rev("c", 300), fromIndex: true);
         Assert.Equal("c", Assert.IsType<Work.Apply>(queue.Next(T0)).Revision.Manifest);
-        queue.Applied(Rev("c", 300), null, ApplyOutcome.Failed, retry: false, fallback: false, T0);
+        queue.Applied(Rev("c", 300), null, ApplyOutcome.Failed, fallback: false, T0);
 
         // b now targets the database nodes only: no longer enforced here.
         queue.Consider(Rev("b", 400, roles: ["db"]), fromIndex: true);
@@ -192,7 +195,7 @@ public class EnforcementQueueTests
         var queue = Queue();
         var web = Rev("web", 100);
         queue.Consider(web, fromIndex: true);
-        queue.Applied(web, Body("web"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(web, Body("web"), ApplyOutcome.Ok, fallback: false, T0);
 
         Assert.Equal(RecheckVerdict.Quiet, queue.Rechecked(Report(web)));
         Assert.Equal(RecheckVerdict.Report, queue.Rechecked(Report(web, changed: 2)));
@@ -210,7 +213,7 @@ public class EnforcementQueueTests
         queue.Next(T0);
         queue.TrustedHistory(head, [Rev("web", 100)]);
         var standIn = Assert.IsType<Work.Apply>(queue.Next(T0)).Revision;
-        queue.Applied(standIn, Body("web"), ApplyOutcome.Ok, retry: false, fallback: true, T0);
+        queue.Applied(standIn, Body("web"), ApplyOutcome.Ok, fallback: true, T0);
         Assert.Equal(RecheckVerdict.UnderRejectedHead, queue.Rechecked(Report(standIn, changed: 1)));
     }
 
@@ -218,8 +221,8 @@ public class EnforcementQueueTests
     public void A_purge_spares_the_paths_of_every_other_enforced_manifest()
     {
         var queue = Queue();
-        queue.Applied(Rev("a", 100), Body("a", "/srv/a"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
-        queue.Applied(Rev("b", 100), Body("b", "/srv/b", "/srv/c"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(Rev("a", 100), Body("a", "/srv/a"), ApplyOutcome.Ok, fallback: false, T0);
+        queue.Applied(Rev("b", 100), Body("b", "/srv/b", "/srv/c"), ApplyOutcome.Ok, fallback: false, T0);
         Assert.Equal(new[] { "/srv/b", "/srv/c" }, queue.ManagedPathsExcept("a").Order());
         Assert.Equal(new[] { "/srv/a" }, queue.ManagedPathsExcept("b"));
     }
@@ -236,14 +239,14 @@ public class EnforcementQueueTests
         Assert.Equal(new[] { "broken", "far", "gone", "ok", "untrusted" }, queue.Progress().PendingFor(index));
 
         foreach (var head in index) queue.Consider(head, fromIndex: true);
-        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("ok"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
-        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, null, ApplyOutcome.Failed, retry: false, fallback: false, T0);
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("ok"), ApplyOutcome.Ok, fallback: false, T0);
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, null, ApplyOutcome.Failed, fallback: false, T0);
         Assert.IsType<Work.Reject>(queue.Next(T0));
         Assert.IsType<Work.Stop>(queue.Next(T0));
         var far = Assert.IsType<Work.Apply>(queue.Next(T0)).Revision;
         // Being pulled or applied is not dealt with yet.
         Assert.Equal(new[] { "far" }, queue.Progress().PendingFor(index));
-        queue.Applied(far, null, ApplyOutcome.Failed, retry: true, fallback: false, T0);
+        queue.Unfetched(far, "origin silent", failure: false, T0);
         Assert.Empty(queue.Progress().PendingFor(index));
 
         // A newer head in the index is pending again until it is dealt with.
@@ -256,10 +259,81 @@ public class EnforcementQueueTests
         var queue = Queue();
         var announced = Rev("web", 300);
         queue.Consider(announced, fromIndex: false);
-        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("web"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        queue.Applied(Assert.IsType<Work.Apply>(queue.Next(T0)).Revision, Body("web"), ApplyOutcome.Ok, fallback: false, T0);
 
         Assert.Empty(queue.Progress().PendingFor([Rev("web", 200)]));
         // Same wall time and counter, another writer: the index's choice is still to be applied.
         Assert.Equal(new[] { "web" }, queue.Progress().PendingFor([Rev("web", 300, node: "b")]));
+    }
+
+    [Fact]
+    public void A_body_not_fetched_yet_is_pending_with_its_reason_until_the_deadline_and_failed_after_it_naming_the_deadline()
+    {
+        var queue = Queue();
+        queue.Consider(Rev("web", 100), fromIndex: true);
+        var web = Assert.IsType<Work.Apply>(queue.Next(T0)).Revision;
+
+        var first = queue.Unfetched(web, "waiting for the body: origin a did not answer within 5s at byte 0", failure: false, T0 + TimeSpan.FromSeconds(5));
+        Assert.Equal(ApplyOutcome.Pending, first.Outcome);
+        Assert.True(first.Report);
+        Assert.StartsWith("waiting for the body: origin a did not answer within 5s at byte 0; retrying until 12:01:00 UTC", first.Reason);
+        Assert.Equal(T0 + Backoff.Deadline, first.Deadline);
+
+        // The same reason again is not news; a new one is.
+        Assert.False(queue.Unfetched(web, "waiting for the body: origin a did not answer within 5s at byte 0", failure: false, T0 + TimeSpan.FromSeconds(20)).Report);
+        var changed = queue.Unfetched(web, "waiting for the body: origin a did not answer within 5s at byte 0; 2 peers do not have it yet", failure: false, T0 + TimeSpan.FromSeconds(30));
+        Assert.Equal((ApplyOutcome.Pending, true), (changed.Outcome, changed.Report));
+
+        var late = queue.Unfetched(web, "waiting for the body: origin a did not answer within 5s at byte 0", failure: false, T0 + Backoff.Deadline);
+        Assert.Equal((ApplyOutcome.Failed, true), (late.Outcome, late.Report));
+        Assert.Contains("fetch deadline of 60s", late.Reason);
+        Assert.Contains("still trying every 5s", late.Reason);
+        // Failed once is said once; the node keeps trying, at the longest back-off.
+        var again = queue.Unfetched(web, "waiting for the body: origin a does not have it", failure: false, T0 + Backoff.Deadline + Retry);
+        Assert.Equal((ApplyOutcome.Failed, false), (again.Outcome, again.Report));
+        Assert.Equal(Backoff.Cap, again.Delay);
+        Assert.Equal(web, Assert.IsType<Work.Apply>(queue.Next(T0 + Backoff.Deadline + Retry * 2)).Revision);
+    }
+
+    [Fact]
+    public void Bytes_that_match_the_hash_from_no_peer_are_a_failure_at_once()
+    {
+        var queue = Queue();
+        queue.Consider(Rev("web", 100), fromIndex: true);
+        var web = Assert.IsType<Work.Apply>(queue.Next(T0)).Revision;
+
+        var retry = queue.Unfetched(web, "waiting for the body: origin a sent bytes that do not match the hash", failure: true, T0);
+
+        Assert.Equal((ApplyOutcome.Failed, true), (retry.Outcome, retry.Report));
+    }
+
+    [Fact]
+    public void Each_revision_has_its_own_fetch_deadline_counted_from_the_first_try()
+    {
+        var queue = Queue();
+        queue.Consider(Rev("web", 100), fromIndex: true);
+        var old = Assert.IsType<Work.Apply>(queue.Next(T0)).Revision;
+        queue.Unfetched(old, "origin silent", failure: false, T0);
+
+        var later = T0 + Backoff.Deadline - TimeSpan.FromSeconds(1);
+        queue.Consider(Rev("web", 200), fromIndex: true);
+        var newer = Assert.IsType<Work.Apply>(queue.Next(later)).Revision;
+        var retry = queue.Unfetched(newer, "origin silent", failure: false, later + TimeSpan.FromSeconds(10));
+
+        Assert.Equal(ApplyOutcome.Pending, retry.Outcome);
+        Assert.Equal(later + Backoff.Deadline, retry.Deadline);
+    }
+
+    [Fact]
+    public void The_back_off_doubles_from_half_a_second_to_ten_seconds_with_jitter()
+    {
+        var backoff = FetchBackoff.Until(TimeSpan.FromMinutes(5));
+        var random = new Random(11);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.InRange(backoff.Delay(1, random), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500));
+            Assert.InRange(backoff.Delay(3, random), TimeSpan.FromMilliseconds(1000), TimeSpan.FromMilliseconds(2000));
+            Assert.InRange(backoff.Delay(40, random), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
+        }
     }
 }

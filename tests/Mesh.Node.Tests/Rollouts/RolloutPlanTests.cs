@@ -140,12 +140,12 @@ public class RolloutPlanTests
     {
         var book = new RolloutBook("n3");
         var self = new NodeIdentity("n3", new HashSet<string>(), new Dictionary<string, string>());
-        var queue = new EnforcementQueue(self, _ => null, TimeSpan.FromSeconds(5), rollouts: book);
+        var queue = new EnforcementQueue(self, _ => null, Mesh.Node.Content.FetchBackoff.Until(TimeSpan.FromMinutes(5)), rollouts: book);
         var previous = Rev(1000);
         queue.Consider(previous, fromIndex: true);
         var first = Assert.IsType<Work.Apply>(queue.Next(T0.UtcDateTime));
         Assert.Null(first.Rollout);
-        queue.Applied(previous, Body(), ApplyOutcome.Ok, retry: false, fallback: false, T0.UtcDateTime);
+        queue.Applied(previous, Body(), ApplyOutcome.Ok, fallback: false, T0.UtcDateTime);
 
         // The new head says a rollout governs it: nothing until its record is known, then nothing until batch 2.
         var head = Rev(2000, rolledOut: true);

@@ -95,6 +95,12 @@ function table(headers, rows, attributes = {}) {
       el("tbody", {}, rows)));
 }
 
+/** A failure or rejection, or a pending report of the head: the node says why (still getting the body from …). */
+function hasReason(entry) {
+  return entry.state === "failed" || entry.state === "rejected" ||
+    (entry.state === "pending" && entry.report?.outcome === "pending" && entry.report.version === entry.head?.version);
+}
+
 function failureText(report) {
   return report?.error || "no error text (see mesh status)";
 }
@@ -152,7 +158,7 @@ async function manifestsPage() {
         const entry = cell.get(`${node}\u0000${name}`);
         const state = stateOf(entry);
         const title = entry ? `${name} on ${node}: ${STATES[state]?.word ?? state}` +
-          (entry.report ? ` (${entry.report.version}${entry.state === "failed" || entry.state === "rejected" ? `: ${failureText(entry.report)}` : ""})` : "") : `${name} does not target ${node}`;
+          (entry.report ? ` (${entry.report.version}${hasReason(entry) ? `: ${failureText(entry.report)}` : ""})` : "") : `${name} does not target ${node}`;
         return el("td", { "data-node": node, "data-manifest": name, "data-state": state, title }, stateLabel(state));
       }))), { id: "matrix", "aria-label": "Where every node stands with every manifest" });
 
@@ -207,7 +213,7 @@ async function manifestPage(name, query) {
       el("td", { class: "mono nowrap" }, s.report?.version ?? "—"),
       el("td", { class: "nowrap" }, since(s.report?.time)),
       el("td", {}, s.report ? String(s.report.changed) : "—"),
-      el("td", { class: "wrap" }, s.state === "failed" || s.state === "rejected" ? el("pre", { class: "error" }, failureText(s.report)) : ""))), { id: "nodes" });
+      el("td", { class: "wrap" }, hasReason(s) ? el("pre", { class: s.state === "pending" ? "" : "error" }, failureText(s.report)) : ""))), { id: "nodes" });
 
   const revisions = table(["From", "To", "Revision", "Pushed", "By", "Message", "Applied by", ""], history.map(h =>
     el("tr", { "data-version": h.revision.version },
