@@ -126,6 +126,9 @@ public sealed class MeshNode : IAsyncDisposable
         });
         system.ActorOf(ConnectivityMonitor.Props(Connectivity, standalone: settings.Seeds.Length == 0), ConnectivityMonitor.Name);
         system.ActorOf(PauseWatch.Props(PauseWatch.Limit(system.Settings.Config)), PauseWatch.Name);
+        var seeds = new SeedAnswers(Cluster.SelfAddress.ToString(), settings.Seeds.Select(s => Address.Parse(s).ToString()), DateTimeOffset.UtcNow);
+        Connectivity.Probing(seeds);
+        system.ActorOf(SeedProbe.Props(settings.Name, seeds), SeedProbe.Name);
     }
 
     /// <summary>Starts a node from a full configuration (the <c>mesh</c> section and Akka's).</summary>

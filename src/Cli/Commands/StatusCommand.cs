@@ -61,6 +61,8 @@ public static class StatusCommand
             if (report.Offline)
                 ctx.Out.WriteLine($"node {report.Node} is offline since {report.OfflineSince:u} ({(report.OfflineSince is { } since ? Format.Age(since) : "")}): " +
                     $"{report.OfflineReason}; enforcing its last known state (what it shows of other nodes may be out of date)");
+            foreach (var seed in report.Seeds ?? [])
+                ctx.Out.WriteLine($"  join through {seed.Address}: {seed.Answer}{(seed.Status is { } member ? $" ({member})" : "")} since {seed.Since:u}");
             foreach (var lost in report.LostWrites) ctx.Out.WriteLine(Format.LostWrite(lost));
         }
         return !report.Offline && status.All(s => s.State == "ok") ? ExitCodes.Ok : ExitCodes.Failed;

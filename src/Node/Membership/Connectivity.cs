@@ -37,6 +37,17 @@ public sealed class Connectivity
         }
     }
 
+    private volatile SeedAnswers? _seedAnswers;
+
+    /// <summary>
+    /// While this node has not joined: what each node it joins through answers, since when
+    /// (<see cref="SeedProbe"/>); empty once it has joined.
+    /// </summary>
+    public Mesh.Protocol.Api.SeedAnswer[] Seeds => _seedAnswers?.Current ?? [];
+
+    /// <summary>Reports what <paramref name="answers"/> holds as <see cref="Seeds"/>.</summary>
+    internal void Probing(SeedAnswers answers) => _seedAnswers = answers;
+
     /// <summary>Every other member this node has seen (its own address aside), for a new incarnation to rejoin through.</summary>
     public Address[] KnownPeers
     {
