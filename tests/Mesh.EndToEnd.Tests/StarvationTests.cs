@@ -40,9 +40,11 @@ public sealed class StarvationTests(ITestOutputHelper output) : IAsyncLifetime
         // longer than the failure detector's pause (10 s) plus that stays short.
         var config = _nodes.Write("fast-downing.hocon", "akka.cluster.split-brain-resolver.stable-after = 3s\n");
         string[] args = ["--config", config];
-        var a = await _nodes.StartAsync("a", extraArgs: args);
-        var b = await _nodes.StartAsync("b", seed: a.ClusterAddress, extraArgs: args);
-        var c = await _nodes.StartAsync("c", seed: a.ClusterAddress, extraArgs: args);
+        // Fixed cluster ports, as on real hosts: a new incarnation listens where its old one did,
+        // so the addresses every node knows stay good (on port 0 each would move to a new one).
+        var a = await _nodes.StartAsync("a", extraArgs: args, clusterPort: Binaries.FreePort());
+        var b = await _nodes.StartAsync("b", seed: a.ClusterAddress, extraArgs: args, clusterPort: Binaries.FreePort());
+        var c = await _nodes.StartAsync("c", seed: a.ClusterAddress, extraArgs: args, clusterPort: Binaries.FreePort());
         await ThreeNodeMesh.Until(async () => (await Task.WhenAll(_nodes.Nodes.Select(n => SeesAllUp(n, 3)))).All(x => x), "three members up", TimeSpan.FromSeconds(60));
         Assert.Equal(0, (await a.Cli("push", Motd("one"), "--wait")).ExitCode);
 
@@ -69,6 +71,10 @@ public sealed class StarvationTests(ITestOutputHelper output) : IAsyncLifetime
             await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).All(m => m.Name != "c"), "a and b remove the frozen c", TimeSpan.FromSeconds(90));
             c.Thaw();
         }
+        catch (TimeoutException e)
+        {
+            throw WithLogs(e);
+        }
         finally
         {
             foreach (var node in _nodes.Nodes) node.Thaw();
@@ -83,7 +89,7 @@ public sealed class StarvationTests(ITestOutputHelper output) : IAsyncLifetime
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException(string.Join("\n", new[] { e.Message }.Concat(_nodes.Nodes.Select(n => $"--- {n.Name}\n{n.Log}"))), e);
+            throw WithLogs(e);
         }
         output.WriteLine($"one mesh again {clock.Elapsed.TotalSeconds:0.0} s after the last thaw");
         // Exactly one node formed the mesh again after the first burst, which downed every member.
@@ -92,6 +98,9 @@ public sealed class StarvationTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(push.ExitCode == 0, push.ToString());
         Assert.All(_nodes.Nodes, n => Assert.Equal("two\n", File.ReadAllText(n.RootPath("/motd"))));
     }
+
+    private TimeoutException WithLogs(TimeoutException e) =>
+        new(string.Join("\n", new[] { e.Message }.Concat(_nodes.Nodes.Select(n => $"--- {n.Name}\n{n.Log}"))), e);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -15,7 +15,7 @@ public sealed record ConnectivityState(bool Offline, DateTimeOffset? Since, stri
 /// </summary>
 public sealed class Connectivity
 {
-    public const string NotJoined = "not joined: none of its seeds answers";
+    public const string NotJoined = "not joined: no seed has let it in yet";
     public const string NoPeerReachable = "no peer reachable: every other member is unreachable";
     public const string Alone = "no peer reachable: no other member is left";
 
