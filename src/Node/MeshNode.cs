@@ -128,8 +128,10 @@ public sealed class MeshNode : IAsyncDisposable
             return Task.FromResult(Akka.Done.Instance);
         });
         system.ActorOf(ConnectivityMonitor.Props(Connectivity, standalone: settings.Seeds.Length == 0), ConnectivityMonitor.Name);
-        system.ActorOf(PauseWatch.Props(system.Settings.Config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(20))),
-            PauseWatch.Name);
+        system.ActorOf(PauseWatch.Props(PauseWatch.Limit(system.Settings.Config)), PauseWatch.Name);
+        var seeds = new SeedAnswers(Cluster.SelfAddress.ToString(), settings.Seeds.Select(s => Address.Parse(s).ToString()), DateTimeOffset.UtcNow);
+        Connectivity.Probing(seeds);
+        system.ActorOf(SeedProbe.Props(settings.Name, seeds), SeedProbe.Name);
     }
 
     /// <summary>Starts a node from a full configuration (the <c>mesh</c> section and Akka's).</summary>
@@ -141,7 +143,8 @@ public sealed class MeshNode : IAsyncDisposable
         Directory.CreateDirectory(settings.DataDir);
         var tls = NodeTls.Load(settings.Tls);
         var key = NodeKey.LoadOrCreate(settings.DataDir);
-        var system = ActorSystem.Create(NodeSettings.ActorSystemName, NodeTls.Setup(tls, NodeConfig.ForAkka(settings, config, key.PublicKey)));
+        var system = ActorSystem.Create(NodeSettings.ActorSystemName,
+            NodeTls.Setup(tls, NodeConfig.ForAkka(settings, config, key.PublicKey)).And(DisassociatedErrorFilter.Setup));
         // Before any actor makes its logger: a log level reloaded in an earlier incarnation holds in this one.
         system.EventStream.SetLogLevel(live.Current.LogLevel);
         var node = new MeshNode(settings, live, system, key) { Tls = tls };

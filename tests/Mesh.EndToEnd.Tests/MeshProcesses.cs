@@ -114,6 +114,9 @@ public sealed class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
+    /// <summary>How it was started: flags, and variables set, for <see cref="RestartAsync"/>.</summary>
+    private readonly List<string> _args;
+    private readonly IReadOnlyDictionary<string, string>? _environment;
     private readonly HttpClient _http;
 
     public string Name { get; }
@@ -125,8 +128,11 @@ public sealed class NodeProcess : IAsyncDisposable
     public string Root => Path.Combine(DataDir, "root");
     public string ClusterAddress { get; private set; } = "";
 
-    private NodeProcess(string name, string api, string dataDir, string workDir, string? netns, Process process)
+    private NodeProcess(string name, string api, string dataDir, string workDir, string? netns, Process process, List<string> args,
+        IReadOnlyDictionary<string, string>? environment)
     {
+        _args = args;
+        _environment = environment;
         Name = name;
         Api = api;
         DataDir = dataDir;
@@ -140,13 +146,15 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <param name="waitUntilUp">false: return once the control API answers, for a node that is not expected to join</param>
     /// <param name="apiHost">the address the control API binds to (default loopback); clients still reach it on 127.0.0.1</param>
     /// <param name="environment">variables to set for the node (e.g. NOTIFY_SOCKET)</param>
+    /// <param name="clusterPort">the cluster port; 0 (default) lets the node pick a free one</param>
     public static async Task<NodeProcess> StartAsync(string name, string workDir, string? seed = null, string[]? roles = null, string[]? labels = null,
-        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true, string apiHost = "127.0.0.1", IReadOnlyDictionary<string, string>? environment = null)
+        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true, string apiHost = "127.0.0.1", IReadOnlyDictionary<string, string>? environment = null,
+        int clusterPort = 0)
     {
         var port = Binaries.FreePort();
         var api = $"127.0.0.1:{port}";
         var dataDir = Path.Combine(workDir, name);
-        var args = new List<string> { "--name", name, "--port", "0", "--api", $"{apiHost}:{port}", "--data-dir", dataDir };
+        var args = new List<string> { "--name", name, "--port", clusterPort.ToString(), "--api", $"{apiHost}:{port}", "--data-dir", dataDir };
         if (seed is not null) args.AddRange(["--seed", seed]);
         foreach (var r in roles ?? []) args.AddRange(["--role", r]);
         foreach (var l in labels ?? []) args.AddRange(["--label", l]);
@@ -177,7 +185,7 @@ public sealed class NodeProcess : IAsyncDisposable
         var info = Binaries.StartInfo(Binaries.Node, netns, workDir, args);
         foreach (var (variable, value) in environment ?? new Dictionary<string, string>()) info.Environment[variable] = value;
         var process = Process.Start(info)!;
-        var node = new NodeProcess(name, api, dataDir, workDir, netns, process);
+        var node = new NodeProcess(name, api, dataDir, workDir, netns, process, args, environment);
         process.OutputDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (node._log) node._log.AppendLine(e.Data); };
         process.BeginOutputReadLine();
@@ -265,6 +273,19 @@ public sealed class NodeProcess : IAsyncDisposable
     public Task<ProcessResult> Cli(params string[] args) =>
         MeshCli.RunInAsync(Namespace, WorkDir, [.. Namespace is null ? [] : new[] { "--token-file", TokenFile }, "--api", Api, .. args]);
 
+    /// <summary>
+    /// Starts this node again, after it exited or was killed: the same flags (name, addresses,
+    /// data directory, seeds), so the same cluster address. Returns once its control API answers
+    /// (it need not have joined yet); the new process keeps this one's cluster address.
+    /// </summary>
+    public async Task<NodeProcess> RestartAsync()
+    {
+        if (!_process.HasExited) throw new InvalidOperationException($"mesh-node {Name} is still running");
+        var again = await LaunchAsync(Name, Api, DataDir, WorkDir, Namespace, _args, waitUntilUp: false, environment: _environment);
+        again.ClusterAddress = ClusterAddress;
+        return again;
+    }
+
     /// <summary>Kills the process at once (SIGKILL), as a crash or a power cut would.</summary>
     public async Task KillAsync()
     {
@@ -350,8 +371,18 @@ public sealed class NodeGroup : IAsyncDisposable
 
     /// <summary><see cref="NodeProcess.StartAsync"/> in this group's directory; the node is kept until disposal.</summary>
     public Task<NodeProcess> StartAsync(string name, string? seed = null, string[]? roles = null, string[]? labels = null,
-        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true, string apiHost = "127.0.0.1", IReadOnlyDictionary<string, string>? environment = null) =>
-        KeepAsync(NodeProcess.StartAsync(name, WorkDir, seed, roles, labels, extraArgs, waitUntilUp, apiHost, environment));
+        IEnumerable<string>? extraArgs = null, bool waitUntilUp = true, string apiHost = "127.0.0.1", IReadOnlyDictionary<string, string>? environment = null,
+        int clusterPort = 0) =>
+        KeepAsync(NodeProcess.StartAsync(name, WorkDir, seed, roles, labels, extraArgs, waitUntilUp, apiHost, environment, clusterPort));
+
+    /// <summary><see cref="NodeProcess.RestartAsync"/> of a node of this group that exited or was killed; the new process takes its place.</summary>
+    public async Task<NodeProcess> RestartAsync(NodeProcess node)
+    {
+        var again = await KeepAsync(node.RestartAsync());
+        lock (_nodes) _nodes.Remove(node);
+        await node.DisposeAsync();
+        return again;
+    }
 
     /// <summary><see cref="NodeProcess.StartInNamespaceAsync"/> in this group's directory; the node is kept until disposal.</summary>
     public Task<NodeProcess> StartInNamespaceAsync(string name, string netns, string address, IEnumerable<string> seeds, IEnumerable<string>? extraArgs = null,

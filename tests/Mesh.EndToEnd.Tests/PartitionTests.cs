@@ -180,6 +180,10 @@ public sealed class PartitionTests : IAsyncLifetime
         var status = await ThreeNodeMesh.Until(async () => await Status(c) is { Offline: true, Manifests.Length: 2 } s ? s : null,
             "c's new incarnation answers and lists its manifests", Slow);
         Assert.StartsWith("not joined", status.OfflineReason);
+        // It names every node it joins through, and what each answers: nothing, while cut off.
+        Assert.Equal(new[] { a.ClusterAddress, b.ClusterAddress }.Order(StringComparer.Ordinal), status.Seeds!.Select(s => s.Address));
+        Assert.All(status.Seeds!, s => Assert.Equal("no answer", s.Answer));
+        Assert.Contains($"join through {a.ClusterAddress}: no answer since", (await c.Cli("status")).Out);
         Assert.All(status.Manifests, m => Assert.Equal("c", m.Node));
         Assert.Equal("minority", status.Manifests.Single(m => m.Manifest == "app").Head.Message);
         await AssertOfflineAndEnforcingAsync(c, "minority");

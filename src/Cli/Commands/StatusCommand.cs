@@ -63,6 +63,8 @@ public static class StatusCommand
             if (report.Offline)
                 ctx.Out.WriteLine($"node {report.Node} is offline since {report.OfflineSince:u} ({(report.OfflineSince is { } since ? Format.Age(since) : "")}): " +
                     $"{report.OfflineReason}; enforcing its last known state (what it shows of other nodes may be out of date)");
+            foreach (var seed in report.Seeds ?? [])
+                ctx.Out.WriteLine($"  join through {seed.Address}: {seed.Answer}{(seed.Status is { } member ? $" ({member})" : "")} since {seed.Since:u}");
             foreach (var lost in report.LostWrites) ctx.Out.WriteLine(Format.LostWrite(lost));
             if (report.Unreplicated is { Length: > 0 } unreplicated)
                 ctx.Out.WriteLine($"{unreplicated.Length} revision(s) accepted here while not replicated: " +

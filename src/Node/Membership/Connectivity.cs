@@ -15,7 +15,7 @@ public sealed record ConnectivityState(bool Offline, DateTimeOffset? Since, stri
 /// </summary>
 public sealed class Connectivity
 {
-    public const string NotJoined = "not joined: none of its seeds answers";
+    public const string NotJoined = "not joined: no seed has let it in yet";
     public const string NoPeerReachable = "no peer reachable: every other member is unreachable";
     public const string Alone = "no peer reachable: no other member is left";
 
@@ -36,6 +36,17 @@ public sealed class Connectivity
             lock (_lock) return new ConnectivityState(_offline, _offline ? _since : null, _offline ? _reason : null);
         }
     }
+
+    private volatile SeedAnswers? _seedAnswers;
+
+    /// <summary>
+    /// While this node has not joined: what each node it joins through answers, since when
+    /// (<see cref="SeedProbe"/>); empty once it has joined.
+    /// </summary>
+    public Mesh.Protocol.Api.SeedAnswer[] Seeds => _seedAnswers?.Current ?? [];
+
+    /// <summary>Reports what <paramref name="answers"/> holds as <see cref="Seeds"/>.</summary>
+    internal void Probing(SeedAnswers answers) => _seedAnswers = answers;
 
     /// <summary>Every other member this node has seen (its own address aside), for a new incarnation to rejoin through.</summary>
     public Address[] KnownPeers

@@ -7,8 +7,9 @@ namespace Mesh.Node.Membership;
 
 /// <summary>
 /// Notices that this process was paused (a frozen VM, SIGSTOP, a host that slept) for longer
-/// than the split-brain resolver waits before downing: the other members have most likely
-/// removed this node by then, while this node's own view is still from before the pause.
+/// than the others wait before removing it (their failure detector's acceptable pause, then the
+/// split-brain resolver's stable-after): the other members have most likely removed this node
+/// by then, while this node's own view is still from before the pause.
 /// Left alone, its resolver would wake to find everyone else unreachable and could down them
 /// all, leaving it as an island of one that never merges back. So it stops its actor system
 /// instead; <see cref="NodeLifetime"/> starts a new incarnation that rejoins through the
@@ -29,7 +30,7 @@ public sealed class PauseWatch : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <param name="limit">a pause longer than this ends the incarnation (the resolver's stable-after)</param>
+    /// <param name="limit">a pause longer than this ends the incarnation (<see cref="Limit"/>)</param>
     public PauseWatch(TimeSpan limit)
     {
         _limit = limit;
@@ -41,7 +42,7 @@ public sealed class PauseWatch : ReceiveActor, IWithTimers
             _last = now;
             // A node alone has no one who could have removed it: nothing to rejoin.
             if (gap <= _limit + _tick || !_cluster.State.Members.Any(m => !m.UniqueAddress.Equals(_cluster.SelfUniqueAddress))) return;
-            _log.Warning("this node was paused for {0:0.0} s, longer than the split-brain resolver waits ({1:0.0} s): the others have likely removed it; " +
+            _log.Warning("this node was paused for {0:0.0} s, longer than the others wait before removing it ({1:0.0} s): they have likely removed it; " +
                 "starting again to rejoin them rather than acting on a stale view", gap.TotalSeconds, _limit.TotalSeconds);
             Timers.CancelAll();
             CoordinatedShutdown.Get(Context.System).Run(PausedReason.Instance);
@@ -55,6 +56,16 @@ public sealed class PauseWatch : ReceiveActor, IWithTimers
     }
 
     public static Props Props(TimeSpan limit) => Akka.Actor.Props.Create(() => new PauseWatch(limit));
+
+    /// <summary>
+    /// The shortest silence after which the others may have removed this node: they mark it
+    /// unreachable once it has been silent for longer than their failure detector's acceptable
+    /// pause, and the resolver downs it once that has held for stable-after. A shorter pause
+    /// cannot have cost the node its membership, so it must not cost it a restart either.
+    /// </summary>
+    public static TimeSpan Limit(Akka.Configuration.Config config) =>
+        config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause", TimeSpan.FromSeconds(3))
+        + config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(20));
 
     private sealed class Check
     {

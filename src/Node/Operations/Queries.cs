@@ -103,7 +103,8 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
     {
         var heads = (await store.IndexAsync()).Values.Where(h => manifest is null || h.Manifest == manifest).ToArray();
         var now = connectivity.Current;
-        return new StatusReport(self, now.Offline, now.Since, now.Reason, await ManifestStatusAsync(heads), await LostWritesAsync(heads), acks.Unreplicated());
+        return new StatusReport(self, now.Offline, now.Since, now.Reason, await ManifestStatusAsync(heads), await LostWritesAsync(heads),
+            acks.Unreplicated(), now.Offline ? connectivity.Seeds : null);
     }
 
     private async Task<NodeStatus[]> ManifestStatusAsync(IEnumerable<RevisionRecord> heads)

@@ -13,7 +13,11 @@ public sealed class JournalLogger : ReceiveActor, IRequiresMessageQueue<ILoggerM
     public JournalLogger()
     {
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
-        Receive<LogEvent>(e => Console.Out.WriteLine(Line(e)));
+        Receive<LogEvent>(e =>
+        {
+            // The filters of the actor system's setup (Observability.DisassociatedErrorFilter), as Akka's console logger applies them.
+            if (Context.System.Settings.LogFilter.ShouldTryKeepMessage(e, out _)) Console.Out.WriteLine(Line(e));
+        });
     }
 
     public static string Line(LogEvent e)

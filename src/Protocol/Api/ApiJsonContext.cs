@@ -20,6 +20,7 @@ namespace Mesh.Protocol.Api;
 [JsonSerializable(typeof(ManifestSummary[]))]
 [JsonSerializable(typeof(ManifestDetail))]
 [JsonSerializable(typeof(StatusReport))]
+[JsonSerializable(typeof(SeedAnswer))]
 [JsonSerializable(typeof(HistoryEntry[]))]
 [JsonSerializable(typeof(RevisionDiff))]
 [JsonSerializable(typeof(PlanResponse))]

@@ -67,7 +67,15 @@ public sealed record NodeStatus(string Node, string Manifest, string State, Appl
 /// revisions this node accepted while it could not replicate them (until a quorum holds them).
 /// </summary>
 public sealed record StatusReport(string Node, bool Offline, DateTimeOffset? OfflineSince, string? OfflineReason,
-    NodeStatus[] Manifests, LostWrite[] LostWrites, UnreplicatedRevision[]? Unreplicated = null);
+    NodeStatus[] Manifests, LostWrite[] LostWrites, UnreplicatedRevision[]? Unreplicated = null, SeedAnswer[]? Seeds = null);
+
+/// <summary>
+/// While a node has not joined: one node it tries to join through (<see cref="Address"/>), and
+/// what that one answers: <c>member</c> (with its <see cref="Status"/>), <c>not a member</c>
+/// (it is starting, or looking for a mesh itself), or <c>no answer</c>; <see cref="Since"/>
+/// when that answer began.
+/// </summary>
+public sealed record SeedAnswer(string Address, string Answer, string? Status, DateTimeOffset Since);
 
 /// <summary>
 /// A revision that another push overwrote without having seen it (two pushes on the two sides

@@ -1,0 +1,89 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Membership;
+
+/// <summary>
+/// Answers other nodes' <see cref="JoinProbe"/>s with this node's member status, and, until
+/// this node has joined, asks every node it joins through the same every seed-node-timeout:
+/// <see cref="SeedAnswers"/> keeps what each answered since when (<c>mesh status</c>, the log),
+/// and when it says so this node forms the mesh again by joining itself. Akka's own join keeps
+/// asking every seed meanwhile; this only watches it, and breaks the one deadlock it cannot:
+/// every member downed, each waiting for another to be a mesh.
+/// </summary>
+public sealed class SeedProbe : ReceiveActor, IWithTimers
+{
+    public const string Name = "seed-probe";
+
+    private readonly string _name;
+    private readonly SeedAnswers _answers;
+    private readonly Cluster _cluster = Cluster.Get(Context.System);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly TimeSpan _round;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public SeedProbe(string name, SeedAnswers answers)
+    {
+        _name = name;
+        _answers = answers;
+        _round = _cluster.Settings.SeedNodeTimeout;
+        Receive<JoinProbe>(_ => Sender.Tell(new JoinProbeAnswer(_name, SelfStatus())));
+        Receive<Heard>(h =>
+        {
+            if (_answers.Heard(h.Seed, h.Status, DateTimeOffset.UtcNow) is { } line) _log.Info("{0}", line);
+        });
+        Receive<Round>(_ =>
+        {
+            if (SelfStatus() is not null)
+            {
+                _answers.Joined();
+                Timers.CancelAll();
+                return;
+            }
+            foreach (var line in _answers.RoundEnded(DateTimeOffset.UtcNow)) _log.Warning("{0}", line);
+            if (_answers.ShouldForm())
+            {
+                _log.Warning("no node this one joins through is a member of a mesh, and those that answer are, with this one, a majority of the nodes it knows; " +
+                    "this node has the lowest address among them and forms the mesh again (the others join it)");
+                _answers.Joined();
+                Timers.CancelAll();
+                _cluster.Join(_cluster.SelfAddress);
+                return;
+            }
+            foreach (var seed in _answers.Seeds) Probe(seed);
+        });
+    }
+
+    protected override void PreStart()
+    {
+        if (_answers.Seeds.Count == 0) return;
+        Self.Tell(Round.Instance);
+        Timers.StartPeriodicTimer(nameof(Round), Round.Instance, _round);
+    }
+
+    /// <summary>This node's member status as it sees it, or null while it is no member.</summary>
+    private string? SelfStatus() =>
+        _cluster.State.Members.FirstOrDefault(m => m.UniqueAddress.Equals(_cluster.SelfUniqueAddress)) is { } me && me.Status != MemberStatus.Removed
+            ? me.Status.ToString().ToLowerInvariant()
+            : null;
+
+    private void Probe(string seed)
+    {
+        var self = Self;
+        Context.ActorSelection(new RootActorPath(Address.Parse(seed)) / "user" / Name)
+            .Ask<JoinProbeAnswer>(new JoinProbe(_name), _round)
+            .ContinueWith(t => { if (t.IsCompletedSuccessfully) self.Tell(new Heard(seed, t.Result.Status)); }, TaskScheduler.Default);
+    }
+
+    private sealed record Heard(string Seed, string? Status);
+
+    private sealed class Round
+    {
+        public static readonly Round Instance = new();
+    }
+
+    public static Props Props(string name, SeedAnswers answers) => Akka.Actor.Props.Create(() => new SeedProbe(name, answers));
+}

@@ -1,0 +1,15 @@
+namespace Mesh.Protocol.Wire;
+
+/// <summary>
+/// A node that has not joined asks each node it would join through whether that one is a
+/// member: the answer tells "no member left to join" from "unreachable" (Akka's own join
+/// handshake says neither), for <c>mesh status</c> and for deciding who forms the mesh again.
+/// </summary>
+public sealed record JoinProbe(string From);
+
+/// <summary>
+/// The answer to a <see cref="JoinProbe"/>: the answering node's name and its own member status
+/// as it sees it (<c>up</c>, <c>joining</c>, <c>leaving</c>, ...), or null when it is no member
+/// of any cluster (starting, or a new incarnation still looking for one).
+/// </summary>
+public sealed record JoinProbeAnswer(string Name, string? Status);
