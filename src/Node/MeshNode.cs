@@ -48,6 +48,8 @@ public sealed class MeshNode : IAsyncDisposable
     public NodeIdentity Identity { get; }
     public AuditLog Audit { get; }
     public Connectivity Connectivity { get; } = new(DateTimeOffset.UtcNow);
+    /// <summary>Set when this node was refused because its name is another member's.</summary>
+    public NameRefusal NameRefusal { get; } = new();
     /// <summary>This node's instruments, served at <c>GET /metrics</c>.</summary>
     public MeshMetrics Metrics { get; }
     /// <summary>This node's TLS between nodes; null when it is off.</summary>
@@ -143,9 +145,8 @@ public sealed class MeshNode : IAsyncDisposable
         system.EventStream.SetLogLevel(live.Current.LogLevel);
         var node = new MeshNode(settings, live, system, key) { Tls = tls };
         node.Store.Reclaim(settings.Name, Path.Combine(settings.DataDir, "ddata"), settings.HistoryKeep);
-        // Joining in code rather than through seed-nodes lets a node on port 0 seed itself.
-        if (settings.Seeds.Length == 0) node.Cluster.Join(node.Cluster.SelfAddress);
-        else node.Cluster.JoinSeedNodes(settings.Seeds.Select(Address.Parse));
+        // The guard joins, once the seeds said the name is free (NameGuard).
+        system.ActorOf(NameGuard.Props(settings.Name, settings.Seeds.Select(Address.Parse).ToArray(), node.NameRefusal), NameGuard.Name);
         return node;
     }
 

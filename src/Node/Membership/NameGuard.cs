@@ -1,0 +1,173 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using Mesh.Protocol.Wire;
+
+namespace Mesh.Node.Membership;
+
+/// <summary>Why this incarnation was refused (its name is another node's), or null; read by <see cref="NodeLifetime"/> once the node stopped.</summary>
+public sealed class NameRefusal
+{
+    private volatile string? _reason;
+
+    public string? Reason => _reason;
+
+    internal void Refuse(string reason) => _reason ??= reason;
+}
+
+/// <summary>
+/// Keeps a node name to one node (<see cref="NameClaims"/>), on both sides of a join. Before
+/// joining, the node asks its seeds who holds its name: held by a reachable member at another
+/// address, it does not join at all (nothing it wrote locally ever reaches the mesh), logs
+/// why and stops; <see cref="NodeLifetime"/> exits 2. The seed that answered logs the refusal.
+/// Once joined, it watches the membership for a claim the seeds could not see (two newcomers
+/// at once, a seed that had not joined yet): the younger of two members with one name is
+/// downed by every member that sees it, and stops itself when it is this node.
+/// </summary>
+public sealed class NameGuard : ReceiveActor, IWithTimers
+{
+    public const string Name = "names";
+
+    private readonly string _name;
+    private readonly Address[] _seeds;
+    private readonly NameRefusal _refusal;
+    private readonly Cluster _cluster = Cluster.Get(Context.System);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<UniqueAddress, Member> _members = [];
+    private readonly HashSet<UniqueAddress> _unreachable = [];
+    private readonly HashSet<UniqueAddress> _refused = [];
+    private int _unanswered;
+    private bool _joined;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="seeds">the members to join through; none: this node seeds its own mesh</param>
+    public NameGuard(string name, Address[] seeds, NameRefusal refusal)
+    {
+        _name = name;
+        _seeds = seeds;
+        _refusal = refusal;
+        Receive<NameQuery>(Answer);
+        Receive<NameHolder>(held =>
+        {
+            if (_joined) return;
+            if (held.Holder is { } holder)
+            {
+                Refuse($"the name '{_name}' is already used by the member at {holder} (seed {Sender.Path.Address} says so); " +
+                    "this node does not join: give it a name of its own (--name / mesh.name)");
+                return;
+            }
+            if (--_unanswered == 0) Join();
+        });
+        Receive<SeedsSilent>(_ => Join());
+        Receive<ClusterEvent.CurrentClusterState>(state =>
+        {
+            _members.Clear();
+            foreach (var m in state.Members) _members[m.UniqueAddress] = m;
+            _unreachable.Clear();
+            _unreachable.UnionWith(state.Unreachable.Select(m => m.UniqueAddress));
+            Evaluate();
+        });
+        Receive<ClusterEvent.MemberRemoved>(e =>
+        {
+            _members.Remove(e.Member.UniqueAddress);
+            _unreachable.Remove(e.Member.UniqueAddress);
+        });
+        Receive<ClusterEvent.IMemberEvent>(e =>
+        {
+            _members[e.Member.UniqueAddress] = e.Member;
+            Evaluate();
+        });
+        Receive<ClusterEvent.UnreachableMember>(e => _unreachable.Add(e.Member.UniqueAddress));
+        Receive<ClusterEvent.ReachableMember>(e =>
+        {
+            _unreachable.Remove(e.Member.UniqueAddress);
+            Evaluate();
+        });
+    }
+
+    protected override void PreStart()
+    {
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        var self = _cluster.SelfAddress;
+        var others = _seeds.Where(s => !s.Equals(self)).ToArray();
+        _unanswered = others.Length;
+        if (others.Length == 0)
+        {
+            Join();
+            return;
+        }
+        foreach (var seed in others) Context.ActorSelection(new RootActorPath(seed) / "user" / Name).Tell(new NameQuery(_name, self.ToString()));
+        // A seed that is down, or too old to answer, does not hold up the join: Akka's own join retries as usual.
+        Timers.StartSingleTimer(nameof(SeedsSilent), SeedsSilent.Instance, _cluster.Settings.SeedNodeTimeout);
+    }
+
+    protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    private void Join()
+    {
+        if (_joined || _refusal.Reason is not null) return;
+        _joined = true;
+        Timers.Cancel(nameof(SeedsSilent));
+        // Joining in code rather than through seed-nodes lets a node on port 0 seed itself.
+        if (_seeds.Length == 0) _cluster.Join(_cluster.SelfAddress);
+        else _cluster.JoinSeedNodes(_seeds);
+    }
+
+    /// <summary>A node about to join asks: the seed answers from its own view of the members, and logs a refusal.</summary>
+    private void Answer(NameQuery query)
+    {
+        var asker = Address.Parse(query.Asker);
+        var holder = NameClaims.HolderFor(query.Name, asker, Claims());
+        if (holder is not null)
+            _log.Error("refused a node at {0}: it asked to join as '{1}', the name of the member at {2}", asker, query.Name, holder.Address);
+        Sender.Tell(new NameHolder(query.Name, holder?.Address.ToString()));
+    }
+
+    private IEnumerable<NameClaims.Claim> Claims() =>
+        NameClaims.Of(_cluster.State.Members, m => !_cluster.State.Unreachable.Contains(m)).Values;
+
+    private void Evaluate()
+    {
+        if (_refusal.Reason is not null) return;
+        var claims = NameClaims.Of(_members.Values, m => !_unreachable.Contains(m.UniqueAddress));
+        foreach (var member in _members.Values.Where(NameClaims.Holds))
+        {
+            if (NameClaims.HolderOf(claims[member.UniqueAddress], claims.Values) is not { } holder) continue;
+            if (member.UniqueAddress.Equals(_cluster.SelfUniqueAddress))
+            {
+                Refuse($"the name '{_name}' is already used by the member at {holder.Address}, which joined first; " +
+                    "this node leaves: give it a name of its own (--name / mesh.name)");
+                return;
+            }
+            if (!_refused.Add(member.UniqueAddress)) continue;
+            _log.Error("refused the member at {0}: its name '{1}' is already used by the member at {2}; downing it", member.Address, claims[member.UniqueAddress].Name, holder.Address);
+            _cluster.Down(member.Address);
+        }
+    }
+
+    private void Refuse(string reason)
+    {
+        if (_refusal.Reason is not null) return;
+        _refusal.Refuse(reason);
+        _log.Error("{0}", reason);
+        CoordinatedShutdown.Get(Context.System).Run(NameTakenReason.Instance);
+    }
+
+    /// <summary>Why the node stopped: its name is another member's.</summary>
+    public sealed class NameTakenReason : CoordinatedShutdown.Reason
+    {
+        public static readonly NameTakenReason Instance = new();
+
+        public override int ExitCode => 2;
+    }
+
+    private sealed class SeedsSilent
+    {
+        public static readonly SeedsSilent Instance = new();
+    }
+
+    public static Props Props(string name, Address[] seeds, NameRefusal refusal) =>
+        Akka.Actor.Props.Create(() => new NameGuard(name, seeds, refusal));
+}

@@ -1,0 +1,19 @@
+namespace Mesh.Protocol.Wire;
+
+/// <summary>
+/// Asked of a seed by a node about to join: which member holds the name <see cref="Name"/>,
+/// other than one at the asker's own address (<see cref="Asker"/>, its earlier incarnation).
+/// </summary>
+public sealed record NameQuery(string Name, string Asker);
+
+/// <summary>The answer to a <see cref="NameQuery"/>: the address of the reachable member holding the name, or null when it is free.</summary>
+public sealed record NameHolder(string Name, string? Holder);
+
+/// <summary>A node's wall-clock reading sent to a peer, which answers with its own (<see cref="ClockReading"/>).</summary>
+public sealed record ClockProbe(long SentMs);
+
+/// <summary>
+/// A peer's answer to a <see cref="ClockProbe"/>: its own raw wall-clock reading (before any
+/// correction) and the correction it applies to the versions it stamps.
+/// </summary>
+public sealed record ClockReading(long SentMs, long WallMs, long CorrectionMs);
