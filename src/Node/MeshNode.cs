@@ -45,6 +45,8 @@ public sealed class MeshNode : IAsyncDisposable
     public ContentStore Content { get; }
     public ContentFetcher Fetcher { get; }
     public HybridClock Clock { get; }
+    /// <summary>How far the peers' clocks are from this node's, and the correction its versions are stamped with.</summary>
+    public ClockOffsets ClockOffsets { get; }
     public NodeIdentity Identity { get; }
     public AuditLog Audit { get; }
     public Connectivity Connectivity { get; } = new(DateTimeOffset.UtcNow);
@@ -77,7 +79,9 @@ public sealed class MeshNode : IAsyncDisposable
         System = system;
         Cluster = Cluster.Get(system);
         Identity = new NodeIdentity(settings.Name, settings.Roles.ToHashSet(StringComparer.Ordinal), settings.Labels);
-        Clock = new HybridClock(settings.Name);
+        var shift = (long)settings.Clock.Offset.TotalMilliseconds;
+        ClockOffsets = new ClockOffsets(settings.Name, settings.Clock.MaxSkew, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + shift);
+        Clock = new HybridClock(settings.Name, ClockOffsets.Now);
         Directory.CreateDirectory(settings.Root);
         Content = new ContentStore(settings.DataDir);
         Audit = new AuditLog(settings.DataDir, settings.Name, settings.AuditRotation);
@@ -90,7 +94,7 @@ public sealed class MeshNode : IAsyncDisposable
 
         Rollouts = new RolloutOperations(settings, Cluster, Store, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView);
         Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView, Rollouts);
-        Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView);
+        Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView, ClockOffsets);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
         Tasks = new Operations.Tasks(settings, live, Cluster, Store, Clock, Audit, new FleetRequest(system, Cluster), FleetView);
@@ -126,6 +130,7 @@ public sealed class MeshNode : IAsyncDisposable
             collection.Cancel();
             return Task.FromResult(Akka.Done.Instance);
         });
+        system.ActorOf(ClockWatch.Props(ClockOffsets, settings.Clock.ProbeInterval), ClockWatch.Name);
         system.ActorOf(ConnectivityMonitor.Props(Connectivity, standalone: settings.Seeds.Length == 0), ConnectivityMonitor.Name);
         system.ActorOf(PauseWatch.Props(system.Settings.Config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(20))),
             PauseWatch.Name);

@@ -62,6 +62,7 @@ public static class StatusCommand
                 ctx.Out.WriteLine($"node {report.Node} is offline since {report.OfflineSince:u} ({(report.OfflineSince is { } since ? Format.Age(since) : "")}): " +
                     $"{report.OfflineReason}; enforcing its last known state (what it shows of other nodes may be out of date)");
             foreach (var lost in report.LostWrites) ctx.Out.WriteLine(Format.LostWrite(lost));
+            foreach (var skew in report.ClockSkews ?? []) ctx.Out.WriteLine($"clock: {skew.Describe()}");
         }
         return !report.Offline && status.All(s => s.State == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
     }

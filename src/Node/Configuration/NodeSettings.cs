@@ -34,7 +34,8 @@ public sealed record NodeSettings(
     TlsSettings Tls,
     Audit.AuditRotation AuditRotation,
     FactsSettings Facts,
-    TaskSettings Tasks)
+    TaskSettings Tasks,
+    ClockSettings Clock)
 {
     public const string ActorSystemName = "mesh";
     public const string PlainScheme = "akka.tcp";
@@ -107,7 +108,8 @@ public sealed record NodeSettings(
                 MaxAge: mesh.GetTimeSpan("audit.max-age", Audit.AuditRotation.Default.MaxAge),
                 Keep: Math.Max(1, mesh.GetInt("audit.keep", Audit.AuditRotation.Default.Keep))),
             Facts: FactsSettings.From(mesh, dataDir),
-            Tasks: TaskSettings.From(mesh));
+            Tasks: TaskSettings.From(mesh),
+            Clock: ClockSettings.From(mesh));
     }
 
     /// <summary>

@@ -33,8 +33,7 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
     private readonly NameRefusal _refusal;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<UniqueAddress, Member> _members = [];
-    private readonly HashSet<UniqueAddress> _unreachable = [];
+    private static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(500);
     private readonly HashSet<UniqueAddress> _refused = [];
     private int _unanswered;
     private bool _joined;
@@ -60,30 +59,15 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
             if (--_unanswered == 0) Join();
         });
         Receive<SeedsSilent>(_ => Join());
-        Receive<ClusterEvent.CurrentClusterState>(state =>
+        // A change of membership comes as several events (members first, then reachability): look
+        // once they have all arrived, at the state they add up to, or a holder that was killed
+        // and is known to be unreachable would look reachable for a moment.
+        Receive<ClusterEvent.IClusterDomainEvent>(_ =>
         {
-            _members.Clear();
-            foreach (var m in state.Members) _members[m.UniqueAddress] = m;
-            _unreachable.Clear();
-            _unreachable.UnionWith(state.Unreachable.Select(m => m.UniqueAddress));
-            Evaluate();
+            if (!Timers.IsTimerActive(nameof(Settled))) Timers.StartSingleTimer(nameof(Settled), Settled.Instance, SettleTime);
         });
-        Receive<ClusterEvent.MemberRemoved>(e =>
-        {
-            _members.Remove(e.Member.UniqueAddress);
-            _unreachable.Remove(e.Member.UniqueAddress);
-        });
-        Receive<ClusterEvent.IMemberEvent>(e =>
-        {
-            _members[e.Member.UniqueAddress] = e.Member;
-            Evaluate();
-        });
-        Receive<ClusterEvent.UnreachableMember>(e => _unreachable.Add(e.Member.UniqueAddress));
-        Receive<ClusterEvent.ReachableMember>(e =>
-        {
-            _unreachable.Remove(e.Member.UniqueAddress);
-            Evaluate();
-        });
+        Receive<ClusterEvent.CurrentClusterState>(_ => Timers.StartSingleTimer(nameof(Settled), Settled.Instance, SettleTime));
+        Receive<Settled>(_ => Evaluate());
     }
 
     protected override void PreStart()
@@ -131,8 +115,9 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
     private void Evaluate()
     {
         if (_refusal.Reason is not null) return;
-        var claims = NameClaims.Of(_members.Values, m => !_unreachable.Contains(m.UniqueAddress));
-        foreach (var member in _members.Values.Where(NameClaims.Holds))
+        var state = _cluster.State;
+        var claims = NameClaims.Of(state.Members, m => !state.Unreachable.Contains(m));
+        foreach (var member in state.Members.Where(NameClaims.Holds))
         {
             if (NameClaims.HolderOf(claims[member.UniqueAddress], claims.Values) is not { } holder) continue;
             if (member.UniqueAddress.Equals(_cluster.SelfUniqueAddress))
@@ -161,6 +146,11 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
         public static readonly NameTakenReason Instance = new();
 
         public override int ExitCode => 2;
+    }
+
+    private sealed class Settled
+    {
+        public static readonly Settled Instance = new();
     }
 
     private sealed class SeedsSilent

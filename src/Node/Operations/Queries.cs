@@ -17,7 +17,7 @@ namespace Mesh.Node.Operations;
 /// revisions, where every targeted node stands, and the writes concurrent pushes lost.
 /// </summary>
 public sealed class Queries(string self, Cluster cluster, ReplicatedStore store, RevisionLoader loader, Revisions revisions, Connectivity connectivity,
-    Mesh.Node.Facts.FleetView fleet)
+    Mesh.Node.Facts.FleetView fleet, ClockOffsets clocks)
 {
     public IReadOnlyList<MemberInfo> Members() => Members(false, null);
 
@@ -96,13 +96,14 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
     /// <summary>
     /// Where every targeted member stands with every manifest: applied (ok or failed) at the
     /// head revision, or pending (no report yet for the head); whether this node is offline;
-    /// and the writes concurrent pushes lost that nobody has settled yet.
+    /// the writes concurrent pushes lost that nobody has settled yet; and the clocks that are off.
     /// </summary>
     public async Task<StatusReport> StatusAsync(string? manifest)
     {
         var heads = (await store.IndexAsync()).Values.Where(h => manifest is null || h.Manifest == manifest).ToArray();
         var now = connectivity.Current;
-        return new StatusReport(self, now.Offline, now.Since, now.Reason, await ManifestStatusAsync(heads), await LostWritesAsync(heads));
+        return new StatusReport(self, now.Offline, now.Since, now.Reason, await ManifestStatusAsync(heads), await LostWritesAsync(heads),
+            clocks.Skews());
     }
 
     private async Task<NodeStatus[]> ManifestStatusAsync(IEnumerable<RevisionRecord> heads)

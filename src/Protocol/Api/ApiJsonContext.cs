@@ -18,6 +18,7 @@ namespace Mesh.Protocol.Api;
 [JsonSerializable(typeof(ManifestSummary[]))]
 [JsonSerializable(typeof(ManifestDetail))]
 [JsonSerializable(typeof(StatusReport))]
+[JsonSerializable(typeof(ClockSkew))]
 [JsonSerializable(typeof(HistoryEntry[]))]
 [JsonSerializable(typeof(RevisionDiff))]
 [JsonSerializable(typeof(PlanResponse))]
