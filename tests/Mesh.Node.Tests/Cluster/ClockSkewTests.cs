@@ -31,23 +31,25 @@ public sealed class ClockSkewTests : IAsyncLifetime
         return (skewed, b, c);
     }
 
-    /// <summary>
-    /// A revision of "race" stamped now by <paramref name="writer"/>'s own clock, as a push that
-    /// saw no head, written to its replica alone: concurrent with any other such write.
-    /// </summary>
-    private async Task<RevisionRecord> WriteConcurrentAsync(MeshNode writer, string content)
+    /// <summary>A revision of "race" stamped now by <paramref name="writer"/>'s own clock, as a push that saw no head.</summary>
+    private RevisionRecord Stamp(MeshNode writer, string content)
     {
         var manifest = ManifestParser.Parse($"manifest: race\nresources:\n  - {{ id: f, type: file, path: /race, content: \"{content}\" }}\n", "race.yaml");
         var bytes = CanonicalForm.ToBytes(manifest);
         foreach (var node in _mesh.Nodes) node.Content.Put(bytes);
-        var record = new RevisionRecord("race", writer.Clock.Now(), CanonicalForm.Hash(bytes), bytes.Length, "tester", writer.Settings.Name,
+        return new RevisionRecord("race", writer.Clock.Now(), CanonicalForm.Hash(bytes), bytes.Length, "tester", writer.Settings.Name,
             writer.Cluster.SelfAddress.ToString(), DateTimeOffset.UtcNow, content, manifest.Target, null);
+    }
+
+    /// <summary>Writes a revision to the index and history of its origin's replica alone, as its push would.</summary>
+    private async Task WriteAsync(RevisionRecord record)
+    {
+        var writer = _mesh.Nodes.Single(n => n.Settings.Name == record.Origin);
         var replicator = DistributedData.Get(writer.System).Replicator;
         await replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.IndexOf("race"), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
             d => d.SetItem(writer.Cluster.SelfUniqueAddress, "race", record, Replicated.RevisionClock)));
         await replicator.Ask<IUpdateResponse>(Dsl.Update(Replicated.HistoryOf("race"), LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
             d => d.SetItem(writer.Cluster.SelfUniqueAddress, Replicated.HistoryEntry(record), record, Replicated.RevisionClock)));
-        return record;
     }
 
     private static async Task SkewDetectedAsync(MeshNode skewed, MeshNode other, TimeSpan shift)
@@ -65,13 +67,15 @@ public sealed class ClockSkewTests : IAsyncLifetime
         Assert.Equal(0, other.ClockOffsets.CorrectionMs);
     }
 
-    /// <summary>Of two concurrent writes, the later one in real time is the head on every node, and the other is flagged lost.</summary>
+    /// <summary>Of two concurrent pushes, the later one in real time is the head on every node, and the other is flagged lost.</summary>
     private async Task LaterWriteWinsAsync(MeshNode earlierWriter, MeshNode laterWriter)
     {
-        var earlier = await WriteConcurrentAsync(earlierWriter, "earlier");
-        // Clearly later, beyond what the clock readings can be off by.
+        // Both stamped before either is written anywhere: neither writer has seen the other's
+        // revision, as in a partition. The later clearly later, beyond what clock readings can be off by.
+        var earlier = Stamp(earlierWriter, "earlier");
         await Eventually.True(() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > earlier.Time.ToUnixTimeMilliseconds() + 2_000, "two seconds pass");
-        var later = await WriteConcurrentAsync(laterWriter, "later");
+        var later = Stamp(laterWriter, "later");
+        await Task.WhenAll(WriteAsync(earlier), WriteAsync(later));
 
         foreach (var node in _mesh.Nodes)
             await Eventually.True(() => node.Store.HeadAsync("race").Result is { } head && head.Version.Equals(later.Version)
