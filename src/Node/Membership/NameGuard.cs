@@ -34,7 +34,9 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan AliveTimeout = TimeSpan.FromSeconds(3);
     private readonly HashSet<UniqueAddress> _refused = [];
+    private readonly HashSet<UniqueAddress> _checking = [];
     private int _unanswered;
     private bool _joined;
 
@@ -56,7 +58,8 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
                     "this node does not join: give it a name of its own (--name / mesh.name)");
                 return;
             }
-            if (--_unanswered == 0) Join();
+            // A seed that is up sees every member: its "free" will do; one that is not waits for the others' answers.
+            if (held.Member || --_unanswered == 0) Join();
         });
         Receive<SeedsSilent>(_ => Join());
         // A change of membership comes as several events (members first, then reachability): look
@@ -68,6 +71,7 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
         });
         Receive<ClusterEvent.CurrentClusterState>(_ => Timers.StartSingleTimer(nameof(Settled), Settled.Instance, SettleTime));
         Receive<Settled>(_ => Evaluate());
+        Receive<HolderChecked>(checkedHolder => checkedHolder.Then());
     }
 
     protected override void PreStart()
@@ -99,15 +103,35 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
         else _cluster.JoinSeedNodes(_seeds);
     }
 
-    /// <summary>A node about to join asks: the seed answers from its own view of the members, and logs a refusal.</summary>
+    /// <summary>
+    /// A node about to join asks: the seed answers from its own view of the members, once the
+    /// holder it sees has answered too (alive), and logs a refusal.
+    /// </summary>
     private void Answer(NameQuery query)
     {
         var asker = Address.Parse(query.Asker);
-        var holder = NameClaims.HolderFor(query.Name, asker, Claims());
-        if (holder is not null)
-            _log.Error("refused a node at {0}: it asked to join as '{1}', the name of the member at {2}", asker, query.Name, holder.Address);
-        Sender.Tell(new NameHolder(query.Name, holder?.Address.ToString()));
+        var member = _cluster.SelfMember.Status == MemberStatus.Up;
+        if (NameClaims.HolderFor(query.Name, asker, Claims()) is not { } holder)
+        {
+            Sender.Tell(new NameHolder(query.Name, null, member));
+            return;
+        }
+        var replyTo = Sender;
+        AliveAsync(holder.Address).PipeTo(Self, success: alive => new HolderChecked(alive, () =>
+        {
+            if (alive) _log.Error("refused a node at {0}: it asked to join as '{1}', the name of the member at {2}", asker, query.Name, holder.Address);
+            replyTo.Tell(new NameHolder(query.Name, alive ? holder.Address.ToString() : null, member));
+        }));
     }
+
+    /// <summary>
+    /// Whether the node at <paramref name="address"/> answers now. A process killed a moment
+    /// ago is still a reachable member until the failure detector notices (seconds): it must
+    /// not keep its name from its own restart at a new address.
+    /// </summary>
+    private Task<bool> AliveAsync(Address address) =>
+        Context.ActorSelection(new RootActorPath(address) / "user" / Name).Ask<ActorIdentity>(new Identify(null), AliveTimeout)
+            .ContinueWith(t => t.IsCompletedSuccessfully && t.Result.Subject is not null, TaskContinuationOptions.ExecuteSynchronously);
 
     private IEnumerable<NameClaims.Claim> Claims() =>
         NameClaims.Of(_cluster.State.Members, m => !_cluster.State.Unreachable.Contains(m)).Values;
@@ -120,16 +144,27 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
         foreach (var member in state.Members.Where(NameClaims.Holds))
         {
             if (NameClaims.HolderOf(claims[member.UniqueAddress], claims.Values) is not { } holder) continue;
-            if (member.UniqueAddress.Equals(_cluster.SelfUniqueAddress))
+            if (!_checking.Add(member.UniqueAddress)) continue;
+            var claimant = member;
+            AliveAsync(holder.Address).PipeTo(Self, success: alive => new HolderChecked(alive, () =>
             {
-                Refuse($"the name '{_name}' is already used by the member at {holder.Address}, which joined first; " +
-                    "this node leaves: give it a name of its own (--name / mesh.name)");
-                return;
-            }
-            if (!_refused.Add(member.UniqueAddress)) continue;
-            _log.Error("refused the member at {0}: its name '{1}' is already used by the member at {2}; downing it", member.Address, claims[member.UniqueAddress].Name, holder.Address);
-            _cluster.Down(member.Address);
+                _checking.Remove(claimant.UniqueAddress);
+                if (alive) Refuse(claimant, holder.Address);
+            }));
         }
+    }
+
+    private void Refuse(Member member, Address holder)
+    {
+        if (member.UniqueAddress.Equals(_cluster.SelfUniqueAddress))
+        {
+            Refuse($"the name '{_name}' is already used by the member at {holder}, which joined first; " +
+                "this node leaves: give it a name of its own (--name / mesh.name)");
+            return;
+        }
+        if (!_refused.Add(member.UniqueAddress)) return;
+        _log.Error("refused the member at {0}: its name '{1}' is already used by the member at {2}; downing it", member.Address, NodeRoles.Decode(member).Name, holder);
+        _cluster.Down(member.Address);
     }
 
     private void Refuse(string reason)
@@ -147,6 +182,9 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
 
         public override int ExitCode => 2;
     }
+
+    /// <summary>A holder's liveness, known: what to do with it, run on the actor's thread.</summary>
+    private sealed record HolderChecked(bool Alive, Action Then);
 
     private sealed class Settled
     {

@@ -6,8 +6,12 @@ namespace Mesh.Protocol.Wire;
 /// </summary>
 public sealed record NameQuery(string Name, string Asker);
 
-/// <summary>The answer to a <see cref="NameQuery"/>: the address of the reachable member holding the name, or null when it is free.</summary>
-public sealed record NameHolder(string Name, string? Holder);
+/// <summary>
+/// The answer to a <see cref="NameQuery"/>: the address of the reachable member holding the
+/// name, or null when it is free. <see cref="Member"/>: the seed answering is itself an up
+/// member, so it sees the whole membership and its "free" can be taken at once.
+/// </summary>
+public sealed record NameHolder(string Name, string? Holder, bool Member);
 
 /// <summary>A node's wall-clock reading sent to a peer, which answers with its own (<see cref="ClockReading"/>).</summary>
 public sealed record ClockProbe(long SentMs);
