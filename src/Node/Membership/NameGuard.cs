@@ -72,6 +72,9 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
         Receive<ClusterEvent.CurrentClusterState>(_ => Timers.StartSingleTimer(nameof(Settled), Settled.Instance, SettleTime));
         Receive<Settled>(_ => Evaluate());
         Receive<HolderChecked>(checkedHolder => checkedHolder.Then());
+        Receive<NameTaken>(taken => RefuseSelf(taken.Holder));
+        Receive<NameYielded>(yielded =>
+            _log.Error("refused the member at {0}: its name '{1}' is already used by this node; it leaves", yielded.Address, yielded.Name));
     }
 
     protected override void PreStart()
@@ -158,13 +161,22 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
     {
         if (member.UniqueAddress.Equals(_cluster.SelfUniqueAddress))
         {
-            Refuse($"the name '{_name}' is already used by the member at {holder}, which joined first; " +
-                "this node leaves: give it a name of its own (--name / mesh.name)");
+            // The holder logs the refusal too, though this node leaves before it could down it.
+            if (_refusal.Reason is null) Context.ActorSelection(new RootActorPath(holder) / "user" / Name).Tell(new NameYielded(_name, _cluster.SelfAddress.ToString()));
+            RefuseSelf(holder.ToString());
             return;
         }
         if (!_refused.Add(member.UniqueAddress)) return;
-        _log.Error("refused the member at {0}: its name '{1}' is already used by the member at {2}; downing it", member.Address, NodeRoles.Decode(member).Name, holder);
+        var name = NodeRoles.Decode(member).Name;
+        _log.Error("refused the member at {0}: its name '{1}' is already used by the member at {2}; downing it", member.Address, name, holder);
+        Context.ActorSelection(new RootActorPath(member.Address) / "user" / Name).Tell(new NameTaken(name, holder.ToString()));
         _cluster.Down(member.Address);
+    }
+
+    private void RefuseSelf(string holder)
+    {
+        Refuse($"the name '{_name}' is already used by the member at {holder}, which joined first; " +
+            "this node leaves: give it a name of its own (--name / mesh.name)");
     }
 
     private void Refuse(string reason)

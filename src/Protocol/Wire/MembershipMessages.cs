@@ -13,6 +13,12 @@ public sealed record NameQuery(string Name, string Asker);
 /// </summary>
 public sealed record NameHolder(string Name, string? Holder, bool Member);
 
+/// <summary>Told to a member just before it is downed because the older member at <see cref="Holder"/> holds its name, so it knows why it goes.</summary>
+public sealed record NameTaken(string Name, string Holder);
+
+/// <summary>Told to the holder of a name by a younger member at <see cref="Address"/> that found the name taken and leaves, for the holder's log.</summary>
+public sealed record NameYielded(string Name, string Address);
+
 /// <summary>A node's wall-clock reading sent to a peer, which answers with its own (<see cref="ClockReading"/>).</summary>
 public sealed record ClockProbe(long SentMs);
 
