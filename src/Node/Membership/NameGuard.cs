@@ -153,6 +153,8 @@ public sealed class NameGuard : ReceiveActor, IWithTimers
             {
                 _checking.Remove(claimant.UniqueAddress);
                 if (alive) Refuse(claimant, holder.Address);
+                // A holder too busy to answer is asked again while the two are still both members; a dead one leaves the membership.
+                else Timers.StartSingleTimer(nameof(Settled), Settled.Instance, AliveTimeout);
             }));
         }
     }
