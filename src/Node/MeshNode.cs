@@ -45,9 +45,13 @@ public sealed class MeshNode : IAsyncDisposable
     public ContentStore Content { get; }
     public ContentFetcher Fetcher { get; }
     public HybridClock Clock { get; }
+    /// <summary>How far the peers' clocks are from this node's, and the correction its versions are stamped with.</summary>
+    public ClockOffsets ClockOffsets { get; }
     public NodeIdentity Identity { get; }
     public AuditLog Audit { get; }
     public Connectivity Connectivity { get; } = new(DateTimeOffset.UtcNow);
+    /// <summary>Set when this node was refused because its name is another member's.</summary>
+    public NameRefusal NameRefusal { get; } = new();
     /// <summary>This node's instruments, served at <c>GET /metrics</c>.</summary>
     public MeshMetrics Metrics { get; }
     /// <summary>This node's TLS between nodes; null when it is off.</summary>
@@ -77,7 +81,9 @@ public sealed class MeshNode : IAsyncDisposable
         System = system;
         Cluster = Cluster.Get(system);
         Identity = new NodeIdentity(settings.Name, settings.Roles.ToHashSet(StringComparer.Ordinal), settings.Labels);
-        Clock = new HybridClock(settings.Name);
+        var shift = (long)settings.Clock.Offset.TotalMilliseconds;
+        ClockOffsets = new ClockOffsets(settings.Name, settings.Clock.MaxSkew, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + shift);
+        Clock = new HybridClock(settings.Name, ClockOffsets.Now);
         Directory.CreateDirectory(settings.Root);
         Content = new ContentStore(settings.DataDir);
         Audit = new AuditLog(settings.DataDir, settings.Name, settings.AuditRotation);
@@ -91,7 +97,7 @@ public sealed class MeshNode : IAsyncDisposable
         Rollouts = new RolloutOperations(settings, Cluster, Store, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView);
         Acks = new Acknowledgements(system, Cluster, Connectivity, Store, new ContentHolders(system, Cluster.SelfAddress.ToString()), settings.AckTimeout);
         Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView, Rollouts, Acks);
-        Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView, Acks);
+        Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView, Acks, ClockOffsets);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
         Tasks = new Operations.Tasks(settings, live, Cluster, Store, Clock, Audit, new FleetRequest(system, Cluster), FleetView);
@@ -127,6 +133,7 @@ public sealed class MeshNode : IAsyncDisposable
             collection.Cancel();
             return Task.FromResult(Akka.Done.Instance);
         });
+        system.ActorOf(ClockWatch.Props(ClockOffsets, settings.Clock.ProbeInterval), ClockWatch.Name);
         system.ActorOf(ConnectivityMonitor.Props(Connectivity, standalone: settings.Seeds.Length == 0), ConnectivityMonitor.Name);
         system.ActorOf(PauseWatch.Props(PauseWatch.Limit(system.Settings.Config)), PauseWatch.Name);
         var seeds = new SeedAnswers(Cluster.SelfAddress.ToString(), settings.Seeds.Select(s => Address.Parse(s).ToString()), DateTimeOffset.UtcNow);
@@ -149,9 +156,8 @@ public sealed class MeshNode : IAsyncDisposable
         system.EventStream.SetLogLevel(live.Current.LogLevel);
         var node = new MeshNode(settings, live, system, key) { Tls = tls };
         node.Store.Reclaim(settings.Name, Path.Combine(settings.DataDir, "ddata"), settings.HistoryKeep);
-        // Joining in code rather than through seed-nodes lets a node on port 0 seed itself.
-        if (settings.Seeds.Length == 0) node.Cluster.Join(node.Cluster.SelfAddress);
-        else node.Cluster.JoinSeedNodes(settings.Seeds.Select(Address.Parse));
+        // The guard joins, once the seeds said the name is free (NameGuard).
+        system.ActorOf(NameGuard.Props(settings.Name, settings.Seeds.Select(Address.Parse).ToArray(), node.NameRefusal), NameGuard.Name);
         return node;
     }
 

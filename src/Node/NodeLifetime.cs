@@ -42,7 +42,8 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
     /// <summary>
     /// Starts the node and its control API, calls <paramref name="started"/> once, and runs
     /// until <paramref name="stop"/> completes: then leaves the cluster gracefully (exit 0).
-    /// Exit 2 when the first start fails on the configuration or the API address; exit 1 when
+    /// Exit 2 when the first start fails on the configuration, the cluster port or the API
+    /// address, or when the node is refused because another member holds its name; exit 1 when
     /// the cluster removed the node and it knows no other member to rejoin through, or a TLS
     /// handshake with a peer failed.
     /// </summary>
@@ -94,6 +95,15 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
                 await app.StopAsync();
                 await node.DisposeAsync();
                 return 0;
+            }
+
+            // Refused because another member holds its name: a configuration error, as a busy port is.
+            if (node.NameRefusal.Reason is { } refused)
+            {
+                error.WriteLine($"mesh-node {name}: {refused}");
+                await app.StopAsync();
+                await node.DisposeAsync();
+                return 2;
             }
 
             // Stopped by a failed TLS handshake: a new incarnation would fail the same way. Exit

@@ -19,10 +19,44 @@ public sealed class StartupTests : IAsyncLifetime
             TimeSpan.FromSeconds(60));
 
         Assert.True(second.ExitCode == 2, second.ToString());
-        Assert.Contains($"cluster port 127.0.0.1:{port}", second.Printed);
+        Assert.Contains($"cluster port 127.0.0.1:{port} is already in use (another mesh-node?)", second.Printed);
         var members = await first.MembersAsync();
         Assert.Equal(["first"], members.Select(m => m.Name));
         Assert.Equal("up", members[0].Status);
+    }
+
+    [Fact]
+    public async Task A_second_node_under_a_name_already_up_exits_2_naming_the_holder_and_the_first_refuses_it_and_keeps_working()
+    {
+        var first = await _nodes.StartAsync("web1");
+        var manifest = _nodes.Write("names.yaml", "manifest: names\nresources:\n  - { id: f, type: file, path: /names, content: \"one\\n\" }\n");
+        Assert.Equal(0, (await first.Cli("push", manifest, "--wait")).ExitCode);
+
+        var secondData = Path.Combine(_nodes.WorkDir, "web1-again");
+        // A custom fact only the newcomer has: had it written its facts under the name, the mesh would show it.
+        Directory.CreateDirectory(Path.Combine(secondData, "facts.d"));
+        File.WriteAllText(Path.Combine(secondData, "facts.d", "who"), "impostor=yes\n");
+        var second = await Binaries.RunAsync(Binaries.Node, null, _nodes.WorkDir,
+            ["--name", "web1", "--port", "0", "--api", $"127.0.0.1:{Binaries.FreePort()}", "--data-dir", secondData, "--seed", first.ClusterAddress],
+            TimeSpan.FromSeconds(90));
+
+        Assert.True(second.ExitCode == 2, second.ToString());
+        Assert.Contains($"the name 'web1' is already used by the member at {first.ClusterAddress}", second.Printed);
+        await ThreeNodeMesh.Until(() => Task.FromResult(first.Log.Contains("refused a node at ", StringComparison.Ordinal)
+            && first.Log.Contains("it asked to join as 'web1'", StringComparison.Ordinal)), "the first node logs the refusal");
+        var members = await first.MembersAsync();
+        Assert.Equal(["web1"], members.Select(m => m.Name));
+        Assert.Equal(first.ClusterAddress, members[0].Address);
+        // Nothing the refused node gathered reached the mesh under the name: the facts are still the first's.
+        var facts = await first.Cli("facts", "web1", "--json");
+        Assert.True(facts.ExitCode == 0, facts.ToString());
+        Assert.Contains("\"web1\"", facts.Out);
+        Assert.DoesNotContain("impostor", facts.Out);
+
+        _nodes.Write("names.yaml", "manifest: names\nresources:\n  - { id: f, type: file, path: /names, content: \"two\\n\" }\n");
+        var pushed = await first.Cli("push", manifest, "--wait");
+        Assert.True(pushed.ExitCode == 0, pushed.ToString());
+        Assert.Equal("two\n", File.ReadAllText(first.RootPath("/names")));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -129,4 +129,35 @@ public class HybridClockTests
         Assert.InRange(reading.WallMs, before, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         Assert.Equal("web-1", reading.Node);
     }
+
+    [Fact]
+    public void A_correction_that_sets_a_clock_ahead_back_to_the_mesh_time_never_makes_a_reading_go_back()
+    {
+        // A node five minutes ahead stamps with its own clock until it learns the majority's time.
+        var wall = new Wall(1_000_000 + 300_000);
+        var correction = 0L;
+        var clock = new HybridClock("ahead", () => wall.Ms + correction);
+        var before = clock.Now();
+
+        correction = -300_000;
+        wall.Ms += 10;
+        var after = clock.Now();
+
+        Assert.True(after > before);
+        Assert.Equal(At(before.WallMs, 1, "ahead"), after);
+        // Once the corrected time passes its last reading, it stamps with the corrected time again.
+        wall.Ms += 300_000;
+        Assert.Equal(At(wall.Ms + correction, 0, "ahead"), clock.Now());
+    }
+
+    [Fact]
+    public void A_push_over_a_head_stamped_by_a_clock_ahead_is_still_stamped_above_it()
+    {
+        var clock = new Wall(1_000).ClockFor("web-1");
+        var headFromAhead = At(301_000, 3, "ahead");
+
+        clock.Observe(headFromAhead);
+
+        Assert.True(clock.Now() > headFromAhead);
+    }
 }

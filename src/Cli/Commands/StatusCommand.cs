@@ -70,6 +70,7 @@ public static class StatusCommand
                 ctx.Out.WriteLine($"{unreplicated.Length} revision(s) accepted here while not replicated: " +
                     string.Join(", ", unreplicated.Select(u => $"{u.Manifest} {u.Version} (since {Format.Age(u.Since)}: {u.Reason})")) +
                     "; they spread when the members are reachable again");
+            foreach (var skew in report.ClockSkews ?? []) ctx.Out.WriteLine($"clock: {skew.Describe()}");
         }
         return !report.Offline && status.All(s => s.State == "ok") && report.Unreplicated is not { Length: > 0 } ? ExitCodes.Ok : ExitCodes.Failed;
     }

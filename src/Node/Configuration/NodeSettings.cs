@@ -37,7 +37,8 @@ public sealed record NodeSettings(
     FactsSettings Facts,
     TaskSettings Tasks,
     TimeSpan AckTimeout,
-    TimeSpan StoreTimeout)
+    TimeSpan StoreTimeout,
+    ClockSettings Clock)
 {
     public const string ActorSystemName = "mesh";
     public const string PlainScheme = "akka.tcp";
@@ -113,7 +114,8 @@ public sealed record NodeSettings(
             Facts: FactsSettings.From(mesh, dataDir),
             Tasks: TaskSettings.From(mesh),
             AckTimeout: Positive(mesh.GetTimeSpan("push.ack-timeout", TimeSpan.FromSeconds(10)), "mesh.push.ack-timeout"),
-            StoreTimeout: Positive(mesh.GetTimeSpan("store.timeout", Replication.ReplicatedStore.DefaultTimeout), "mesh.store.timeout"));
+            StoreTimeout: Positive(mesh.GetTimeSpan("store.timeout", Replication.ReplicatedStore.DefaultTimeout), "mesh.store.timeout"),
+            Clock: ClockSettings.From(mesh));
     }
 
     /// <summary>

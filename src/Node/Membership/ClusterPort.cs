@@ -22,9 +22,13 @@ public static class ClusterPort
             // A plain bind, without SO_REUSEPORT: it fails while any other socket holds the port.
             probe.Bind(new IPEndPoint(address, port));
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied or SocketError.AddressNotAvailable)
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse)
         {
-            throw new IOException($"cluster port {host}:{port} cannot be used ({e.Message}): another mesh-node, or another program, holds it; choose another with --port", e);
+            throw new IOException($"cluster port {host}:{port} is already in use (another mesh-node?): choose another with --port", e);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AccessDenied or SocketError.AddressNotAvailable)
+        {
+            throw new IOException($"cluster port {host}:{port} cannot be used ({e.Message}): choose another --host or --port", e);
         }
     }
 }

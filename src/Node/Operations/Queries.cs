@@ -17,7 +17,7 @@ namespace Mesh.Node.Operations;
 /// revisions, where every targeted node stands, and the writes concurrent pushes lost.
 /// </summary>
 public sealed class Queries(string self, Cluster cluster, ReplicatedStore store, RevisionLoader loader, Revisions revisions, Connectivity connectivity,
-    Mesh.Node.Facts.FleetView fleet, Acknowledgements acks)
+    Mesh.Node.Facts.FleetView fleet, Acknowledgements acks, ClockOffsets clocks)
 {
     public IReadOnlyList<MemberInfo> Members() => Members(false, null);
 
@@ -96,15 +96,15 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
     /// <summary>
     /// Where every targeted member stands with every manifest: applied (ok or failed) at the
     /// head revision, or pending (no report yet for the head, or a pending one: the node is still
-    /// getting the body, its report says why); whether this node is offline;
-    /// and the writes concurrent pushes lost that nobody has settled yet.
+    /// getting the body, its report says why); whether this node is offline; the writes
+    /// concurrent pushes lost that nobody has settled yet; and the clocks that are off.
     /// </summary>
     public async Task<StatusReport> StatusAsync(string? manifest)
     {
         var heads = (await store.IndexAsync()).Values.Where(h => manifest is null || h.Manifest == manifest).ToArray();
         var now = connectivity.Current;
         return new StatusReport(self, now.Offline, now.Since, now.Reason, await ManifestStatusAsync(heads), await LostWritesAsync(heads),
-            acks.Unreplicated(), now.Offline ? connectivity.Seeds : null);
+            acks.Unreplicated(), now.Offline ? connectivity.Seeds : null, clocks.Skews());
     }
 
     private async Task<NodeStatus[]> ManifestStatusAsync(IEnumerable<RevisionRecord> heads)

@@ -21,6 +21,7 @@ namespace Mesh.Protocol.Api;
 [JsonSerializable(typeof(ManifestDetail))]
 [JsonSerializable(typeof(StatusReport))]
 [JsonSerializable(typeof(SeedAnswer))]
+[JsonSerializable(typeof(ClockSkew))]
 [JsonSerializable(typeof(HistoryEntry[]))]
 [JsonSerializable(typeof(RevisionDiff))]
 [JsonSerializable(typeof(PlanResponse))]

@@ -67,7 +67,7 @@ public sealed record NodeStatus(string Node, string Manifest, string State, Appl
 /// revisions this node accepted while it could not replicate them (until a quorum holds them).
 /// </summary>
 public sealed record StatusReport(string Node, bool Offline, DateTimeOffset? OfflineSince, string? OfflineReason,
-    NodeStatus[] Manifests, LostWrite[] LostWrites, UnreplicatedRevision[]? Unreplicated = null, SeedAnswer[]? Seeds = null);
+    NodeStatus[] Manifests, LostWrite[] LostWrites, UnreplicatedRevision[]? Unreplicated = null, SeedAnswer[]? Seeds = null, ClockSkew[]? ClockSkews = null);
 
 /// <summary>
 /// While a node has not joined: one node it tries to join through (<see cref="Address"/>), and
@@ -76,6 +76,24 @@ public sealed record StatusReport(string Node, bool Offline, DateTimeOffset? Off
 /// when that answer began.
 /// </summary>
 public sealed record SeedAnswer(string Address, string Answer, string? Status, DateTimeOffset Since);
+
+/// <summary>
+/// A member whose clock is more than <c>mesh.clock.max-skew</c> off the mesh's time, as the
+/// answering node measured it: <see cref="AheadMs"/> ahead (negative: behind). <see cref="Self"/>:
+/// the answering node's own clock, off the majority's. <see cref="Corrected"/>: that node stamps
+/// its versions with the majority's time rather than its own clock.
+/// </summary>
+public sealed record ClockSkew(string Node, long AheadMs, bool Self, bool Corrected)
+{
+    /// <summary>"node web-3's clock is 300 s ahead of this node's": the line the node logs and <c>mesh status</c> prints.</summary>
+    public string Describe()
+    {
+        var by = $"{Math.Abs(AheadMs) / 1000.0:0} s {(AheadMs > 0 ? "ahead of" : "behind")}";
+        return Self
+            ? $"this node's clock ({Node}) is {by} the mesh's (the majority of its members); it stamps its versions with the mesh's time"
+            : $"node {Node}'s clock is {by} this node's{(Corrected ? "; it stamps its versions with the mesh's time" : "")}";
+    }
+}
 
 /// <summary>
 /// A revision that another push overwrote without having seen it (two pushes on the two sides

@@ -22,6 +22,21 @@ public sealed class NodeSettingsTests
     }
 
     [Fact]
+    public void Clocks_default_to_a_30_second_bound_5_second_probes_and_no_shift_and_a_shift_may_be_negative()
+    {
+        Assert.Equal(new ClockSettings(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), TimeSpan.Zero), Embedded("mesh.name = n").Clock);
+        Assert.Equal(TimeSpan.FromMinutes(-5), Embedded("mesh.name = n\nmesh.clock.offset = -5m").Clock.Offset);
+        Assert.Equal(TimeSpan.FromSeconds(90), Embedded("mesh.name = n\nmesh.clock.offset = 90s").Clock.Offset);
+    }
+
+    [Fact]
+    public void A_clock_setting_out_of_range_is_a_configuration_error_naming_it()
+    {
+        Assert.Contains("mesh.clock.offset", Assert.Throws<ConfigurationException>(() => Embedded("mesh.name = n\nmesh.clock.offset = soon")).Message);
+        Assert.Contains("mesh.clock.max-skew", Assert.Throws<ConfigurationException>(() => Embedded("mesh.name = n\nmesh.clock.max-skew = 10ms")).Message);
+    }
+
+    [Fact]
     public void A_trusted_key_that_is_not_a_key_is_a_configuration_error_naming_it()
     {
         var e = Assert.Throws<ConfigurationException>(() => Embedded("mesh.name = n\nmesh.trusted-keys { alice = \"not a key at all\" }"));

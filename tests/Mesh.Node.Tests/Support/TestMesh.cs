@@ -18,7 +18,7 @@ public sealed class TestMesh : IAsyncDisposable
     public IReadOnlyList<MeshNode> Nodes => _nodes;
 
     public MeshNode Start(string name, string[]? roles = null, IReadOnlyDictionary<string, string>? labels = null,
-        bool announce = true, MeshNode? seed = null, string extraHocon = "")
+        bool announce = true, MeshNode? seed = null, string extraHocon = "", string? dataDir = null)
     {
         var seedAddress = (seed ?? _nodes.FirstOrDefault())?.Cluster.SelfAddress.ToString();
         var hocon = $$"""
@@ -27,7 +27,7 @@ public sealed class TestMesh : IAsyncDisposable
               host = "127.0.0.1"
               port = 0
               api = "127.0.0.1:0"
-              data-dir = "{{_dir[name]}}"
+              data-dir = "{{_dir[dataDir ?? name]}}"
               announce = {{(announce ? "on" : "off")}}
               roles = [{{string.Join(", ", (roles ?? []).Select(r => $"\"{r}\""))}}]
               labels { {{string.Join("\n", (labels ?? new Dictionary<string, string>()).Select(l => $"\"{l.Key}\" = \"{l.Value}\""))}} }
