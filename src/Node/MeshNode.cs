@@ -77,7 +77,7 @@ public sealed class MeshNode : IAsyncDisposable
         Identity = new NodeIdentity(settings.Name, settings.Roles.ToHashSet(StringComparer.Ordinal), settings.Labels);
         Clock = new HybridClock(settings.Name);
         Directory.CreateDirectory(settings.Root);
-        Content = new ContentStore(settings.DataDir);
+        Content = new ContentStore(settings.DataDir, warning => system.Log.Warning(warning));
         Audit = new AuditLog(settings.DataDir, settings.Name, settings.AuditRotation);
         Metrics = new MeshMetrics(() => Cluster.State);
         Store = new ReplicatedStore(DistributedData.Get(system).Replicator, Cluster.SelfUniqueAddress, Metrics);
@@ -102,6 +102,7 @@ public sealed class MeshNode : IAsyncDisposable
             Content = Content,
             BackupDir = Path.Combine(settings.DataDir, "backups"),
             BackupCount = settings.Backups,
+            Refreshes = new PendingRefreshes(Path.Combine(settings.DataDir, "refresh")),
             Key = key,
         };
         var setup = new ConvergerSetup(

@@ -5,15 +5,21 @@ namespace Mesh.Node.Content;
 /// <summary>
 /// Blobs on disk, addressed by their SHA-256: <c>&lt;data-dir&gt;/blobs/&lt;hash&gt;</c>. A blob is
 /// written to a temporary file, flushed and renamed, so a crash never leaves a torn blob under
-/// its final name, and its hash is checked before it is accepted.
+/// its final name, and its hash is checked before it is accepted. A full disk leaves no temporary
+/// behind and says which file it could not write (<see cref="DiskFullException"/>). A blob
+/// whose bytes no longer match its hash when read (a torn or damaged file) is set aside as
+/// <c>.&lt;hash&gt;.corrupt-&lt;time&gt;</c> and reads as absent, so it is fetched again from a peer.
 /// </summary>
 public sealed class ContentStore
 {
     private readonly string _dir;
+    private readonly Action<string> _warn;
 
-    public ContentStore(string dataDir)
+    /// <param name="warn">Where the store says it set a damaged blob aside (the node's log).</param>
+    public ContentStore(string dataDir, Action<string>? warn = null)
     {
         _dir = Path.Combine(dataDir, "blobs");
+        _warn = warn ?? (_ => { });
         Directory.CreateDirectory(_dir);
     }
 
@@ -25,12 +31,21 @@ public sealed class ContentStore
         var hash = CanonicalForm.Hash(bytes);
         if (Contains(hash)) return hash;
         var temp = Path.Combine(_dir, $".{hash}.{Guid.NewGuid():N}.tmp");
-        using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+        try
         {
-            file.Write(bytes);
-            file.Flush(flushToDisk: true);
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                file.Write(bytes);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, PathOf(hash), overwrite: true);
         }
-        File.Move(temp, PathOf(hash), overwrite: true);
+        catch (IOException e)
+        {
+            File.Delete(temp);
+            if (DiskFullException.IsDiskFull(e)) throw new DiskFullException(PathOf(hash), e);
+            throw;
+        }
         return hash;
     }
 
@@ -43,7 +58,38 @@ public sealed class ContentStore
         Put(bytes);
     }
 
-    public byte[]? Get(string hash) => Contains(hash) ? File.ReadAllBytes(PathOf(hash)) : null;
+    /// <summary>The blob's bytes, checked against its hash; null when it is absent or was damaged (then set aside).</summary>
+    public byte[]? Get(string hash)
+    {
+        if (!Contains(hash)) return null;
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(PathOf(hash));
+        }
+        catch (FileNotFoundException)
+        {
+            return null; // collected meanwhile
+        }
+        if (CanonicalForm.Hash(bytes) == hash) return bytes;
+        SetAside(hash);
+        return null;
+    }
+
+    private void SetAside(string hash)
+    {
+        var aside = Path.Combine(_dir, $".{hash}.corrupt-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}");
+        try
+        {
+                File.Move(PathOf(hash), aside, overwrite: true);
+            _warn($"content store: blob {hash[..12]} does not match its hash (torn or damaged); set aside as {aside}, it will be fetched again");
+        }
+        catch (IOException e)
+        {
+            File.Delete(PathOf(hash));
+            _warn($"content store: blob {hash[..12]} does not match its hash (torn or damaged); deleted it (could not set it aside: {e.Message})");
+        }
+    }
 
     public long? SizeOf(string hash) => Contains(hash) ? new FileInfo(PathOf(hash)).Length : null;
 

@@ -275,8 +275,9 @@ public sealed class Converger : ReceiveActor, IWithTimers
             var manifest = await setup.Loader.LoadAsync(revision, $"{revision.Manifest}@{revision.Version}", cancel);
             return new Applied(revision, manifest, setup.Engine.Apply(setup.Identity.Name, revision, manifest, setup.Context, cancel), Retry: false);
         }
-        catch (BlobUnavailableException e)
+        catch (Exception e) when (e is BlobUnavailableException or DiskFullException)
         {
+            // Worth retrying: a peer may have the body later, and the disk may have room later.
             return new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: true);
         }
         catch (ManifestException e)
@@ -289,7 +290,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
     {
         _busy = true;
         var setup = _setup;
-        var contexts = due.ToDictionary(e => e.Revision.Manifest, e => setup.Context with { ManagedElsewhere = _queue.ManagedPathsExcept(e.Revision.Manifest) });
+        var contexts = due.ToDictionary(e => e.Revision.Manifest, e => setup.Context with { ManagedElsewhere = _queue.ManagedPathsExcept(e.Revision.Manifest), Recheck = true });
         var cancel = _stopping.Token;
         Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, contexts[e.Revision.Manifest], cancel)).ToArray())).PipeTo(Self,
             failure: e => new Rechecked(due.Select(x => ApplyEngine.Failure(setup.Identity.Name, x.Revision, $"internal error: {e.GetBaseException().Message}", 0)).ToArray()));

@@ -255,7 +255,7 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
         var response = await Ask<IUpdateResponse>(Dsl.Update(key, LWWDictionary<string, T>.Empty, WriteLocal.Instance, modify), key);
         if (response is not UpdateSuccess)
             throw new StoreUnavailableException(response is StoreFailure
-                ? $"the node could not write {key.Id} to its durable store (disk full or unwritable?); the change is not recorded"
+                ? $"the node could not write {key.Id} to its durable store ({DurableStore.LastFailure(self.Address) ?? "disk full or unwritable?"}); the change is not recorded"
                 : $"the node's replicated store refused the change of {key.Id} ({response.GetType().Name})");
     }
 

@@ -220,8 +220,8 @@ public class EnforcementQueueTests
         var queue = Queue();
         queue.Applied(Rev("a", 100), Body("a", "/srv/a"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
         queue.Applied(Rev("b", 100), Body("b", "/srv/b", "/srv/c"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
-        Assert.Equal(new[] { "/srv/b", "/srv/c" }, queue.ManagedPathsExcept("a").Order());
-        Assert.Equal(new[] { "/srv/a" }, queue.ManagedPathsExcept("b"));
+        Assert.Equal(new[] { "/srv/b", "/srv/c" }, queue.ManagedPathsExcept("a").Keys.Order());
+        Assert.Equal(new[] { "/srv/a" }, queue.ManagedPathsExcept("b").Keys);
     }
 
     [Fact]
