@@ -11,11 +11,11 @@ public static class FileBackups
     {
         if (context.BackupDir is null || context.BackupCount <= 0 || !File.Exists(hostPath)) return;
         var dir = Path.Combine(context.BackupDir, context.Manifest, manifestPath.TrimStart('/').Replace('/', '%'));
-        // A backup can hold anything a managed file held, a secret included: for the node's user only.
-        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var backup = Path.Combine(dir, DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss.fffffff'Z'"));
         try
         {
+            // A backup can hold anything a managed file held, a secret included: for the node's user only.
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             File.Copy(hostPath, backup, overwrite: true);
         }
         catch (IOException e) when (DiskFullException.IsDiskFull(e))

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Configuration;
 using Akka.DistributedData.Durable;
 using Akka.Event;
@@ -151,7 +150,7 @@ public sealed class DurableStore : ReceiveActor
             failure ??= $"cannot flush {_dir}: {e.Message}";
             ok = false;
         }
-        var self = Cluster.Get(Context.System).SelfAddress;
+        var self = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
         if (failure is null) Failures.TryRemove(self, out _);
         else Failures[self] = failure;
         foreach (var reply in _replies) reply.ReplyTo.Tell(ok ? reply.SuccessMessage : reply.FailureMessage);

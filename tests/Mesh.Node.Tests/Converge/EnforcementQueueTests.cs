@@ -225,6 +225,26 @@ public class EnforcementQueueTests
     }
 
     [Fact]
+    public void A_path_two_manifests_declare_belongs_to_the_one_enforced_first_until_it_lets_it_go()
+    {
+        var queue = Queue();
+        queue.Applied(Rev("a", 100), Body("a", "/srv/shared", "/srv/a"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        // b comes second: the shared path is a's, so b's resource on it fails (the engine says why) ...
+        Assert.Equal("a", queue.ManagedPathsExcept("b")["/srv/shared"]);
+        queue.Applied(Rev("b", 200), Body("b", "/srv/shared", "/srv/b"), ApplyOutcome.Failed, retry: false, fallback: false, T0);
+        // ... and a's re-checks keep it: the two never take turns at it.
+        Assert.False(queue.ManagedPathsExcept("a").ContainsKey("/srv/shared"));
+        Assert.Equal("a", queue.ManagedPathsExcept("b")["/srv/shared"]);
+        Assert.Equal("b", queue.ManagedPathsExcept("a")["/srv/b"]);
+
+        // A new revision of a without it lets it go: b holds it from then on.
+        queue.Consider(Rev("a", 300), fromIndex: true);
+        queue.Applied(Rev("a", 300), Body("a", "/srv/a"), ApplyOutcome.Ok, retry: false, fallback: false, T0);
+        Assert.False(queue.ManagedPathsExcept("b").ContainsKey("/srv/shared"));
+        Assert.Equal("b", queue.ManagedPathsExcept("a")["/srv/shared"]);
+    }
+
+    [Fact]
     public void Caught_up_means_every_head_that_targets_this_node_was_applied_failed_rejected_deleted_or_is_backing_off()
     {
         var queue = Queue(r => r.Manifest == "untrusted" ? "unsigned" : null);
