@@ -5,8 +5,8 @@ namespace Mesh.Node;
 /// full too). The message names the file, so an operator knows which disk to free; whatever
 /// was being written is not left behind under its final name.
 /// </summary>
-public sealed class DiskFullException(string path, IOException cause)
-    : IOException($"no space left on device writing {path}", cause)
+public sealed class DiskFullException(string path, IOException? cause, string? detail = null)
+    : IOException($"no space left on device writing {path}" + (detail is null ? "" : $" ({detail})"), cause)
 {
     private const int NoSpace = 28;   // ENOSPC on Linux
     private const int OverQuota = 122; // EDQUOT on Linux

@@ -32,7 +32,7 @@ public sealed class ContentStoreTests
     public void A_blob_stored_on_a_full_disk_is_refused_naming_the_file_and_leaves_nothing_behind()
     {
         Skip.If(SmallDisk.Unavailable is not null, SmallDisk.Unavailable);
-        using var disk = new SmallDisk(256);
+        using var disk = new SmallDisk(1024);
         var store = new ContentStore(disk.Path);
         var kept = store.Put(Encoding.UTF8.GetBytes("stored before the disk filled\n"));
         var filler = disk.Fill();
@@ -42,7 +42,13 @@ public sealed class ContentStoreTests
 
         var full = Assert.Throws<DiskFullException>(() => store.Put(body));
 
-        Assert.Equal($"no space left on device writing {disk[$"blobs/{hash}"]}", full.Message);
+        Assert.StartsWith($"no space left on device writing {disk[$"blobs/{hash}"]} (", full.Message);
+        Assert.Contains($"kept for the node's state", full.Message);
+        Assert.Equal([kept], Directory.GetFiles(disk["blobs"]).Select(Path.GetFileName));
+
+        // The write itself refuses what the room check lets through (another writer took the space meanwhile).
+        var written = Assert.Throws<DiskFullException>(() => new ContentStore(disk.Path, reserve: 0).Put(body));
+        Assert.Equal($"no space left on device writing {disk[$"blobs/{hash}"]}", written.Message);
         Assert.Equal([kept], Directory.GetFiles(disk["blobs"]).Select(Path.GetFileName));
 
         File.Delete(filler);
