@@ -97,8 +97,10 @@ public sealed class ApplyEngine
                 result = new ResourceResult(resource.Id, resource.Kind, ResourceAction.Failed, $"internal error in the {resource.Kind} provider: {e.Message}", clock.ElapsedMilliseconds);
             }
             if (result.Action == ResourceAction.Failed) failed.Add(resource.Id);
-            // A refresh that failed, or never ran because the resource failed first, is still owed.
-            if (apply && notified) context.Refreshes?.Set(context.Manifest, resource.Id, pending: result.Action == ResourceAction.Failed);
+            // A refresh that failed, or never ran because the resource failed first, is still owed;
+            // so is a command that failed: a re-check, which does not run an unguarded one, runs it as owed.
+            if (apply && (notified || resource is ExecResource && result.Action == ResourceAction.Failed))
+                context.Refreshes?.Set(context.Manifest, resource.Id, pending: result.Action == ResourceAction.Failed);
             results.Add(result);
         }
         if (apply) context.Refreshes?.Retain(context.Manifest, manifest.Resources.Select(r => r.Id).ToHashSet(StringComparer.Ordinal));

@@ -106,6 +106,24 @@ public sealed class EngineWartTests : ProviderTestBase
     }
 
     [Fact]
+    public void An_unguarded_exec_that_failed_runs_again_on_re_checks_until_it_succeeds()
+    {
+        var manifest = ManifestParser.Parse("""
+            manifest: app
+            resources:
+              - { id: migrate, type: exec, command: "test -e ready && echo migrated >> runs" }
+            """, "t.yaml");
+        var engine = ApplyEngine.Default();
+        Assert.Equal(ResourceAction.Failed, engine.Run(manifest, Remembering(), apply: true).Single().Action);
+        Assert.Equal(ResourceAction.Failed, engine.Run(manifest, Remembering() with { Recheck = true }, apply: true).Single().Action);
+
+        File.WriteAllText(Root["ready"], "");
+        Assert.Equal(ResourceAction.Changed, engine.Run(manifest, Remembering() with { Recheck = true }, apply: true).Single().Action);
+        Assert.Equal(ResourceAction.Unchanged, engine.Run(manifest, Remembering() with { Recheck = true }, apply: true).Single().Action);
+        Assert.Equal(1, Runs);
+    }
+
+    [Fact]
     public void A_resource_on_a_path_another_manifest_holds_fails_naming_both_and_leaves_the_file_alone()
     {
         File.WriteAllText(Root["shared.conf"], "the other's\n");
