@@ -85,7 +85,7 @@ public sealed class MeshNode : IAsyncDisposable
         ClockOffsets = new ClockOffsets(settings.Name, settings.Clock.MaxSkew, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + shift);
         Clock = new HybridClock(settings.Name, ClockOffsets.Now);
         Directory.CreateDirectory(settings.Root);
-        Content = new ContentStore(settings.DataDir);
+        Content = new ContentStore(settings.DataDir, warning => system.Log.Warning(warning));
         Audit = new AuditLog(settings.DataDir, settings.Name, settings.AuditRotation);
         Metrics = new MeshMetrics(() => Cluster.State);
         Store = new ReplicatedStore(DistributedData.Get(system).Replicator, Cluster.SelfUniqueAddress, Metrics, settings.StoreTimeout);
@@ -111,6 +111,7 @@ public sealed class MeshNode : IAsyncDisposable
             Content = Content,
             BackupDir = Path.Combine(settings.DataDir, "backups"),
             BackupCount = settings.Backups,
+            Refreshes = new PendingRefreshes(Path.Combine(settings.DataDir, "refresh")),
             Key = key,
         };
         var setup = new ConvergerSetup(

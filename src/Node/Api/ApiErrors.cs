@@ -25,6 +25,8 @@ public static class ApiErrors
         NoSuchMemberException => (404, new ApiError(e.Message)),
         PushConflictException => (409, new ApiError(e.Message)),
         ArgumentException => (400, new ApiError(e.Message)),
+        // The node's data directory is full: nothing was recorded; the message names the file.
+        DiskFullException => (507, new ApiError($"{e.Message}; nothing was recorded, free space on the node and retry")),
         // This node cannot serve the request now: its store, its actors, or no peer with the body.
         StoreUnavailableException or BlobUnavailableException => (503, new ApiError(e.Message)),
         Akka.Actor.AskTimeoutException => (503, new ApiError("the node did not answer in time (overloaded?); retry")),
@@ -49,7 +51,7 @@ public static class ApiErrors
                 log.LogError(e, "{Request} failed", request);
                 (status, error) = (500, new ApiError($"internal error ({e.GetType().Name}: {e.Message}); the node's log has the details"));
             }
-            else if (status is 503 or 504) log.LogWarning("{Request}: {Error}", request, error.Error);
+            else if (status is 503 or 504 or 507) log.LogWarning("{Request}: {Error}", request, error.Error);
             await WriteAsync(context, status, error);
         }
     };

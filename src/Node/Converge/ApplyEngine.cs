@@ -9,7 +9,9 @@ namespace Mesh.Node.Converge;
 /// <summary>
 /// Runs a manifest against this host: resources in dependency order, each through its
 /// provider. A resource that changed refreshes the ones it notifies (a service restarts, a
-/// refresh-only command runs). A resource whose dependency failed is skipped, and says why,
+/// refresh-only command runs); a refresh that did not happen (it failed, or the resource
+/// failed first) is remembered and tried again on the next run (<see cref="PendingRefreshes"/>).
+/// A resource on a path another manifest holds on this node fails, naming both. A resource whose dependency failed is skipped, and says why,
 /// while the independent ones still apply. With <c>apply = false</c> the same walk is the plan.
 /// A cancelled run stops before the next resource (a provider kills the tool it is running)
 /// and throws <see cref="OperationCanceledException"/>: nothing is reported for a run cut short.
@@ -57,9 +59,14 @@ public sealed class ApplyEngine
         foreach (var resource in ResourceGraph.Order(manifest.Resources))
         {
             cancel.ThrowIfCancellationRequested();
+            _providers.TryGetValue(resource.Kind, out var provider);
+            // Notified now, or earlier without the refresh having happened yet.
+            var notified = provider is IRefreshable
+                && (toRefresh.Contains(resource.Id) || context.Refreshes?.IsPending(context.Manifest, resource.Id) == true);
             var blocker = resource.Requires.FirstOrDefault(failed.Contains);
             if (blocker is not null)
             {
+                if (apply && notified) context.Refreshes?.Set(context.Manifest, resource.Id, pending: true);
                 failed.Add(resource.Id);
                 results.Add(new ResourceResult(resource.Id, resource.Kind, ResourceAction.Skipped, $"skipped: requires '{blocker}', which did not apply", 0));
                 continue;
@@ -70,10 +77,12 @@ public sealed class ApplyEngine
             try
             {
                 // Only an engine built from some of the providers (as tests build them) lacks a kind.
-                if (!_providers.TryGetValue(resource.Kind, out var provider))
+                if (provider is null)
                     throw new ResourceException($"no provider for resource type '{resource.Kind}' on this node");
+                if (resource.ManagedPath is { } path && context.ManagedElsewhere.TryGetValue(path, out var owner))
+                    throw new ResourceException($"{path} is already managed by manifest '{owner}' on this node; '{context.Manifest}' cannot manage it too (remove it from one of the two)");
                 var outcome = provider.CheckApply(resource, context, apply, cancel);
-                if (toRefresh.Contains(resource.Id) && provider is IRefreshable refreshable)
+                if (notified && provider is IRefreshable refreshable)
                     outcome = Merge(outcome, refreshable.Refresh(resource, context, apply, cancel));
                 if (outcome.IsChange) toRefresh.UnionWith(resource.Notify);
                 result = new ResourceResult(resource.Id, resource.Kind, outcome.Action, outcome.Message, clock.ElapsedMilliseconds, outcome.Detail);
@@ -88,8 +97,13 @@ public sealed class ApplyEngine
                 result = new ResourceResult(resource.Id, resource.Kind, ResourceAction.Failed, $"internal error in the {resource.Kind} provider: {e.Message}", clock.ElapsedMilliseconds);
             }
             if (result.Action == ResourceAction.Failed) failed.Add(resource.Id);
+            // A refresh that failed, or never ran because the resource failed first, is still owed;
+            // so is a command that failed: a re-check, which does not run an unguarded one, runs it as owed.
+            if (apply && (notified || resource is ExecResource && result.Action == ResourceAction.Failed))
+                context.Refreshes?.Set(context.Manifest, resource.Id, pending: result.Action == ResourceAction.Failed);
             results.Add(result);
         }
+        if (apply) context.Refreshes?.Retain(context.Manifest, manifest.Resources.Select(r => r.Id).ToHashSet(StringComparer.Ordinal));
         // What this run wrote is on disk before anyone is told it applied.
         if (apply && results.Any(r => r.Action is ResourceAction.Created or ResourceAction.Changed or ResourceAction.Removed))
             Posix.SyncFileSystem(context.Root);

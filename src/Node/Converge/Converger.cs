@@ -291,6 +291,11 @@ public sealed class Converger : ReceiveActor, IWithTimers
         {
             return new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: true, Unfetched: e);
         }
+        catch (DiskFullException e)
+        {
+            // A real failure, reported as one, and tried again: the disk may have room later.
+            return new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: true);
+        }
         catch (ManifestException e)
         {
             return new Applied(revision, null, ApplyEngine.Failure(setup.Identity.Name, revision, e.Message, clock.ElapsedMilliseconds), Retry: false);
@@ -301,7 +306,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
     {
         _busy = true;
         var setup = _setup;
-        var contexts = due.ToDictionary(e => e.Revision.Manifest, e => setup.Context with { ManagedElsewhere = _queue.ManagedPathsExcept(e.Revision.Manifest) });
+        var contexts = due.ToDictionary(e => e.Revision.Manifest, e => setup.Context with { ManagedElsewhere = _queue.ManagedPathsExcept(e.Revision.Manifest), Recheck = true });
         var cancel = _stopping.Token;
         Task.Run(() => new Rechecked(due.Select(e => setup.Engine.Apply(setup.Identity.Name, e.Revision, e.Manifest, contexts[e.Revision.Manifest], cancel)).ToArray())).PipeTo(Self,
             failure: e => new Rechecked(due.Select(x => ApplyEngine.Failure(setup.Identity.Name, x.Revision, $"internal error: {e.GetBaseException().Message}", 0)).ToArray()));

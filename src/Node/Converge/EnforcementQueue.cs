@@ -33,6 +33,8 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
     /// <summary>Manifests whose head this node rejected while it enforced nothing of them: the newest trusted revision to enforce instead.</summary>
     private readonly Dictionary<string, RevisionRecord> _fallback = new(StringComparer.Ordinal);
     private readonly HashSet<string> _recheck = new(StringComparer.Ordinal);
+    /// <summary>Which enforced manifest holds each managed path (see <see cref="ManagedPathsExcept"/>).</summary>
+    private readonly Dictionary<string, string> _claims = new(StringComparer.Ordinal);
 
     /// <summary>What this node enforces, by manifest.</summary>
     public IReadOnlyDictionary<string, Enforced> Enforced => _enforced;
@@ -216,11 +218,24 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
             : RecheckVerdict.Report;
     }
 
-    /// <summary>The manifest paths every other enforced manifest manages (so a purge spares them).</summary>
-    public HashSet<string> ManagedPathsExcept(string manifest) =>
-        _enforced.Where(e => e.Key != manifest)
-            .SelectMany(e => e.Value.Manifest.Resources.Select(r => r.ManagedPath).OfType<string>())
-            .ToHashSet(StringComparer.Ordinal);
+    /// <summary>
+    /// The paths other enforced manifests hold, each with the manifest that holds it: a purge
+    /// spares them, and <paramref name="manifest"/> must not manage them too (its resource on such
+    /// a path fails, naming both). A path two manifests declare belongs to the one that claimed it
+    /// first here (the one enforced first, the older revision at a start), until that one lets it
+    /// go (a new revision without it, a deletion, no longer targeted): then it passes to the next,
+    /// so the two never take turns at the file.
+    /// </summary>
+    public Dictionary<string, string> ManagedPathsExcept(string manifest)
+    {
+        foreach (var (path, owner) in _claims.ToArray())
+            if (!_enforced.TryGetValue(owner, out var holder) || !holder.Manifest.Resources.Any(r => r.ManagedPath == path))
+                _claims.Remove(path);
+        foreach (var (name, enforced) in _enforced.OrderBy(e => e.Value.Revision.Version).ThenBy(e => e.Key, StringComparer.Ordinal))
+            foreach (var path in enforced.Manifest.Resources.Select(r => r.ManagedPath).OfType<string>())
+                _claims.TryAdd(path, name);
+        return _claims.Where(c => c.Value != manifest).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
+    }
 
     /// <summary>Notes this node's first try of a revision: its fetch deadline counts from then.</summary>
     private void Tried(RevisionRecord revision, DateTime now)

@@ -10,7 +10,9 @@ namespace Mesh.Node.Providers;
 /// <c>only_if</c>, cheapest first), in a dry run too; the command itself runs only when applying.
 /// A <c>refresh_only</c> command runs only from <see cref="Refresh"/>. Any other command
 /// already runs in <see cref="CheckApply"/> whenever its guards let it, so a notification does
-/// not run it a second time. The result carries the tail of the command's output.
+/// not run it a second time. A command without guards has no state to check: it runs when its
+/// revision is applied (and when notified), not on every re-check, where it would run for
+/// nothing and count as drift every time. The result carries the tail of the command's output.
 /// </summary>
 public sealed class ExecProvider : IResourceProvider, IRefreshable
 {
@@ -22,14 +24,19 @@ public sealed class ExecProvider : IResourceProvider, IRefreshable
     public ProviderResult CheckApply(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (ExecResource)resource;
-        return spec.RefreshOnly ? ProviderResult.Unchanged : Run(spec, context, apply, cancel);
+        if (spec.RefreshOnly) return ProviderResult.Unchanged;
+        if (context.Recheck && Unguarded(spec)) return new ProviderResult(ResourceAction.Unchanged, "not run again: it has no guard (creates, unless, only_if) and ran when its revision was applied");
+        return Run(spec, context, apply, cancel);
     }
 
     public ProviderResult Refresh(ResourceSpec resource, ApplyContext context, bool apply, CancellationToken cancel)
     {
         var spec = (ExecResource)resource;
-        return spec.RefreshOnly ? Run(spec, context, apply, cancel) : ProviderResult.Unchanged;
+        // On a re-check an unguarded command did not run in CheckApply: a notification runs it.
+        return spec.RefreshOnly || (context.Recheck && Unguarded(spec)) ? Run(spec, context, apply, cancel) : ProviderResult.Unchanged;
     }
+
+    private static bool Unguarded(ExecResource spec) => spec.Creates is null && spec.Unless is null && spec.OnlyIf is null;
 
     private static ProviderResult Run(ExecResource spec, ApplyContext context, bool apply, CancellationToken cancel)
     {

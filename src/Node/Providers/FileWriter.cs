@@ -6,6 +6,7 @@ namespace Mesh.Node.Providers;
 /// Atomic file replacement: write a temporary file beside the target, rename it over. A
 /// reader sees the old file or the new one. Durability comes from one file-system flush at
 /// the end of the apply (see <see cref="Converge.ApplyEngine"/>), not an fsync per file.
+/// A failed write (a full disk) removes the temporary and leaves the old file as it was.
 /// </summary>
 public static class FileWriter
 {
@@ -27,9 +28,10 @@ public static class FileWriter
             File.SetUnixFileMode(temp, mode.ToFileMode());
             File.Move(temp, path, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             File.Delete(temp);
+            if (DiskFullException.IsDiskFull(e)) throw new DiskFullException(path, (IOException)e);
             throw;
         }
     }

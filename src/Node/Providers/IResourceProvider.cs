@@ -62,8 +62,18 @@ public sealed record ApplyContext(string Root)
     /// <summary>This node's key, which opens the manifest's sealed secrets just before it is applied; null: none can be opened.</summary>
     public Security.NodeKey? Key { get; init; }
 
-    /// <summary>Paths the node's other manifests manage: a purge leaves them alone.</summary>
-    public IReadOnlySet<string> ManagedElsewhere { get; init; } = new HashSet<string>();
+    /// <summary>
+    /// Paths the node's other manifests hold, with the manifest that holds each: a purge leaves
+    /// them alone, and this manifest's resource on one of them fails (two manifests never take
+    /// turns at one file).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ManagedElsewhere { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>True on a re-check of what is enforced (not the apply of a revision): a command without guards does not run again.</summary>
+    public bool Recheck { get; init; }
+
+    /// <summary>Refreshes notified but not yet done (the refresh failed, or never ran): tried again on the next run; null: not remembered.</summary>
+    public Converge.PendingRefreshes? Refreshes { get; init; }
 
     /// <summary>Every path managed on this node, this manifest's included (set by <see cref="For"/>).</summary>
     public IReadOnlySet<string> Managed { get; private init; } = new HashSet<string>();
@@ -78,7 +88,7 @@ public sealed record ApplyContext(string Root)
     {
         Manifest = manifest.Name,
         Vars = manifest.Vars,
-        Managed = manifest.Resources.Select(r => r.ManagedPath).OfType<string>().Concat(ManagedElsewhere).ToHashSet(StringComparer.Ordinal),
+        Managed = manifest.Resources.Select(r => r.ManagedPath).OfType<string>().Concat(ManagedElsewhere.Keys).ToHashSet(StringComparer.Ordinal),
         _paths = null,
     };
 }

@@ -14,6 +14,11 @@ namespace Mesh.Node.Replication;
 /// renamed, then one file-system flush for the batch before the writes are acknowledged: a
 /// crash leaves the old value or the new one. (Akka's LMDB store is
 /// not usable on this platform; the protocol is the replicator's durable-store protocol.)
+/// A file that cannot be read at start (truncated, garbage) is logged, set aside as
+/// <c>&lt;name&gt;.corrupt-&lt;time&gt;</c> and left out: the node starts without that key and gets
+/// it back from its peers by gossip. A write that finds the disk full leaves no temporary
+/// behind, fails the batch (the replicator answers <c>StoreFailure</c>: the change is refused)
+/// and says which file, see <see cref="LastFailure"/>.
 /// </summary>
 public sealed class DurableStore : ReceiveActor
 {
@@ -23,6 +28,18 @@ public sealed class DurableStore : ReceiveActor
     private readonly Dictionary<string, DurableDataEnvelope> _pending = new(StringComparer.Ordinal);
     private readonly List<StoreReply> _replies = [];
     private bool _flushQueued;
+
+    /// <summary>Marks a file set aside at start; never loaded as a key.</summary>
+    public const string CorruptMark = ".corrupt-";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Address, string> Failures = new();
+
+    /// <summary>
+    /// Why the last write of the node at <paramref name="node"/> failed (e.g. "no space left on
+    /// device writing …"), or null: the replicator's <c>StoreFailure</c> carries no reason, so the
+    /// one who asked for the write reads it here to say why the change was refused.
+    /// </summary>
+    public static string? LastFailure(Address node) => Failures.TryGetValue(node, out var why) ? why : null;
 
     public DurableStore(Config config)
     {
@@ -39,7 +56,7 @@ public sealed class DurableStore : ReceiveActor
     private void LoadAll()
     {
         var data = ImmutableDictionary.CreateBuilder<string, DurableDataEnvelope>();
-        foreach (var file in Directory.EnumerateFiles(_dir).Where(f => !Path.GetFileName(f).StartsWith('.')))
+        foreach (var file in Directory.EnumerateFiles(_dir).Where(f => !Path.GetFileName(f).StartsWith('.') && !f.Contains(CorruptMark, StringComparison.Ordinal)).ToArray())
         {
             var key = Uri.UnescapeDataString(Path.GetFileName(file));
             try
@@ -53,14 +70,30 @@ public sealed class DurableStore : ReceiveActor
                     : (DurableDataEnvelope)_serializer.FromBinary(payload, typeof(DurableDataEnvelope));
                 data[key] = envelope;
             }
-            catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or System.Runtime.Serialization.SerializationException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // One unreadable key must not cost the others: peers will gossip it back.
-                _log.Warning("durable store: cannot read {0}, skipping it: {1}", file, e.Message);
+                // One unreadable key must not cost the others, nor the start: peers gossip it back.
+                // Whatever the deserializer throws on garbage is a damaged file, not a reason to stop.
+                SetAside(file, key, e);
             }
         }
         if (data.Count > 0) Sender.Tell(new LoadData(data.ToImmutable()));
         Sender.Tell(LoadAllCompleted.Instance);
+    }
+
+    private void SetAside(string file, string key, Exception why)
+    {
+        var aside = $"{file}{CorruptMark}{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
+        try
+        {
+            File.Move(file, aside, overwrite: true);
+        }
+        catch (IOException e)
+        {
+            aside = $"nowhere ({e.Message})";
+        }
+        _log.Warning("durable store: {0} (key {1}) is damaged and was set aside as {2}; starting without it, peers will gossip it back: {3}: {4}",
+            file, key, aside, why.GetType().Name, why.Message);
     }
 
     /// <summary>
@@ -81,14 +114,15 @@ public sealed class DurableStore : ReceiveActor
     {
         _flushQueued = false;
         var ok = true;
+        string? failure = null;
         foreach (var (key, data) in _pending)
         {
+            var path = Path.Combine(_dir, Uri.EscapeDataString(key));
+            var temp = Path.Combine(_dir, $".{Uri.EscapeDataString(key)}.{Guid.NewGuid():N}");
             try
             {
                 var manifest = System.Text.Encoding.UTF8.GetBytes(Akka.Serialization.Serialization.ManifestFor(_serializer, data));
                 var payload = _serializer.ToBinary(data);
-                var path = Path.Combine(_dir, Uri.EscapeDataString(key));
-                var temp = Path.Combine(_dir, $".{Uri.EscapeDataString(key)}.{Guid.NewGuid():N}");
                 using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
                 {
                     file.Write(BitConverter.GetBytes(manifest.Length));
@@ -99,7 +133,10 @@ public sealed class DurableStore : ReceiveActor
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _log.Error(e, "durable store: cannot write {0}", key);
+                File.Delete(temp);
+                var why = DiskFullException.IsDiskFull(e) ? $"no space left on device writing {path}" : $"cannot write {path}: {e.Message}";
+                failure ??= why;
+                _log.Error("durable store: {0}; the change is refused", why);
                 ok = false;
             }
         }
@@ -110,8 +147,12 @@ public sealed class DurableStore : ReceiveActor
         catch (IOException e)
         {
             _log.Error(e, "durable store: cannot flush {0}", _dir);
+            failure ??= $"cannot flush {_dir}: {e.Message}";
             ok = false;
         }
+        var self = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
+        if (failure is null) Failures.TryRemove(self, out _);
+        else Failures[self] = failure;
         foreach (var reply in _replies) reply.ReplyTo.Tell(ok ? reply.SuccessMessage : reply.FailureMessage);
         _pending.Clear();
         _replies.Clear();

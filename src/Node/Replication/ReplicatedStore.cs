@@ -287,7 +287,7 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
         if (response is UpdateTimeout && consistency is not WriteLocal) return false;
         if (response is not UpdateSuccess)
             throw new StoreUnavailableException(response is StoreFailure
-                ? $"the node could not write {key.Id} to its durable store (disk full or unwritable?); the change is not recorded"
+                ? $"the node could not write {key.Id} to its durable store ({DurableStore.LastFailure(self.Address) ?? "disk full or unwritable?"}); the change is not recorded"
                 : $"the node's replicated store refused the change of {key.Id} ({response.GetType().Name})");
         return true;
     }

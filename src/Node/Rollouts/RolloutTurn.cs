@@ -39,9 +39,9 @@ public static class RolloutTurn
         {
             manifest = await setup.Loader.LoadAsync(revision, $"{revision.Manifest}@{revision.Version}", cancel);
         }
-        catch (BlobUnavailableException e)
+        catch (Exception e) when (e is BlobUnavailableException or DiskFullException)
         {
-            return new TurnResult(ApplyEngine.Failure(node, revision, e.Message, 0), null, null, null, Retry: true, Unfetched: e);
+            return new TurnResult(ApplyEngine.Failure(node, revision, e.Message, 0), null, null, null, Retry: true, Unfetched: e as BlobUnavailableException);
         }
         catch (ManifestException e)
         {

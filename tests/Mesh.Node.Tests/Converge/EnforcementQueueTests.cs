@@ -223,8 +223,28 @@ public class EnforcementQueueTests
         var queue = Queue();
         queue.Applied(Rev("a", 100), Body("a", "/srv/a"), ApplyOutcome.Ok, fallback: false, T0);
         queue.Applied(Rev("b", 100), Body("b", "/srv/b", "/srv/c"), ApplyOutcome.Ok, fallback: false, T0);
-        Assert.Equal(new[] { "/srv/b", "/srv/c" }, queue.ManagedPathsExcept("a").Order());
-        Assert.Equal(new[] { "/srv/a" }, queue.ManagedPathsExcept("b"));
+        Assert.Equal(new[] { "/srv/b", "/srv/c" }, queue.ManagedPathsExcept("a").Keys.Order());
+        Assert.Equal(new[] { "/srv/a" }, queue.ManagedPathsExcept("b").Keys);
+    }
+
+    [Fact]
+    public void A_path_two_manifests_declare_belongs_to_the_one_enforced_first_until_it_lets_it_go()
+    {
+        var queue = Queue();
+        queue.Applied(Rev("a", 100), Body("a", "/srv/shared", "/srv/a"), ApplyOutcome.Ok, fallback: false, T0);
+        // b comes second: the shared path is a's, so b's resource on it fails (the engine says why) ...
+        Assert.Equal("a", queue.ManagedPathsExcept("b")["/srv/shared"]);
+        queue.Applied(Rev("b", 200), Body("b", "/srv/shared", "/srv/b"), ApplyOutcome.Failed, fallback: false, T0);
+        // ... and a's re-checks keep it: the two never take turns at it.
+        Assert.False(queue.ManagedPathsExcept("a").ContainsKey("/srv/shared"));
+        Assert.Equal("a", queue.ManagedPathsExcept("b")["/srv/shared"]);
+        Assert.Equal("b", queue.ManagedPathsExcept("a")["/srv/b"]);
+
+        // A new revision of a without it lets it go: b holds it from then on.
+        queue.Consider(Rev("a", 300), fromIndex: true);
+        queue.Applied(Rev("a", 300), Body("a", "/srv/a"), ApplyOutcome.Ok, fallback: false, T0);
+        Assert.False(queue.ManagedPathsExcept("b").ContainsKey("/srv/shared"));
+        Assert.Equal("b", queue.ManagedPathsExcept("a")["/srv/shared"]);
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public sealed class DirectoryProviderTests : ProviderTestBase
         File.WriteAllText(Root["conf.d/stray.conf"], "x");
         var spec = DirSpec("/conf.d") with { Purge = true };
         var manifest = new Manifest("m", TargetSpec.All, new(), [spec, FileSpec("/conf.d/managed.conf")]);
-        var context = (Context with { ManagedElsewhere = new HashSet<string> { "/conf.d/other-manifest.conf" } }).For(manifest);
+        var context = (Context with { ManagedElsewhere = new Dictionary<string, string> { ["/conf.d/other-manifest.conf"] = "other" } }).For(manifest);
 
         var plan = _provider.CheckApply(spec, context, apply: false, CancellationToken.None);
         Assert.Equal("purged /conf.d/stray.conf", plan.Message);

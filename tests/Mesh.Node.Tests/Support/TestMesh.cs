@@ -53,10 +53,14 @@ public sealed class TestMesh : IAsyncDisposable
         return new RunningApi(node, await ControlApi.StartAsync(node), new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") });
     }
 
-    /// <summary>Waits until every node sees every node up.</summary>
-    public Task Converged() => Eventually.True(
-        () => _nodes.All(n => n.Cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == _nodes.Count(x => !x.System.WhenTerminated.IsCompleted)),
-        $"{_nodes.Count} nodes up on every node");
+    /// <summary>Waits until every running node sees every running node up (a stopped one, restarted under its name, counts once).</summary>
+    public Task Converged()
+    {
+        var running = _nodes.Where(x => !x.System.WhenTerminated.IsCompleted).ToArray();
+        return Eventually.True(
+            () => running.All(n => n.Cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == running.Length),
+            $"{running.Length} nodes up on every node");
+    }
 
     public string RootOf(MeshNode node, string path) => Path.Combine(node.Settings.Root, path.TrimStart('/'));
 
