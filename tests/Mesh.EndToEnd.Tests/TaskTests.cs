@@ -11,7 +11,7 @@ namespace Mesh.EndToEnd.Tests;
 /// also when it was down when the task was posted, never twice across a restart or a kill -9,
 /// never once it expired, and never when its key is not trusted for tasks.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class TaskTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-tasks-");
