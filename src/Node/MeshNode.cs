@@ -137,6 +137,7 @@ public sealed class MeshNode : IAsyncDisposable
         system.ActorOf(ClockWatch.Props(ClockOffsets, settings.Clock.ProbeInterval), ClockWatch.Name);
         system.ActorOf(ConnectivityMonitor.Props(Connectivity, standalone: settings.Seeds.Length == 0), ConnectivityMonitor.Name);
         system.ActorOf(PauseWatch.Props(PauseWatch.Limit(system.Settings.Config)), PauseWatch.Name);
+        system.ActorOf(CrashWatch.Props(), CrashWatch.Name);
         var seeds = new SeedAnswers(Cluster.SelfAddress.ToString(), settings.Seeds.Select(s => Address.Parse(s).ToString()), DateTimeOffset.UtcNow);
         Connectivity.Probing(seeds);
         system.ActorOf(SeedProbe.Props(settings.Name, seeds), SeedProbe.Name);

@@ -77,6 +77,61 @@ public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_crashed_node_is_removed_at_once_so_a_restart_elsewhere_does_not_wait_for_it_and_a_frozen_node_stays_a_member()
+    {
+        var a = await _nodes.StartAsync("a", clusterPort: Binaries.FreePort());
+        var b = await _nodes.StartAsync("b", seed: a.ClusterAddress, clusterPort: Binaries.FreePort());
+        var c = await _nodes.StartAsync("c", seed: a.ClusterAddress, clusterPort: Binaries.FreePort());
+        var d = await _nodes.StartAsync("d", seed: a.ClusterAddress, clusterPort: Binaries.FreePort());
+        await ThreeNodeMesh.Until(async () => (await Task.WhenAll(_nodes.Nodes.Select(n => n.MembersAsync())))
+            .All(members => members.Count(m => m is { Status: "up", Reachable: true }) == 4), "every node sees four members up", TimeSpan.FromSeconds(60));
+
+        // c crashes and stays down; b crashes too and is started again at once. While c is an
+        // unreachable member that is not down, Akka's leader lets no one in: b would wait for the
+        // failure detector and the resolver to give c up (~30 s). c's port refuses connections,
+        // so the others remove it at once and b is let in.
+        await c.KillAsync();
+        await b.KillAsync();
+        var clock = Stopwatch.StartNew();
+        var back = await _nodes.RestartAsync(b);
+        var alive = new[] { a, back, d };
+        try
+        {
+            await ThreeNodeMesh.Until(async () =>
+                {
+                    foreach (var node in alive)
+                    {
+                        var members = await node.MembersAsync();
+                        if (members.Any(m => m.Name == "c") || members.Where(m => m.Name == "b").ToArray() is not [{ Status: "up", Reachable: true }]) return false;
+                    }
+                    return true;
+                }, "a, b and d list b up once and c no more", MemberAgainWithin);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n--- a\n{a.Log}\n--- b\n{back.Log}", e);
+        }
+        output.WriteLine($"b a member again and c removed {clock.Elapsed.TotalSeconds:0.0} s after b's restart");
+        Assert.Contains(alive, node => node.Log.Contains("c (akka.tcp://mesh@") && node.Log.Contains("refuses connections on its cluster port: its process is gone"));
+
+        // A frozen process is not a crashed one: its port still accepts, so it stays a member
+        // through a freeze longer than the failure detector's pause (it is only unreachable).
+        d.Freeze();
+        try
+        {
+            await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).Any(m => m is { Name: "d", Reachable: false }),
+                "a sees frozen d unreachable", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            d.Thaw();
+        }
+        await ThreeNodeMesh.Until(async () => (await Task.WhenAll(alive.Select(n => n.MembersAsync())))
+            .All(members => members.Count(m => m is { Status: "up", Reachable: true }) == 3), "a, b and d see three members up again", TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(alive.SelectMany(n => n.Log.Split('\n')), line => line.Contains("refuses connections") && line.Contains("d (akka.tcp://mesh@"));
+    }
+
+    [Fact]
     public async Task A_node_that_leaves_gracefully_leaves_no_error_in_the_others_logs()
     {
         var (a, b, c) = await StartMeshAsync();

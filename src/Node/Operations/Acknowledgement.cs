@@ -8,30 +8,35 @@ namespace Mesh.Node.Operations;
 
 /// <summary>
 /// One change's way to its quorum: the consistency its reads and writes use, the members that
-/// confirmed its body, and what was missed. Not shared between threads.
+/// confirmed its body, and what was missed. Each step (read the head, have the body held, write
+/// the record) may take up to the ack timeout: the timeout bounds a stall, not a slow but moving
+/// quorum (a starved mesh answers late, it does not fail). Once a step has missed the quorum the
+/// change cannot be a plain success any more, so the later steps write to this node only (the
+/// change spreads by gossip and is re-offered by <see cref="Acknowledgements"/>) instead of
+/// making the caller wait again. Not shared between threads.
 /// </summary>
 public sealed class Acknowledgement
 {
     private readonly AckQuorum _quorum;
-    private readonly DateTimeOffset _deadline;
     private readonly TimeSpan _timeout;
     private readonly IReadOnlyList<(string Name, Address Address)> _reachable;
     private readonly ContentHolders _holders;
     private readonly HashSet<string> _heldBy = new(StringComparer.Ordinal);
     private readonly List<string> _missed = [];
 
-    internal Acknowledgement(AckQuorum quorum, DateTimeOffset deadline, TimeSpan timeout, IReadOnlyList<(string, Address)> reachable, ContentHolders holders)
+    internal Acknowledgement(AckQuorum quorum, TimeSpan timeout, IReadOnlyList<(string, Address)> reachable, ContentHolders holders)
     {
-        (_quorum, _deadline, _timeout, _reachable, _holders) = (quorum, deadline, timeout, reachable, holders);
+        (_quorum, _timeout, _reachable, _holders) = (quorum, timeout, reachable, holders);
         if (quorum.Unreachable is { } why) _missed.Add(why);
     }
 
     public AckLevel Level => _quorum.Level;
 
-    /// <summary>Whether reads and writes go beyond this node: a quorum of others was asked for and may be reached.</summary>
-    private bool Replicating => Level != AckLevel.Local && _quorum.Unreachable is null && _quorum.Needed > 0;
-
-    private TimeSpan? Remaining => _deadline - DateTimeOffset.UtcNow is var left && left > TimeSpan.Zero ? left : null;
+    /// <summary>
+    /// Whether reads and writes go beyond this node: a quorum of others was asked for, may be
+    /// reached, and no step has missed it yet.
+    /// </summary>
+    private bool Replicating => Level != AckLevel.Local && _quorum.Needed > 0 && _missed.Count == 0;
 
     /// <summary>
     /// Reads the head(s) as the quorum sees them (compare-and-set at the level of the write). A read
@@ -41,14 +46,9 @@ public sealed class Acknowledgement
     public async Task<T> ReadAsync<T>(Func<IReadConsistency?, Task<T>> read)
     {
         if (!Replicating) return await read(null);
-        if (Remaining is not { } left)
-        {
-            _missed.Add("no time left to read the head from " + AckQuorum.Describe(Level));
-            return await read(null);
-        }
         try
         {
-            return await read(new ReadFrom(_quorum.Needed + 1, left));
+            return await read(new ReadFrom(_quorum.Needed + 1, _timeout));
         }
         catch (StoreUnavailableException e)
         {
@@ -63,7 +63,7 @@ public sealed class Acknowledgement
         var blobs = hashes.Distinct().ToArray();
         // A tombstone has no body; a push of unchanged manifests makes nothing to hold.
         if (!Replicating || blobs.Length == 0) return;
-        var outcome = await _holders.HoldAsync(blobs, _reachable, _quorum.Needed, _deadline);
+        var outcome = await _holders.HoldAsync(blobs, _reachable, _quorum.Needed, DateTimeOffset.UtcNow + _timeout);
         _heldBy.UnionWith(outcome.HeldBy);
         if (_heldBy.Count < _quorum.Needed)
             _missed.Add($"the body is held by {_heldBy.Count} of the {_quorum.Needed} other member(s) needed within {_timeout.TotalSeconds:0.#}s" +
@@ -78,13 +78,7 @@ public sealed class Acknowledgement
             await write(null);
             return;
         }
-        if (Remaining is not { } left)
-        {
-            await write(null);
-            _missed.Add($"no time left within {_timeout.TotalSeconds:0.#}s to write the record to {AckQuorum.Describe(Level)}");
-            return;
-        }
-        if (!await write(Write(left)))
+        if (!await write(Write()))
             _missed.Add($"the record was not confirmed by {AckQuorum.Describe(Level)} of the {_quorum.Members} members within {_timeout.TotalSeconds:0.#}s");
     }
 
@@ -92,7 +86,7 @@ public sealed class Acknowledgement
     internal async Task ConfirmAsync(ReplicatedStore store, string manifest)
     {
         if (!Replicating) return;
-        if (Remaining is not { } left || !await store.ConfirmAsync(manifest, Write(left)))
+        if (!await store.ConfirmAsync(manifest, Write()))
             _missed.Add($"the record was not confirmed by {AckQuorum.Describe(Level)} of the {_quorum.Members} members within {_timeout.TotalSeconds:0.#}s");
     }
 
@@ -102,7 +96,7 @@ public sealed class Acknowledgement
     /// lags a join by a moment, and while it is empty WriteMajority is satisfied by this node alone.
     /// WriteTo with fewer known nodes than n fails at once instead.
     /// </summary>
-    private IWriteConsistency Write(TimeSpan left) => new WriteTo(_quorum.Needed + 1, left);
+    private IWriteConsistency Write() => new WriteTo(_quorum.Needed + 1, _timeout);
 
     public AckReport Report() => new(Level, _missed.Count == 0, _heldBy.Order(StringComparer.Ordinal).ToArray(),
         _missed.Count == 0 ? null : string.Join("; ", _missed));

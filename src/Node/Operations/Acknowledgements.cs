@@ -13,7 +13,7 @@ namespace Mesh.Node.Operations;
 /// <summary>
 /// When a change may be acknowledged: its body held by the other members its <see cref="AckLevel"/>
 /// needs (<see cref="AckQuorum"/>), then its record written with the matching DData consistency,
-/// all within <c>mesh.push.ack-timeout</c>. A change that misses its quorum is still accepted here
+/// each step within <c>mesh.push.ack-timeout</c>. A change that misses its quorum is still accepted here
 /// (recorded, it spreads by gossip) but is listed as not replicated, re-checked every
 /// <see cref="RecheckInterval"/> while any is listed, and dropped from the list once a quorum holds it.
 /// </summary>
@@ -37,7 +37,7 @@ public sealed class Acknowledgements(ActorSystem system, Cluster cluster, Connec
         var reachable = up.Where(m => !m.UniqueAddress.Equals(self) && !state.Unreachable.Contains(m))
             .Select(m => (NodeRoles.Decode(m).Name, m.Address)).ToArray();
         var quorum = AckQuorum.Of(level, selfUp, connectivity.Current.Offline ? connectivity.Current.Reason : null, up.Length, reachable.Length);
-        return new Acknowledgement(quorum, DateTimeOffset.UtcNow + timeout, timeout, reachable, holders);
+        return new Acknowledgement(quorum, timeout, reachable, holders);
     }
 
     /// <summary>What the change got; a change that missed its quorum is listed until a later check finds it held.</summary>

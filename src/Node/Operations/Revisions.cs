@@ -43,20 +43,29 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
         var origin = Origin(request.Author, request.Message);
 
         // Bodies first, on this disk and the quorum's, so that no record ever names a body only this node holds.
-        var bodies = prepared.Where(m => !(index.GetValueOrDefault(m.Name) is { Deleted: false } head && head.Hash == m.Hash))
-            .ToDictionary(m => m.Name, Store, StringComparer.Ordinal);
+        var unchanged = prepared.Select(m => index.GetValueOrDefault(m.Name)).OfType<RevisionRecord>()
+            .Where(head => !head.Deleted && prepared.Any(m => m.Name == head.Manifest && m.Hash == head.Hash))
+            .ToDictionary(head => head.Manifest, StringComparer.Ordinal);
+        var bodies = prepared.Where(m => !unchanged.ContainsKey(m.Name)).ToDictionary(m => m.Name, Store, StringComparer.Ordinal);
         await ack.HoldAsync(bodies.Values.SelectMany(h => h));
+        if (bodies.Count > 0)
+        {
+            // Holding the bodies took time (up to the ack timeout): a change that landed meanwhile
+            // must still fail the compare-and-set, and the new records must name the head as it is now.
+            index = await ack.ReadAsync(consistency => store.IndexAsync(consistency));
+            if (!request.Force) RefuseStaleParents(request, prepared, index);
+        }
 
         var pushed = new List<PushedRevision>();
         var made = new List<(RevisionRecord, string[])>();
         foreach (var manifest in prepared)
         {
-            index.TryGetValue(manifest.Name, out var head);
-            if (!bodies.ContainsKey(manifest.Name))
+            if (unchanged.TryGetValue(manifest.Name, out var same))
             {
-                pushed.Add(new PushedRevision(head!, Unchanged: true, Members.Targeted(cluster, head!.Target, fleet)));
+                pushed.Add(new PushedRevision(same, Unchanged: true, Members.Targeted(cluster, same.Target, fleet)));
                 continue;
             }
+            index.TryGetValue(manifest.Name, out var head);
 
             // A node whose wall clock lags must still stamp a version above the head it replaces.
             if (head is not null) clock.Observe(head.Version);
