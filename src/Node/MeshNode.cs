@@ -95,7 +95,7 @@ public sealed class MeshNode : IAsyncDisposable
         FleetView = new FleetView(NodeFacts.Gather(Identity, settings.Facts.Directory, settings.Facts.Timeout));
 
         Rollouts = new RolloutOperations(settings, Cluster, Store, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView);
-        Acks = new Acknowledgements(system, Cluster, Connectivity, Store, new ContentHolders(system, Cluster.SelfAddress.ToString()), settings.AckTimeout);
+        Acks = new Acknowledgements(system, Cluster, Connectivity, Store, new ContentHolders(system, Cluster.SelfAddress.ToString()), settings.AckTimeout, settings.HistoryKeep);
         Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView, Rollouts, Acks);
         Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView, Acks, ClockOffsets);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);

@@ -208,7 +208,21 @@ public sealed class NodeProcess : IAsyncDisposable
         get { lock (_log) return _log.ToString(); }
     }
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>Whether the process has ended; a node already disposed (killed and forgotten, e.g. while it is being replaced) has.</summary>
+    public bool HasExited
+    {
+        get
+        {
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true;
+            }
+        }
+    }
 
     /// <summary>The OS process id (for /proc readings).</summary>
     public int Pid => _process.Id;

@@ -123,7 +123,7 @@ public sealed class PartitionTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task A_short_partition_heals_before_the_resolver_acts_and_the_later_push_wins_everywhere()
+    public async Task A_short_partition_heals_before_the_resolver_acts_and_the_acknowledged_push_wins_over_the_later_unreplicated_one()
     {
         // Long enough that the resolver never acts while the test keeps c cut off.
         var (a, b, c) = await StartMeshAsync(stableAfter: TimeSpan.FromMinutes(3));
@@ -146,10 +146,12 @@ public sealed class PartitionTests : IAsyncLifetime
 
         _network.Heal(_network["c"]);
 
-        // The minority pushed later: its revision wins, and a and b switch to it.
-        await AssertHealedAsync(winner: "minority", loser: "majority");
-        await ThreeNodeMesh.Until(async () => await Status(c) is { Unreplicated: [] }, "c's push is replicated: its status line goes", Slow);
+        // The minority pushed later, but only the majority's push was acknowledged: it wins, and
+        // c's (exit 7) is kept in history, flagged lost, and leaves c's list of unreplicated changes.
+        await AssertHealedAsync(winner: "majority", loser: "minority");
+        await ThreeNodeMesh.Until(async () => await Status(c) is { Unreplicated: [] }, "c's push is settled: its status line goes", Slow);
         Assert.DoesNotContain("accepted here while not replicated", (await c.Cli("status")).Out);
+        Assert.Contains("accepted here while not replicated, lost to", c.Log);
         Assert.All(_nodes.Nodes, n => Assert.DoesNotContain("starting again", n.Log));
     }
 

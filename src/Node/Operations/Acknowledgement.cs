@@ -3,6 +3,7 @@ using Akka.DistributedData;
 using Mesh.Node.Content;
 using Mesh.Node.Replication;
 using Mesh.Protocol.Api;
+using Mesh.Protocol.Wire;
 
 namespace Mesh.Node.Operations;
 
@@ -97,6 +98,18 @@ public sealed class Acknowledgement
     /// WriteTo with fewer known nodes than n fails at once instead.
     /// </summary>
     private IWriteConsistency Write() => new WriteTo(_quorum.Needed + 1, _timeout);
+
+    /// <summary>
+    /// The record as it must be written: provisional (<see cref="RevisionRecord.ProvisionalRank"/>)
+    /// when this change asked for a quorum and a step before the record has already missed it, so
+    /// that it cannot overwrite an acknowledged change it did not see. With <c>--ack local</c> the
+    /// pusher chose this node's word alone: the record ranks by its version, as before acks.
+    /// </summary>
+    public RevisionRecord Stamp(RevisionRecord record, RevisionRecord? replaced) =>
+        Level != AckLevel.Local && _missed.Count > 0 ? record with { ProvisionalRank = Replicated.ProvisionalRankOver(replaced) } : record;
+
+    /// <summary>Whether a step has missed the quorum.</summary>
+    public bool Missed => _missed.Count > 0;
 
     public AckReport Report() => new(Level, _missed.Count == 0, _heldBy.Order(StringComparer.Ordinal).ToArray(),
         _missed.Count == 0 ? null : string.Join("; ", _missed));

@@ -16,8 +16,13 @@ namespace Mesh.Node.Operations;
 /// each step within <c>mesh.push.ack-timeout</c>. A change that misses its quorum is still accepted here
 /// (recorded, it spreads by gossip) but is listed as not replicated, re-checked every
 /// <see cref="RecheckInterval"/> while any is listed, and dropped from the list once a quorum holds it.
+/// A provisional record (<see cref="RevisionRecord.ProvisionalRank"/>) is confirmed only while the
+/// quorum still has it as the head: then its body is held and it is written again as
+/// acknowledged. If an acknowledged change replaced its parent meanwhile, that one stays the
+/// head, and the provisional revision is dropped from the list as lost (history keeps it, flagged).
 /// </summary>
-public sealed class Acknowledgements(ActorSystem system, Cluster cluster, Connectivity connectivity, ReplicatedStore store, ContentHolders holders, TimeSpan timeout)
+public sealed class Acknowledgements(ActorSystem system, Cluster cluster, Connectivity connectivity, ReplicatedStore store, ContentHolders holders,
+    TimeSpan timeout, int historyKeep)
 {
     /// <summary>How often the revisions accepted while not replicated are offered to the members again.</summary>
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(2);
@@ -79,16 +84,31 @@ public sealed class Acknowledgements(ActorSystem system, Cluster cluster, Connec
                     _rechecking = false;
                     return;
                 }
-                due = _unconfirmed.Values.ToArray();
+                // Oldest first: a later provisional revision of a manifest is made over the earlier one.
+                due = _unconfirmed.Values.OrderBy(u => u.Record.Version).ToArray();
             }
             foreach (var entry in due)
             {
                 string? missed;
+                RevisionRecord? winner = null;
                 try
                 {
                     var ack = Begin(entry.Level);
-                    await ack.HoldAsync(entry.Hashes);
-                    await ack.ConfirmAsync(store, entry.Record.Manifest);
+                    if (entry.Record.Provisional)
+                    {
+                        var head = await ack.ReadAsync(consistency => store.HeadAsync(entry.Record.Manifest, consistency));
+                        if (!ack.Missed && !Equals(head?.Version, entry.Record.Version)) winner = head;
+                        else
+                        {
+                            await ack.HoldAsync(entry.Hashes);
+                            await ack.RecordAsync(consistency => store.RecordAsync(entry.Record with { ProvisionalRank = 0 }, historyKeep, consistency));
+                        }
+                    }
+                    else
+                    {
+                        await ack.HoldAsync(entry.Hashes);
+                        await ack.ConfirmAsync(store, entry.Record.Manifest);
+                    }
                     missed = ack.Report().Reason;
                 }
                 catch (Exception e)
@@ -97,14 +117,16 @@ public sealed class Acknowledgements(ActorSystem system, Cluster cluster, Connec
                 }
                 lock (_lock)
                 {
-                    if (missed is null)
-                    {
+                    if (winner is not null || missed is null)
                         _unconfirmed.Remove(Key(entry.Record));
-                        _log.Info("{0} {1} is now replicated to {2}", entry.Record.Manifest, entry.Record.Version, AckQuorum.Describe(entry.Level));
-                    }
                     else if (_unconfirmed.ContainsKey(Key(entry.Record)))
                         _unconfirmed[Key(entry.Record)] = entry with { Reason = missed };
                 }
+                if (winner is not null)
+                    _log.Warning("{0} {1}, accepted here while not replicated, lost to {2} by {3} via {4}, acknowledged meanwhile: it stays in history, flagged lost",
+                        entry.Record.Manifest, entry.Record.Version, winner.Version, winner.Author, winner.Origin);
+                else if (missed is null)
+                    _log.Info("{0} {1} is now replicated to {2}", entry.Record.Manifest, entry.Record.Version, AckQuorum.Describe(entry.Level));
             }
         }
         lock (_lock) _rechecking = false;

@@ -78,6 +78,7 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
                 var started = await rollouts.StartAsync(manifest.Name, record.Version, head, policy, record.Target, origin.Author);
                 rollout = RolloutOperations.Describe(started, new Dictionary<string, RolloutStep>());
             }
+            record = ack.Stamp(record, head);
             await RecordAsync(record, "pushed", ack);
             made.Add((record, bodies[manifest.Name]));
             pushed.Add(new PushedRevision(record, Unchanged: false, Members.Targeted(cluster, record.Target, fleet), rollout));
@@ -103,7 +104,7 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
         RefuseUntrusted([(name, RevisionSignature.DeletionStatement(name, head.Version.ToString()))],
             request.Signature is null ? null : new Dictionary<string, RevisionSignature> { [name] = request.Signature });
         clock.Observe(head.Version);
-        var tombstone = RevisionRecord.Tombstone(head, clock.Now(), Origin(request.Author, request.Message), request.Signature);
+        var tombstone = ack.Stamp(RevisionRecord.Tombstone(head, clock.Now(), Origin(request.Author, request.Message), request.Signature), head);
         await RecordAsync(tombstone, "deleted", ack);
         return new PushResponse([new PushedRevision(tombstone, Unchanged: false, Members.Targeted(cluster, tombstone.Target, fleet))],
             acks.Finish(ack, [(tombstone, [])]));

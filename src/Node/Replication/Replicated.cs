@@ -120,8 +120,32 @@ public static class Replicated
     /// <summary>Carries each <see cref="ApplyReport"/> as it is made.</summary>
     public const string ReportTopic = "mesh.reports";
 
-    /// <summary>The LWW clock for revisions: their hybrid logical version, so every node picks the same winner.</summary>
-    public static long RevisionClock(long current, RevisionRecord record) => record.Version.Packed;
+    /// <summary>
+    /// The LWW clock for revisions, so every node picks the same head: an acknowledged revision
+    /// ranks by its hybrid logical version (times <see cref="ProvisionalSteps"/>); a provisional one
+    /// (accepted without its quorum) by the rank it was given over the head it replaced
+    /// (<see cref="ProvisionalRankOver"/>). An acknowledged revision therefore beats every
+    /// provisional one made over an older head, whatever their times, and a provisional one still
+    /// replaces the head it was made over when nothing else happened meanwhile.
+    /// </summary>
+    public static long RevisionClock(long current, RevisionRecord record) => Rank(record);
+
+    /// <inheritdoc cref="RevisionClock"/>
+    public static long Rank(RevisionRecord record) => record.Provisional ? record.ProvisionalRank : record.Version.Packed * ProvisionalSteps;
+
+    /// <summary>How many provisional revisions in a row (on a node that stays cut off) still rank one above the other.</summary>
+    public const long ProvisionalSteps = 32;
+
+    /// <summary>
+    /// The rank of a provisional revision replacing <paramref name="head"/> (null: a new manifest):
+    /// one above it, but below the rank of any acknowledged revision newer than the acknowledged
+    /// one it descends from (a chain of more than <see cref="ProvisionalSteps"/> - 1 stays at the last step).
+    /// </summary>
+    public static long ProvisionalRankOver(RevisionRecord? head)
+    {
+        var below = head is null ? 0 : Rank(head);
+        return Math.Min(below + 1, below - below % ProvisionalSteps + ProvisionalSteps - 1);
+    }
 
     /// <summary>The LWW clock for facts, as for reports: one writer per entry, always forward.</summary>
     public static long FactsClock(long current, FactsRecord facts) => Math.Max(current + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());

@@ -11,6 +11,11 @@ namespace Mesh.Protocol.Wire;
 /// a <see cref="Deleted"/> revision is a tombstone: it has no body and ends the manifest.
 /// <see cref="RolledOut"/>: a rollout governs it (its record is in the rollout map), so a node
 /// does not apply it before that record tells it to.
+/// <see cref="ProvisionalRank"/>: 0 for a revision made with its ack quorum in reach; otherwise
+/// (accepted by a node that is not a member, offline, or short of its quorum: exit 7) the rank
+/// it holds in the replicated index until a quorum confirms it, just above the head it replaced
+/// and below every acknowledged revision newer than that head (see <c>Replicated.RevisionClock</c>),
+/// so that it can never overwrite an acknowledged change it did not see.
 /// </summary>
 public sealed record RevisionRecord(
     string Manifest,
@@ -26,8 +31,11 @@ public sealed record RevisionRecord(
     string? Parent,
     RevisionSignature? Signature = null,
     bool Deleted = false,
-    bool RolledOut = false)
+    bool RolledOut = false,
+    long ProvisionalRank = 0)
 {
+    public bool Provisional => ProvisionalRank != 0;
+
     /// <summary>What <see cref="Signature"/> must verify over.</summary>
     public byte[] SignedStatement() => Deleted
         ? RevisionSignature.DeletionStatement(Manifest, Parent ?? "")
