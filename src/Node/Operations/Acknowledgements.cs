@@ -97,11 +97,13 @@ public sealed class Acknowledgements(ActorSystem system, Cluster cluster, Connec
                     if (entry.Record.Provisional)
                     {
                         var head = await ack.ReadAsync(consistency => store.HeadAsync(entry.Record.Manifest, consistency));
+                        // Without the quorum's view nothing is decided: it stays provisional and listed.
                         if (!ack.Missed && !Equals(head?.Version, entry.Record.Version)) winner = head;
-                        else
+                        else if (!ack.Missed)
                         {
                             await ack.HoldAsync(entry.Hashes);
-                            await ack.RecordAsync(consistency => store.RecordAsync(entry.Record with { ProvisionalRank = 0 }, historyKeep, consistency));
+                            if (!ack.Missed)
+                                await ack.RecordAsync(consistency => store.RecordAsync(entry.Record with { ProvisionalRank = 0 }, historyKeep, consistency));
                         }
                     }
                     else
