@@ -16,7 +16,7 @@ namespace Mesh.EndToEnd.Tests;
 /// flagged lost, all nodes are one mesh with one head and the same file, and every restarted
 /// node was a member again within 15 s.
 /// </summary>
-[Collection(ThirdEndToEndLane.Name)]
+[Collection(EndToEndCollection.Name)]
 public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Manifest = "chaos";

@@ -3,7 +3,7 @@ using Mesh.Protocol.Api;
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>A node whose clock is minutes ahead is named on every node and stamps its pushes with the mesh's time.</summary>
-[Collection(ThirdEndToEndLane.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class ClockTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-clock-");

@@ -1,7 +1,7 @@
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>What the mesh knows survives crashes and restarts of real processes.</summary>
-[Collection(ThirdEndToEndLane.Name)]
+[Collection(EndToEndCollection.Name)]
 public sealed class DurabilityTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-durable-");

@@ -1,11 +1,11 @@
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>
-/// End-to-end classes run in three lanes side by side, one class at a time in each lane; every
+/// End-to-end classes run in two lanes side by side, one class at a time in each lane; every
 /// class starts its own mesh of real processes. Most of an end-to-end test's time is spent
 /// waiting on the mesh's own timers (failure detection, the split-brain resolver, gossip), not
-/// computing, so three lanes keep the whole suite within CI's time on a two-core machine. The
-/// tests must hold on a busy machine anyway: that is what the other lanes make them prove.
+/// computing, so two lanes keep the whole suite within CI's time on a two-core machine. The
+/// tests must hold on a busy machine anyway: that is what the second lane makes them prove.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class EndToEndCollection
@@ -18,11 +18,4 @@ public sealed class EndToEndCollection
 public sealed class SecondEndToEndLane
 {
     public const string Name = "end-to-end, second lane";
-}
-
-/// <summary>The third lane of <see cref="EndToEndCollection"/>.</summary>
-[CollectionDefinition(Name)]
-public sealed class ThirdEndToEndLane
-{
-    public const string Name = "end-to-end, third lane";
 }

@@ -3,7 +3,7 @@ using Mesh.Node.Tests.Support;
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>A real node whose data directory is on a small, full file system: pushes are refused with the reason, the node keeps answering, and takes pushes again once there is room.</summary>
-[Collection(ThirdEndToEndLane.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class FullDiskTests
 {
     [SkippableFact]

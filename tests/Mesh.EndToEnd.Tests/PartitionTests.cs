@@ -148,7 +148,15 @@ public sealed class PartitionTests : IAsyncLifetime
 
         // The minority pushed later, but only the majority's push was acknowledged: it wins, and
         // c's (exit 7) is kept in history, flagged lost, and leaves c's list of unreplicated changes.
-        await AssertHealedAsync(winner: "majority", loser: "minority");
+        try
+        {
+            await AssertHealedAsync(winner: "majority", loser: "minority");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{(await a.Cli("history", "app")).Out}\n" +
+                string.Join("\n", _nodes.Nodes.Select(n => $"--- {n.Name}\n{n.Log}")), e);
+        }
         await ThreeNodeMesh.Until(async () => await Status(c) is { Unreplicated: [] }, "c's push is settled: its status line goes", Slow);
         Assert.DoesNotContain("accepted here while not replicated", (await c.Cli("status")).Out);
         Assert.Contains("accepted here while not replicated, lost to", c.Log);

@@ -8,7 +8,7 @@ namespace Mesh.EndToEnd.Tests;
 /// seconds, not once the others have given its old incarnation up; a node that leaves
 /// gracefully leaves no error in the others' logs.
 /// </summary>
-[Collection(ThirdEndToEndLane.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>The bound: a restarted node is a member again within 15 s.</summary>

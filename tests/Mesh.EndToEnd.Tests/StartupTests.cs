@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>What a mesh-node refuses at start, with exit code 2 and a line that names the cause.</summary>
-[Collection(ThirdEndToEndLane.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class StartupTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-startup-");

@@ -7,7 +7,7 @@ namespace Mesh.EndToEnd.Tests;
 /// still succeeds, only later. Bodies that cannot be fetched at once are retried and reported
 /// pending, a busy store gets its longer deadline, and push --wait waits past pending.
 /// </summary>
-[Collection(ThirdEndToEndLane.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class StarvationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Pushes = 5;

@@ -8,7 +8,7 @@ namespace Mesh.EndToEnd.Tests;
 /// Mutual TLS between real mesh-node processes, with certificates made by the real
 /// <c>mesh certs</c>: who joins, who does not, and how a node refuses bad TLS files.
 /// </summary>
-[Collection(ThirdEndToEndLane.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class TlsTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-tls-");

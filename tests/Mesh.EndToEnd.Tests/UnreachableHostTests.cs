@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>The CLI against a host that answers nothing at all (a firewall that drops, a stack that hangs): no SYN-ACK and no refusal ever come.</summary>
-[Collection(ThirdEndToEndLane.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class UnreachableHostTests : IDisposable
 {
     private readonly string _workDir = Directory.CreateTempSubdirectory("mesh-e2e-unreachable-").FullName;

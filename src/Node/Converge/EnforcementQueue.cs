@@ -1,4 +1,5 @@
 using Mesh.Node.Content;
+using Mesh.Node.Replication;
 using Mesh.Node.Rollouts;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Wire;
@@ -46,21 +47,34 @@ public sealed class EnforcementQueue(NodeIdentity self, Func<RevisionRecord, str
     /// <summary>Takes a revision heard of (from the index or an announcement); true when it is the manifest's new head.</summary>
     public bool Consider(RevisionRecord record, bool fromIndex)
     {
-        if (_heads.TryGetValue(record.Manifest, out var known) && !Replaces(record, known, fromIndex)) return false;
+        if (_heads.TryGetValue(record.Manifest, out var known))
+        {
+            if (record.Version.Equals(known.Version))
+            {
+                // The same revision heard twice, or confirmed since it was provisional: nothing new
+                // to apply, but its rank is now the confirmed one for what comes next.
+                if (Replicated.Rank(record) > Replicated.Rank(known)) _heads[record.Manifest] = record;
+                return false;
+            }
+            if (!Replaces(record, known, fromIndex)) return false;
+        }
         _heads[record.Manifest] = record;
         _fallback.Remove(record.Manifest);
         return true;
     }
 
     /// <summary>
-    /// The index orders heads by wall time and counter only (<see cref="Replication.Replicated.RevisionClock"/>)
-    /// and breaks a tie on both (two nodes, one millisecond) by the writer's incarnation, not by
-    /// node name. On such a tie the index's choice stands, and an announcement never overrides
-    /// it, so every node ends on the head the index holds everywhere.
+    /// The index orders heads by their rank (<see cref="Replicated.RevisionClock"/>: the version,
+    /// but a provisional revision below any acknowledged one newer than the head it replaced)
+    /// and breaks a tie (two nodes, one millisecond) by the writer's incarnation, not by node
+    /// name. An announcement is taken only when it outranks the known head, so a provisional
+    /// revision announced late (a cut-off node's, delivered after healing) never displaces an
+    /// acknowledged one; on a tie the index's choice stands, so every node ends on the head the
+    /// index holds everywhere.
     /// </summary>
     public static bool Replaces(RevisionRecord candidate, RevisionRecord known, bool fromIndex)
     {
-        var order = candidate.Version.Packed.CompareTo(known.Version.Packed);
+        var order = Replicated.Rank(candidate).CompareTo(Replicated.Rank(known));
         return order > 0 || (order == 0 && fromIndex && !candidate.Version.Equals(known.Version));
     }
 

@@ -105,6 +105,26 @@ public class EnforcementQueueTests
     }
 
     [Fact]
+    public void A_provisional_revision_announced_late_never_displaces_an_acknowledged_head_and_its_confirmation_is_no_new_work()
+    {
+        var queue = Queue();
+        var @base = Rev("web", 100);
+        var acknowledged = Rev("web", 200);
+        var cutOff = Rev("web", 900, node: "c") with { Parent = @base.Version.ToString(), ProvisionalRank = Mesh.Node.Replication.Replicated.ProvisionalRankOver(@base) };
+        Assert.True(queue.Consider(@base, fromIndex: true));
+        Assert.True(queue.Consider(acknowledged, fromIndex: false));
+        Assert.False(queue.Consider(cutOff, fromIndex: false));
+        Assert.False(queue.Consider(cutOff, fromIndex: true));
+
+        // Where nothing contradicts it, it replaces its parent; confirmed later, it is not applied again.
+        var other = Queue();
+        Assert.True(other.Consider(@base, fromIndex: true));
+        Assert.True(other.Consider(cutOff, fromIndex: false));
+        Assert.False(other.Consider(cutOff with { ProvisionalRank = 0 }, fromIndex: true));
+        Assert.False(other.Consider(acknowledged, fromIndex: false));
+    }
+
+    [Fact]
     public void An_untrusted_head_is_rejected_once_and_when_nothing_is_enforced_the_newest_trusted_revision_stands_in()
     {
         var trusted = new HashSet<long> { 100, 200 };
