@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>mesh-node under a service manager, with real processes: systemd notifications, SIGHUP reloads, journald lines.</summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(SecondEndToEndLane.Name)]
 public sealed class ServiceTests : IAsyncLifetime
 {
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-service-");

@@ -10,7 +10,7 @@ namespace Mesh.EndToEnd.Tests;
 [Collection(SecondEndToEndLane.Name)]
 public sealed class StarvationTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Pushes = 5;
+    private const int Pushes = 3;
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-starved-");
 
     private static string Motd(int n) => $"""
