@@ -32,22 +32,29 @@ public sealed class ThreeNodeMesh : IAsyncLifetime
     public static async Task Until(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (!await condition())
+        for (var poll = 0; !await condition(); poll++)
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for: {what}");
-            await Task.Delay(50);
+            await Task.Delay(Pause(poll));
         }
     }
+
+    /// <summary>
+    /// Between two looks: 50 ms at first, growing to 400 ms. Many conditions run the CLI or ask
+    /// every node; polled at 50 ms through a wait of seconds (a failure detector, a resolver)
+    /// they took CPU from the nodes under test on a two-core machine.
+    /// </summary>
+    private static TimeSpan Pause(int poll) => TimeSpan.FromMilliseconds(Math.Min(400, 50 * Math.Pow(1.5, poll)));
 
     /// <summary>Polls <paramref name="probe"/> until it gives a value, and returns it.</summary>
     public static async Task<T> Until<T>(Func<Task<T?>> probe, string what, TimeSpan? timeout = null) where T : class
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
+        for (var poll = 0; ; poll++)
         {
             if (await probe() is { } value) return value;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for: {what}");
-            await Task.Delay(50);
+            await Task.Delay(Pause(poll));
         }
     }
 

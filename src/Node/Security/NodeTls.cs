@@ -84,6 +84,7 @@ public sealed class NodeTls
     {
         var refusal = Refusal(certificate, DateTime.UtcNow);
         if (refusal is null) return true;
+        Interlocked.Increment(ref _refusals);
         LastRefusal = $"refused peer {remotePeer}: {refusal}";
         log?.Warning("TLS: {0}", LastRefusal);
         return false;
@@ -94,6 +95,11 @@ public sealed class NodeTls
     /// node, since the log line may not be written out before the process ends.
     /// </summary>
     public string? LastRefusal { get; private set; }
+
+    private int _refusals;
+
+    /// <summary>How many peer certificates this node has refused since it started.</summary>
+    public int Refusals => Volatile.Read(ref _refusals);
 
     /// <summary>The fleet CA as the operator can tell it apart from another CA of the same name.</summary>
     private string FleetCa => string.Join(" or ", Authorities.Select(a => $"{a.Subject}, SHA-256 {FleetCertificates.Fingerprint(a)}"));

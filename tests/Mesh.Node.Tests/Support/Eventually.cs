@@ -8,21 +8,24 @@ public static class Eventually
     public static async Task True(Func<bool> condition, string what, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
-        while (!condition())
+        for (var poll = 0; !condition(); poll++)
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for: {what}");
-            await Task.Delay(25);
+            await Task.Delay(Pause(poll));
         }
     }
 
     public static async Task<T> Value<T>(Func<Task<T?>> probe, string what, TimeSpan? timeout = null) where T : class
     {
         var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
-        while (true)
+        for (var poll = 0; ; poll++)
         {
             if (await probe() is { } value) return value;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for: {what}");
-            await Task.Delay(25);
+            await Task.Delay(Pause(poll));
         }
     }
+
+    /// <summary>25 ms at first, growing to 200 ms: a long wait does not keep a core busy asking.</summary>
+    private static TimeSpan Pause(int poll) => TimeSpan.FromMilliseconds(Math.Min(200, 25 * Math.Pow(1.5, poll)));
 }
