@@ -113,7 +113,7 @@ public sealed record NodeSettings(
                 Keep: Math.Max(1, mesh.GetInt("audit.keep", Audit.AuditRotation.Default.Keep))),
             Facts: FactsSettings.From(mesh, dataDir),
             Tasks: TaskSettings.From(mesh),
-            AckTimeout: Positive(mesh.GetTimeSpan("push.ack-timeout", TimeSpan.FromSeconds(10)), "mesh.push.ack-timeout"),
+            AckTimeout: Positive(mesh.GetTimeSpan("push.ack-timeout", TimeSpan.FromSeconds(20)), "mesh.push.ack-timeout"),
             StoreTimeout: Positive(mesh.GetTimeSpan("store.timeout", Replication.ReplicatedStore.DefaultTimeout), "mesh.store.timeout"),
             Clock: ClockSettings.From(mesh));
     }
