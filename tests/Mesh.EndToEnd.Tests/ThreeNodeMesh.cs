@@ -40,11 +40,11 @@ public sealed class ThreeNodeMesh : IAsyncLifetime
     }
 
     /// <summary>
-    /// Between two looks: 50 ms at first, growing to 400 ms. Many conditions run the CLI or ask
+    /// Between two looks: 50 ms at first, growing to 250 ms. Many conditions run the CLI or ask
     /// every node; polled at 50 ms through a wait of seconds (a failure detector, a resolver)
     /// they took CPU from the nodes under test on a two-core machine.
     /// </summary>
-    private static TimeSpan Pause(int poll) => TimeSpan.FromMilliseconds(Math.Min(400, 50 * Math.Pow(1.5, poll)));
+    private static TimeSpan Pause(int poll) => TimeSpan.FromMilliseconds(Math.Min(250, 50 * Math.Pow(1.5, poll)));
 
     /// <summary>Polls <paramref name="probe"/> until it gives a value, and returns it.</summary>
     public static async Task<T> Until<T>(Func<Task<T?>> probe, string what, TimeSpan? timeout = null) where T : class

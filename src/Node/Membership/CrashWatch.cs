@@ -44,6 +44,9 @@ public sealed class CrashWatch : ReceiveActor, IWithTimers
 
     private readonly HashSet<UniqueAddress> _probing = [];
 
+    /// <summary>Dead members this node has said it cannot remove yet (no majority alive): said once.</summary>
+    private readonly HashSet<UniqueAddress> _waitingForMajority = [];
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     public CrashWatch(Func<Address, TimeSpan, Task<PortAnswer>> probe)
@@ -54,7 +57,11 @@ public sealed class CrashWatch : ReceiveActor, IWithTimers
         {
             if (_cluster.State.Members.FirstOrDefault(m => m.Address.Equals(e.RemoteAddress)) is { } member) Suspect(member.UniqueAddress);
         });
-        Receive<ClusterEvent.MemberRemoved>(e => _suspects.Remove(e.Member.UniqueAddress));
+        Receive<ClusterEvent.MemberRemoved>(e =>
+        {
+            _suspects.Remove(e.Member.UniqueAddress);
+            _waitingForMajority.Remove(e.Member.UniqueAddress);
+        });
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.ReachableMember>(_ => { });
         Receive<Tick>(_ =>
@@ -108,15 +115,15 @@ public sealed class CrashWatch : ReceiveActor, IWithTimers
         }
         else if (probed.Answer != PortAnswer.Refused)
             _suspects[probed.Node] = 0; // frozen or cut off: the failure detector's case
-        else if (++_suspects[probed.Node] >= Refusals)
-        {
+        else if (++_suspects[probed.Node] >= Refusals && Down(member))
             _suspects.Remove(probed.Node);
-            Down(member);
-        }
+        // Without a majority in sight it stays suspected and is judged again at the next refusal:
+        // another crashed member that is started again meanwhile counts as alive once it answers.
         if (_suspects.Count == 0) Timers.Cancel("probe");
     }
 
-    private void Down(Member dead)
+    /// <summary>Downs a member whose process is gone, if this node sees a majority alive; false when it does not (yet).</summary>
+    private bool Down(Member dead)
     {
         var state = _cluster.State;
         var members = state.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving).ToArray();
@@ -125,14 +132,16 @@ public sealed class CrashWatch : ReceiveActor, IWithTimers
         var name = NodeRoles.Decode(dead).Name;
         if (alive * 2 <= members.Length)
         {
-            _log.Warning("{0} ({1}) refuses connections on its cluster port, but this node sees only {2} of {3} members alive, no majority: " +
-                "leaving it to the split-brain resolver", name, dead.Address, alive, members.Length);
-            return;
+            if (_waitingForMajority.Add(dead.UniqueAddress))
+                _log.Warning("{0} ({1}) refuses connections on its cluster port, but this node sees only {2} of {3} members alive, no majority: " +
+                    "not removing it until a majority is alive again (or the split-brain resolver acts)", name, dead.Address, alive, members.Length);
+            return false;
         }
         _log.Warning("{0} ({1}) refuses connections on its cluster port: its process is gone; removing it from the mesh now " +
             "instead of after the failure detector and the resolver, so that no restart or join waits for it", name, dead.Address);
         ((IRemoteActorRefProvider)((ExtendedActorSystem)Context.System).Provider).Quarantine(dead.Address, dead.UniqueAddress.Uid);
         _cluster.Down(dead.Address);
+        return true;
     }
 
     /// <summary>One TCP connect to a member's cluster port, then closed without a byte sent.</summary>

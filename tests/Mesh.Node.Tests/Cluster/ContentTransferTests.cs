@@ -131,8 +131,9 @@ public sealed class ContentTransferTests : IAsyncLifetime
         var pushed = (await origin.Revisions.PushAsync(PushFor("target", "late"))).Revisions.Single().Revision;
 
         var pending = await ReportOf(target, pushed.Version, ApplyOutcome.Pending);
-        Assert.Contains($"origin {origin.Cluster.SelfAddress} does not have it", pending.Error);
-        Assert.Contains("1 peer does not have it yet", pending.Error);
+        // The origin says it lacks the body, or (on a busy machine) does not answer in time: either way no one has it yet.
+        Assert.Matches($"origin {System.Text.RegularExpressions.Regex.Escape(origin.Cluster.SelfAddress.ToString())} (does not have it|did not answer within)", pending.Error);
+        Assert.Matches("1 peer (does not have it yet|did not answer in time)", pending.Error);
 
         // Another peer gets the body (as a node that pulled it would).
         spare.Content.Put(origin.Content.Get(pushed.Hash)!);

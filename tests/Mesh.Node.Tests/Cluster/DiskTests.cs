@@ -37,8 +37,9 @@ public sealed class DiskTests : IAsyncLifetime
         var again = _mesh.Start("c");
         await _mesh.Converged();
 
-        Assert.Single(Directory.GetFiles(ddata, Path.GetFileName(index) + DurableStore.CorruptMark + "*"));
-        Assert.Single(Directory.GetFiles(ddata, Path.GetFileName(history) + DurableStore.CorruptMark + "*"));
+        // The durable store reads its files as the node starts, one key after the other.
+        await Eventually.True(() => Directory.GetFiles(ddata, Path.GetFileName(index) + DurableStore.CorruptMark + "*").Length == 1
+            && Directory.GetFiles(ddata, Path.GetFileName(history) + DurableStore.CorruptMark + "*").Length == 1, "c sets both torn files aside, once each");
         await Eventually.Value(async () => await again.Store.HeadAsync("app") is { } head && head.Version.Equals(second.Version) ? head : null, "c's index has the mesh's head again");
         await Eventually.Value(async () => await again.Store.HistoryAsync("app") is { Count: 2 } both ? both : null, "c's history has both revisions again");
         await Eventually.True(() => Content(again) == "two\n", "c applies the head");

@@ -26,6 +26,6 @@ public static class Eventually
         }
     }
 
-    /// <summary>25 ms at first, growing to 200 ms: a long wait does not keep a core busy asking.</summary>
-    private static TimeSpan Pause(int poll) => TimeSpan.FromMilliseconds(Math.Min(200, 25 * Math.Pow(1.5, poll)));
+    /// <summary>Every 25 ms: in process, a look costs next to nothing, and a longer pause adds up over hundreds of waits.</summary>
+    private static TimeSpan Pause(int poll) => TimeSpan.FromMilliseconds(25);
 }
