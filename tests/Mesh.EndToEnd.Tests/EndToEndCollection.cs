@@ -19,3 +19,14 @@ public sealed class SecondEndToEndLane
 {
     public const string Name = "end-to-end, second lane";
 }
+
+/// <summary>
+/// The package build (<see cref="DebPackage"/>): two self-contained publishes, the CLI compiled
+/// ahead of time, a minute or two of compiling and no mesh. In a lane of its own it runs from
+/// the start beside the two mesh lanes instead of holding one of them up.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class PackageLane
+{
+    public const string Name = "package";
+}

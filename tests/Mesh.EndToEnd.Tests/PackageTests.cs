@@ -8,7 +8,7 @@ namespace Mesh.EndToEnd.Tests;
 /// self-contained publishes take a while), then read with dpkg-deb, its unit verified by
 /// systemd, its programs run from the extracted tree, and (on CI only) installed for real.
 /// </summary>
-[Collection(SecondEndToEndLane.Name)]
+[Collection(PackageLane.Name)]
 public sealed class PackageTests(DebPackage package) : IClassFixture<DebPackage>
 {
     [Fact]

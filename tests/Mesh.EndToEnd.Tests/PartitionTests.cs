@@ -38,6 +38,9 @@ public sealed class PartitionTests : IAsyncLifetime
             # seconds here, so a cut-off node comes back after its old incarnation was pruned.
             akka.cluster.distributed-data.pruning-interval = 1s
             akka.cluster.distributed-data.max-pruning-dissemination = 3s
+            # A push on the cut-off side waits this long for a quorum that cannot answer before it
+            # is accepted locally (exit 7); 20 s by default, shorter here to keep the test short.
+            mesh.push.ack-timeout = 8s
             """);
         var seeds = _network.Hosts.Select(h => $"{h.Address}:4710").ToArray();
         Task<NodeProcess> Start(string name) =>

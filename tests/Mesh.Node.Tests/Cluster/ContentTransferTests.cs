@@ -154,7 +154,8 @@ public sealed class ContentTransferTests : IAsyncLifetime
 
         var failed = await ReportOf(target, pushed.Version, ApplyOutcome.Failed, TimeSpan.FromSeconds(60));
         Assert.Contains("fetch deadline of 3s", failed.Error);
-        Assert.Contains("does not have it", failed.Error);
+        // The origin says it lacks the body, or (on a busy machine) does not answer in time.
+        Assert.Matches("does not have it|did not answer within", failed.Error);
         // Pending while it waited, failed once when the deadline passed.
         var kinds = AuditKinds(target);
         Assert.True(Array.IndexOf(kinds, "pending") >= 0 && Array.IndexOf(kinds, "pending") < Array.IndexOf(kinds, "failed"), string.Join(", ", kinds));
