@@ -15,8 +15,8 @@ public sealed class DurabilityTests : IAsyncLifetime
     public async Task A_node_killed_during_a_series_of_pushes_comes_back_with_its_data_and_converges_to_the_latest()
     {
         var a = await Start("a");
-        var b = await Start("b", a);
-        var c = await Start("c", a);
+        var joining = new[] { Start("b", a), Start("c", a) };
+        var (b, c) = (await joining[0], await joining[1]);
         Assert.Equal(0, (await a.Cli("push", Series(1), "--wait")).ExitCode);
 
         await c.KillAsync();

@@ -23,7 +23,8 @@ public sealed class SecondEndToEndLane
 /// <summary>
 /// The package build (<see cref="DebPackage"/>): two self-contained publishes, the CLI compiled
 /// ahead of time, a minute or two of compiling and no mesh. In a lane of its own it runs from
-/// the start beside the two mesh lanes instead of holding one of them up.
+/// the start beside the two mesh lanes instead of holding one of them up (xunit.runner.json
+/// lets three collections run at once).
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class PackageLane

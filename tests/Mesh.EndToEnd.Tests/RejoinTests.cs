@@ -21,8 +21,8 @@ public sealed class RejoinTests : IAsyncLifetime
     public async Task A_node_the_cluster_downed_rejoins_by_itself_with_its_api_on_the_same_address_and_still_stops_cleanly()
     {
         var a = await Start("a");
-        var b = await Start("b", a);
-        var c = await Start("c", a);
+        var joining = new[] { Start("b", a), Start("c", a) };
+        var (b, c) = (await joining[0], await joining[1]);
         await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).Count(m => m.Status == "up") == 3, "three members up");
         Assert.Equal(0, (await a.Cli("push", Motd("one"), "--wait")).ExitCode);
 

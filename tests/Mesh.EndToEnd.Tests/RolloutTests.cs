@@ -118,17 +118,21 @@ public sealed class RolloutTests(SixNodeMesh mesh) : IClassFixture<SixNodeMesh>
     public async Task A_pause_from_one_node_holds_every_node_and_a_resume_from_another_completes_the_rollout()
     {
         await PushPlain("site-pause");
-        var push = await mesh["n1"].Cli("push", Site("site-pause", "two", rollout: true), "--pause", "4s");
+        // The pause between batches is the window the operator's pause must land in: long enough
+        // for a busy machine, where the CLI and gossip take seconds.
+        var between = TimeSpan.FromSeconds(10);
+        var push = await mesh["n1"].Cli("push", Site("site-pause", "two", rollout: true), "--pause", $"{between.TotalSeconds:0}s");
         Assert.True(push.ExitCode == 0, push.ToString());
         await ThreeNodeMesh.Until(async () => await Status("n3", "site-pause") is { Batches: [var first, ..] } && first.Nodes.All(n => n.Step == "healthy"),
             "the first batch healthy", TimeSpan.FromSeconds(60));
+        var healthy = DateTime.UtcNow;
         var paused = await mesh["n3"].Cli("rollout", "pause", "site-pause");
         Assert.True(paused.ExitCode == 0, paused.ToString());
         await UntilPhase("n5", "site-pause", "paused");
 
-        // Paused: no further node starts, however long it stays paused (the pause between batches is 4s).
+        // Paused: no further node starts, also well after the pause between batches has passed.
         var held = Holding("site-pause", "two");
-        var until = DateTime.UtcNow.AddSeconds(8);
+        var until = healthy + between + TimeSpan.FromSeconds(4);
         while (DateTime.UtcNow < until)
         {
             Assert.Equal(held, Holding("site-pause", "two"));

@@ -38,8 +38,8 @@ public sealed class SigningTests : IAsyncLifetime
 
         // "open" has no trust list (a misconfigured or quick-start node); the others trust Alice only.
         var open = await Start("open", null, []);
-        var strict1 = await Start("strict1", open, trustAlice);
-        var strict2 = await Start("strict2", open, trustAlice);
+        var joining = new[] { Start("strict1", open, trustAlice), Start("strict2", open, trustAlice) };
+        var (strict1, strict2) = (await joining[0], await joining[1]);
         await ThreeNodeMesh.Until(async () => (await open.MembersAsync()).Count(m => m.Status == "up") == 3, "three members up");
         Assert.Contains("WARNING: no trusted signing keys", open.Log);
         Assert.Contains($"applies only changes signed by: alice ({aliceId})", strict1.Log);

@@ -48,9 +48,8 @@ public sealed class TaskTests : IAsyncLifetime
     public async Task A_task_for_the_web_role_runs_once_on_every_web_node_also_one_stopped_when_it_was_posted_and_a_disabled_node_says_so()
     {
         var a = await Start("a", null);
-        var b = await Start("b", a, ["web"]);
-        var c = await Start("c", a, ["web"]);
-        var off = await Start("off", a, ["web"], enabled: false);
+        var joining = new[] { Start("b", a, ["web"]), Start("c", a, ["web"]), Start("off", a, ["web"], enabled: false) };
+        var (b, c, off) = (await joining[0], await joining[1], await joining[2]);
         await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).Count(m => m.Status == "up") == 4, "four members up");
         Assert.Equal(0, await c.StopAsync());
         await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).All(m => m.Name != "c"), "c has left");
@@ -98,8 +97,9 @@ public sealed class TaskTests : IAsyncLifetime
         // Three nodes, so that the two left keep the majority and down the killed one; quickly, not after the default 20 s.
         string[] fast = ["--config", _nodes.Write("fast-downing.hocon", "mesh.tasks.enabled = on\nakka.cluster.split-brain-resolver.stable-after = 2s\n")];
         var a = await Start("a", null, extra: fast, enabled: false);
-        var b = await Start("b", a, extra: fast, enabled: false);
-        await Start("c", a, extra: fast, enabled: false);
+        var joining = new[] { Start("b", a, extra: fast, enabled: false), Start("c", a, extra: fast, enabled: false) };
+        var b = await joining[0];
+        await joining[1];
         var id = Posted(await a.Cli(["run", "--target", "{nodes: [b]}", "--timeout", "5m", "--json", .. Mark("long", "; sleep 300")]));
         await ThreeNodeMesh.Until(() => Task.FromResult(Runs("long", "b") == 1), "b starts the task", TimeSpan.FromSeconds(60));
         Assert.Equal(TaskStates.Running, (await StateOf(a, id, "b", r => r.State == TaskStates.Running, "a sees b running it")).State);
@@ -153,8 +153,8 @@ public sealed class TaskTests : IAsyncLifetime
         var trusting = _nodes.Write("trust.hocon",
             $"mesh.tasks.enabled = on\nmesh.trusted-keys {{\n  alice {{ key = \"{alice}.pub\", allow = [push, tasks] }}\n  bob = \"{bob}.pub\"\n}}\n");
         var open = await Start("open", null);
-        var s1 = await Start("s1", open, extra: ["--config", trusting], enabled: false);
-        var s2 = await Start("s2", open, extra: ["--config", trusting], enabled: false);
+        var joining = new[] { Start("s1", open, extra: ["--config", trusting], enabled: false), Start("s2", open, extra: ["--config", trusting], enabled: false) };
+        var (s1, s2) = (await joining[0], await joining[1]);
         await ThreeNodeMesh.Until(async () => (await open.MembersAsync()).Count(m => m.Status == "up") == 3, "three members up");
 
         var bobs = await open.Cli(["--key", bob, "run", "--wait", .. Mark("bob")]);
@@ -193,8 +193,8 @@ public sealed class TaskTests : IAsyncLifetime
     public async Task In_batches_of_one_the_nodes_run_a_task_one_after_another_in_name_order_with_its_secret_opened_and_redacted()
     {
         var a = await Start("a", null);
-        var b = await Start("b", a);
-        var c = await Start("c", a);
+        var joining = new[] { Start("b", a), Start("c", a) };
+        var (b, c) = (await joining[0], await joining[1]);
         await ThreeNodeMesh.Until(async () => (await a.MembersAsync()).Count(m => m.Status == "up") == 3, "three members up");
         var log = Path.Combine(_nodes.WorkDir, "batches.log");
         var script = _nodes.Write("batch.sh",

@@ -18,8 +18,10 @@ public sealed class ThreeNodeMesh : IAsyncLifetime
     public async Task InitializeAsync()
     {
         A = await _nodes.StartAsync("a");
-        B = await _nodes.StartAsync("b", seed: A.ClusterAddress, roles: ["web"]);
-        C = await _nodes.StartAsync("c", seed: A.ClusterAddress, labels: ["env=prod"]);
+        // b and c join a side by side.
+        var b = _nodes.StartAsync("b", seed: A.ClusterAddress, roles: ["web"]);
+        var c = _nodes.StartAsync("c", seed: A.ClusterAddress, labels: ["env=prod"]);
+        (B, C) = (await b, await c);
         await Until(async () => (await Task.WhenAll(All.Select(n => n.MembersAsync())))
             .All(members => members.Count(m => m.Status == "up") == 3), "every node sees three members up");
     }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Akka.Remote;
 using Mesh.Protocol.Wire;
 
 namespace Mesh.Node.Membership;
@@ -30,7 +31,11 @@ public sealed class SeedProbe : ReceiveActor, IWithTimers
         _name = name;
         _answers = answers;
         _round = _cluster.Settings.SeedNodeTimeout;
-        Receive<JoinProbe>(_ => Sender.Tell(new JoinProbeAnswer(_name, SelfStatus())));
+        Receive<JoinProbe>(probe =>
+        {
+            Sender.Tell(new JoinProbeAnswer(_name, SelfStatus()));
+            RemoveOldIncarnation(probe, Sender.Path.Address);
+        });
         Receive<Heard>(h =>
         {
             if (_answers.Heard(h.Seed, h.Status, DateTimeOffset.UtcNow) is { } line) _log.Info("{0}", line);
@@ -70,11 +75,31 @@ public sealed class SeedProbe : ReceiveActor, IWithTimers
             ? me.Status.ToString().ToLowerInvariant()
             : null;
 
+    /// <summary>
+    /// A node asking to join from the address of a member with another uid was started again
+    /// there: the member's process is gone, since only one process listens on a port. Akka downs
+    /// the old incarnation itself once the new one's Join arrives, but that needs the answers to
+    /// the new one's InitJoin to get through, which an association still bound to the old
+    /// incarnation can keep from happening for as long as the failure detector and the resolver
+    /// take (~30 s). Quarantining the old uid drops that association and downing it lets the
+    /// leader remove it, so the new incarnation is let in within seconds.
+    /// </summary>
+    private void RemoveOldIncarnation(JoinProbe probe, Address from)
+    {
+        if (probe.Incarnation == 0 || SelfStatus() is null) return;
+        var old = _cluster.State.Members.FirstOrDefault(m => m.Address.Equals(from) && m.UniqueAddress.Uid != probe.Incarnation);
+        if (old is null || old.Status is MemberStatus.Down or MemberStatus.Exiting or MemberStatus.Removed) return;
+        _log.Warning("{0} ({1}) was started again: its new incarnation asks to join while the old one is still a member; " +
+            "removing the old one now so that the new one is let in", probe.From, from);
+        ((IRemoteActorRefProvider)((ExtendedActorSystem)Context.System).Provider).Quarantine(old.Address, old.UniqueAddress.Uid);
+        _cluster.Down(old.Address);
+    }
+
     private void Probe(string seed)
     {
         var self = Self;
         Context.ActorSelection(new RootActorPath(Address.Parse(seed)) / "user" / Name)
-            .Ask<JoinProbeAnswer>(new JoinProbe(_name), _round)
+            .Ask<JoinProbeAnswer>(new JoinProbe(_name, _cluster.SelfUniqueAddress.Uid), _round)
             .ContinueWith(t => { if (t.IsCompletedSuccessfully) self.Tell(new Heard(seed, t.Result.Status)); }, TaskScheduler.Default);
     }
 

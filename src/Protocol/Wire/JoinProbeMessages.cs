@@ -4,8 +4,11 @@ namespace Mesh.Protocol.Wire;
 /// A node that has not joined asks each node it would join through whether that one is a
 /// member: the answer tells "no member left to join" from "unreachable" (Akka's own join
 /// handshake says neither), for <c>mesh status</c> and for deciding who forms the mesh again.
+/// <paramref name="Incarnation"/> is the asking process's cluster uid: a member that still
+/// stands at the asker's address under another uid is a process that is gone (one port, one
+/// process), which the answering node then removes at once (0: not said).
 /// </summary>
-public sealed record JoinProbe(string From);
+public sealed record JoinProbe(string From, int Incarnation = 0);
 
 /// <summary>
 /// The answer to a <see cref="JoinProbe"/>: the answering node's name and its own member status
