@@ -53,7 +53,8 @@ public sealed class CompletionTests : IAsyncLifetime
     {
         var bin = Directory.CreateDirectory(Path.Combine(_nodes.WorkDir, "bin")).FullName;
         var mesh = Path.Combine(bin, "mesh");
-        await File.WriteAllTextAsync(mesh, $"#!/bin/sh\nexec dotnet '{Binaries.Cli}' \"$@\"\n");
+        var program = Binaries.Cli.EndsWith(".dll", StringComparison.Ordinal) ? $"dotnet '{Binaries.Cli}'" : $"'{Binaries.Cli}'";
+        await File.WriteAllTextAsync(mesh, $"#!/bin/sh\nexec {program} \"$@\"\n");
         File.SetUnixFileMode(mesh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var result = await Binaries.RunToExitAsync("bash", ["--norc", "-c", script], TimeSpan.FromSeconds(60), new Dictionary<string, string>
         {

@@ -103,8 +103,7 @@ public sealed class SecretTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeMes
 
     private Process StartEvents(StringBuilder seen)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = mesh.WorkDir };
-        foreach (var a in new[] { Binaries.Cli, "--api", mesh.A.Api, "events", "--json" }) info.ArgumentList.Add(a);
+        var info = Binaries.StartInfo(Binaries.Cli, null, mesh.WorkDir, ["--api", mesh.A.Api, "events", "--json"]);
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) =>
         {
