@@ -7,7 +7,7 @@ namespace Mesh.EndToEnd.Tests;
 /// answered with exit 0 survives a kill -9 of that node right after; <c>--ack local</c> answers
 /// without waiting for anyone.
 /// </summary>
-[Collection(SecondEndToEndLane.Name)]
+[Collection(EndToEndCollection.Name)]
 public sealed class AcknowledgementTests : IAsyncLifetime
 {
     private static readonly TimeSpan Slow = TimeSpan.FromSeconds(90);

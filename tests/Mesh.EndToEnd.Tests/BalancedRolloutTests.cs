@@ -9,7 +9,7 @@ namespace Mesh.EndToEnd.Tests;
 /// HAProxy's runtime API. A request loop through the balancer during the rollout sees no error,
 /// although every node's service is down for two seconds while it restarts.
 /// </summary>
-[Collection(SecondEndToEndLane.Name)]
+[Collection(EndToEndCollection.Name)]
 public sealed class BalancedRolloutTests(WebNodeMesh mesh) : IClassFixture<WebNodeMesh>
 {
     /// <summary>The example, made to run three "hosts" on one machine: a port per node, paths under each node's root.</summary>

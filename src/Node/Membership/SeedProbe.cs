@@ -81,8 +81,11 @@ public sealed class SeedProbe : ReceiveActor, IWithTimers
     /// the old incarnation itself once the new one's Join arrives, but that needs the answers to
     /// the new one's InitJoin to get through, which an association still bound to the old
     /// incarnation can keep from happening for as long as the failure detector and the resolver
-    /// take (~30 s). Quarantining the old uid drops that association and downing it lets the
-    /// leader remove it, so the new incarnation is let in within seconds.
+    /// take (~30 s). Quarantining the old uid drops that association; downing it and telling the
+    /// cluster the old uid is quarantined (which marks it terminated, so the leader may remove a
+    /// down member without waiting for the failure detector) lets the new incarnation in within
+    /// seconds. Remoting publishes that event itself only while its connection to the address is
+    /// still the old one's; once the new process answers there, it leaves it to us.
     /// </summary>
     private void RemoveOldIncarnation(JoinProbe probe, Address from)
     {
@@ -93,6 +96,7 @@ public sealed class SeedProbe : ReceiveActor, IWithTimers
             "removing the old one now so that the new one is let in", probe.From, from);
         ((IRemoteActorRefProvider)((ExtendedActorSystem)Context.System).Provider).Quarantine(old.Address, old.UniqueAddress.Uid);
         _cluster.Down(old.Address);
+        Context.System.EventStream.Publish(new QuarantinedEvent(old.Address, old.UniqueAddress.Uid));
     }
 
     private void Probe(string seed)
