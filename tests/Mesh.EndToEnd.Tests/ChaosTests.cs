@@ -11,7 +11,7 @@ namespace Mesh.EndToEnd.Tests;
 /// strike: kill -9 and an immediate restart on the same address, SIGSTOP/SIGCONT, a pulled
 /// link, and the node that has just acknowledged a push killed at once and kept down. The
 /// schedule comes from a seed, so a failing run can be replayed (MESH_CHAOS_SEED), and the
-/// faults last MESH_CHAOS_SECONDS (60 by default; the longer run behind docs/BENCHMARKS.md
+/// faults last MESH_CHAOS_SECONDS (45 by default; the longer run behind docs/BENCHMARKS.md
 /// sets more). At the end: every acknowledged version is in every node's history and none is
 /// flagged lost, all nodes are one mesh with one head and the same file, and every restarted
 /// node was a member again within 15 s.
@@ -37,7 +37,7 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         var unavailable = TestNetwork.Unavailable;
         Skip.If(unavailable is not null, $"needs network namespaces: {unavailable}");
         var seed = Setting("MESH_CHAOS_SEED", 11);
-        var duration = TimeSpan.FromSeconds(Setting("MESH_CHAOS_SECONDS", 60));
+        var duration = TimeSpan.FromSeconds(Setting("MESH_CHAOS_SECONDS", 45));
         output.WriteLine($"chaos: seed {seed}, faults for {duration.TotalSeconds:0} s (MESH_CHAOS_SEED, MESH_CHAOS_SECONDS)");
 
         _network = TestNetwork.Create("n1", "n2", "n3", "n4", "n5");

