@@ -20,7 +20,9 @@ public static class Routes
         v1.MapGet("/members", (bool? facts, string? target) => Json(queries.Members(facts ?? false, target)));
         v1.MapGet("/facts", ([FromQuery(Name = "node")] string? name) =>
             queries.Facts(name) is var facts && (facts.Length > 0 || name is null) ? Json(facts) : ApiErrors.Result(404, $"no member named '{name}' (see mesh members)"));
-        v1.MapGet("/manifests", async () => Json(await queries.ManifestsAsync()));
+        v1.MapGet("/manifests", async (string? consistency) => consistency is null or "local" or "majority"
+            ? Json(await queries.ManifestsAsync(quorum: consistency == "majority"))
+            : ApiErrors.Result(400, $"consistency must be local or majority, not '{consistency}'"));
         v1.MapGet("/manifests/{name}", async (string name, string? revision) =>
             await queries.GetAsync(name, revision) is { } detail ? Json(detail)
                 : ApiErrors.Result(404, revision is null ? $"no manifest named '{name}'" : $"{name} has no revision '{revision}' (see mesh history {name})"));

@@ -48,9 +48,16 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
             })
             .ToArray();
 
-    /// <summary>The manifests that exist (not deleted), by name, with the members each targets now.</summary>
-    public async Task<ManifestSummary[]> ManifestsAsync() =>
-        (await store.IndexAsync()).Values.Where(r => !r.Deleted).OrderBy(r => r.Manifest, StringComparer.Ordinal)
+    /// <summary>
+    /// The manifests that exist (not deleted), by name, with the members each targets now. With
+    /// <paramref name="quorum"/> the heads are read as a push checks them, from a majority (this
+    /// node's replica when no majority answers in time): the base a push or a deletion is made
+    /// over, so that one made at once after another through a different node is not refused as
+    /// a conflict because this replica had not heard of the first yet.
+    /// </summary>
+    public async Task<ManifestSummary[]> ManifestsAsync(bool quorum = false) =>
+        (quorum ? await acks.Begin(AckLevel.Majority).ReadAsync(consistency => store.IndexAsync(consistency)) : await store.IndexAsync())
+            .Values.Where(r => !r.Deleted).OrderBy(r => r.Manifest, StringComparer.Ordinal)
             .Select(r => new ManifestSummary(r, Membership.Members.Targeted(cluster, r.Target, fleet))).ToArray();
 
     /// <summary>A revision of a manifest (the head by default) with its canonical body, pulled from a peer if this node lacks it.</summary>
