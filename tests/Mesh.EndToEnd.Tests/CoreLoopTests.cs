@@ -73,6 +73,10 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
     {
         var file = mesh.Manifest("agree.yaml", "manifest: agree\nresources:\n  - { id: f, type: file, path: /agree }\n");
         Assert.Equal(0, (await mesh.Cli(mesh.A, "push", file, "--wait")).ExitCode);
+        // push --wait heard every report live at a; the other nodes' replicas of the reports follow by gossip.
+        foreach (var via in mesh.All)
+            await ThreeNodeMesh.Until(async () => (await via.StatusAsync()).Manifests.Count(s => s is { Manifest: "agree", State: "ok" }) == 3,
+                $"{via.Name}'s replica has the three reports");
 
         foreach (var via in mesh.All)
         {

@@ -41,7 +41,7 @@ public static class PushCommand
             var flags = new RolloutFlags(parse.GetValue(batch), parse.GetValue(maxFailures), parse.GetValue(pause));
             if (flags.Any) request = request with { Rollout = flags };
             request = request with { Ack = level };
-            request = parse.GetValue(force) ? request with { Force = true } : request with { Parents = await SeenHeads(ctx, request, prepared, parse.GetValue(parent), cancel) };
+            request = parse.GetValue(force) ? request with { Force = true } : request with { Parents = await SeenHeads(ctx, request, prepared, parse.GetValue(parent), level, cancel) };
             if (ctx.SigningKey is { } key) request = request with { Signatures = PushSignatures.Sign(prepared, key) };
             else if (!ctx.Json) ctx.Error.WriteLine($"mesh: pushing unsigned (no signing key: see mesh keygen); nodes with a trust list will refuse it");
 
@@ -52,13 +52,16 @@ public static class PushCommand
 
     /// <summary>
     /// The version each pushed manifest builds on: the one given with --parent, else the head
-    /// the node shows now (which still catches a push that raced this one).
+    /// the node shows now (which still catches a push that raced this one), read at the level the
+    /// node checks it: from a majority, or from its own replica with --ack local.
     /// </summary>
-    private static async Task<Dictionary<string, string>> SeenHeads(CliContext ctx, PushRequest request, IEnumerable<PreparedManifest> prepared, string? parent, CancellationToken cancel)
+    private static async Task<Dictionary<string, string>> SeenHeads(CliContext ctx, PushRequest request, IEnumerable<PreparedManifest> prepared, string? parent,
+        AckLevel level, CancellationToken cancel)
     {
         if (parent is not null && request.Manifests.Length != 1)
             throw new CliException(ExitCodes.Invalid, "--parent names the base of one manifest: push one file with it");
-        var heads = (await ctx.Client.QuorumHeadsAsync(cancel)).ToDictionary(m => m.Revision.Manifest, m => m.Revision.Version.ToString());
+        var summaries = level == AckLevel.Local ? await ctx.Client.ManifestsAsync(cancel) : await ctx.Client.QuorumHeadsAsync(cancel);
+        var heads = summaries.ToDictionary(m => m.Revision.Manifest, m => m.Revision.Version.ToString());
         var parents = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var m in prepared) parents[m.Name] = parent ?? heads.GetValueOrDefault(m.Name, "");
         return parents;

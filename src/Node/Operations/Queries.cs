@@ -1,5 +1,6 @@
 using System.Text;
 using Akka.Cluster;
+using Akka.DistributedData;
 using Mesh.Node.Content;
 using Mesh.Node.Membership;
 using Mesh.Node.Providers;
@@ -48,17 +49,43 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
             })
             .ToArray();
 
+    /// <summary>How long the heads read from a majority for <see cref="ManifestsAsync"/> may take before this replica's are given.</summary>
+    public static readonly TimeSpan QuorumReadTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// The manifests that exist (not deleted), by name, with the members each targets now. With
-    /// <paramref name="quorum"/> the heads are read as a push checks them, from a majority (this
-    /// node's replica when no majority answers in time): the base a push or a deletion is made
-    /// over, so that one made at once after another through a different node is not refused as
-    /// a conflict because this replica had not heard of the first yet.
+    /// <paramref name="quorum"/> the heads are read as a push checks them, from a majority: the
+    /// base a push or a deletion is made over, so that one made at once after another through a
+    /// different node is not refused as a conflict because this replica had not heard of the
+    /// first yet. A node that sees no majority reachable, or gets no answer within
+    /// <see cref="QuorumReadTimeout"/>, gives its own replica's at once (its push will say it
+    /// was not replicated anyway).
     /// </summary>
     public async Task<ManifestSummary[]> ManifestsAsync(bool quorum = false) =>
-        (quorum ? await acks.Begin(AckLevel.Majority).ReadAsync(consistency => store.IndexAsync(consistency)) : await store.IndexAsync())
+        (quorum && SeesMajority() ? await QuorumIndexAsync() : await store.IndexAsync())
             .Values.Where(r => !r.Deleted).OrderBy(r => r.Manifest, StringComparer.Ordinal)
             .Select(r => new ManifestSummary(r, Membership.Members.Targeted(cluster, r.Target, fleet))).ToArray();
+
+    private async Task<IReadOnlyDictionary<string, RevisionRecord>> QuorumIndexAsync()
+    {
+        try
+        {
+            return await store.IndexAsync(new ReadMajority(QuorumReadTimeout));
+        }
+        catch (StoreUnavailableException)
+        {
+            return await store.IndexAsync();
+        }
+    }
+
+    /// <summary>This node is a member and sees more than half of the members reachable.</summary>
+    private bool SeesMajority()
+    {
+        var state = cluster.State;
+        var members = state.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving).ToArray();
+        return members.Any(m => m.UniqueAddress.Equals(cluster.SelfUniqueAddress))
+            && members.Count(m => !state.Unreachable.Contains(m)) * 2 > members.Length;
+    }
 
     /// <summary>A revision of a manifest (the head by default) with its canonical body, pulled from a peer if this node lacks it.</summary>
     public async Task<ManifestDetail?> GetAsync(string name, string? revision = null)
