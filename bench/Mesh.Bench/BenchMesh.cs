@@ -18,7 +18,8 @@ public sealed class BenchMesh : IAsyncDisposable
     private static readonly TimeSpan FormTimeout = TimeSpan.FromSeconds(90);
 
     private readonly NodeGroup _nodes;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    // A push answers within three steps of mesh.push.ack-timeout (20 s each) even when its quorum is that slow.
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(90) };
 
     public string WorkDir => _nodes.WorkDir;
     public string? ConfigFile { get; }

@@ -158,12 +158,14 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
                     // started during a rejoin would measure this schedule, not the restart. A fault
                     // already under way when a node restarts still counts against its 15 s.
                     if (run.Faulted.Count >= 2 || candidates.Length == 0 || run.Faulted.Values.Any(f => f is Fault.KillRestart or Fault.KilledAfterAck)) continue;
-                    target = candidates[run.Draw(candidates.Length)];
-                    fault = (Fault)run.Draw(3);
                     // A restart is timed against its 15 s in a mesh whose other four are well: with
                     // another node frozen or cut off (or just back), three of five would be impaired
-                    // and no majority left to remove the crashed incarnation. Freezes and cuts overlap.
-                    if (fault == Fault.KillRestart && !run.Healthy) fault = (Fault)(1 + run.Draw(2));
+                    // and no majority left to remove the crashed incarnation. A kill drawn while the
+                    // mesh is not well waits, and no other fault starts meanwhile; freezes and cuts overlap.
+                    fault = run.KillPending ? Fault.KillRestart : (Fault)run.Draw(3);
+                    run.KillPending = fault == Fault.KillRestart && !run.Healthy;
+                    if (run.KillPending) continue;
+                    target = candidates[run.Draw(candidates.Length)];
                     run.Faulted[target] = fault;
                 }
                 var hold = TimeSpan.FromMilliseconds(2000 + run.Draw(8000));
@@ -353,6 +355,9 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         public Dictionary<string, Fault> Faulted { get; } = [];
         public HashSet<string> Restarting { get; } = [];
         public DateTime LastRepair { get; set; } = DateTime.MinValue;
+
+        /// <summary>A kill was drawn while the mesh was not well: it comes next, once it is.</summary>
+        public bool KillPending { get; set; }
 
         /// <summary>No node struck now, and the last one repaired at least 3 s ago (caller holds the gate).</summary>
         public bool Healthy => Faulted.Count == 0 && DateTime.UtcNow - LastRepair > TimeSpan.FromSeconds(3);
