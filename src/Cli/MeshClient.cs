@@ -56,8 +56,12 @@ public sealed class MeshClient : IDisposable
 
     public Task<ManifestSummary[]> ManifestsAsync(CancellationToken cancel) => GetAsync<ManifestSummary[]>("v1/manifests", cancel);
 
-    /// <summary>The heads as a majority of the members hold them: the base of a push or a deletion.</summary>
-    public Task<ManifestSummary[]> QuorumHeadsAsync(CancellationToken cancel) => GetAsync<ManifestSummary[]>("v1/manifests?consistency=majority", cancel);
+    /// <summary>
+    /// The heads a push or a deletion is based on, read as the node will check them: from a
+    /// majority of the members, or from its own replica with <c>--ack local</c>.
+    /// </summary>
+    public Task<ManifestSummary[]> BaseHeadsAsync(AckLevel level, CancellationToken cancel) =>
+        GetAsync<ManifestSummary[]>(level == AckLevel.Local ? "v1/manifests" : "v1/manifests?consistency=majority", cancel);
 
     public Task<ManifestDetail> ManifestAsync(string name, string? revision, CancellationToken cancel) =>
         GetAsync<ManifestDetail>($"v1/manifests/{Uri.EscapeDataString(name)}" + (revision is null ? "" : $"?revision={Uri.EscapeDataString(revision)}"), cancel);

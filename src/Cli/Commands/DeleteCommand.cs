@@ -25,7 +25,7 @@ public static class DeleteCommand
             var level = AckFlag.Parse(parse.GetValue(ack)!);
             var manifest = parse.GetValue(name)!;
             var head = parse.GetValue(parent)
-                ?? (level == AckLevel.Local ? await ctx.Client.ManifestsAsync(cancel) : await ctx.Client.QuorumHeadsAsync(cancel)).FirstOrDefault(m => m.Revision.Manifest == manifest)?.Revision.Version.ToString()
+                ?? (await ctx.Client.BaseHeadsAsync(level, cancel)).FirstOrDefault(m => m.Revision.Manifest == manifest)?.Revision.Version.ToString()
                 ?? (await ctx.Client.ManifestAsync(manifest, null, cancel)).Revision.Version.ToString();
             var signature = ctx.SigningKey is { } key
                 ? RevisionSignature.Make(key, RevisionSignature.DeletionStatement(manifest, head))

@@ -60,8 +60,7 @@ public static class PushCommand
     {
         if (parent is not null && request.Manifests.Length != 1)
             throw new CliException(ExitCodes.Invalid, "--parent names the base of one manifest: push one file with it");
-        var summaries = level == AckLevel.Local ? await ctx.Client.ManifestsAsync(cancel) : await ctx.Client.QuorumHeadsAsync(cancel);
-        var heads = summaries.ToDictionary(m => m.Revision.Manifest, m => m.Revision.Version.ToString());
+        var heads = (await ctx.Client.BaseHeadsAsync(level, cancel)).ToDictionary(m => m.Revision.Manifest, m => m.Revision.Version.ToString());
         var parents = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var m in prepared) parents[m.Name] = parent ?? heads.GetValueOrDefault(m.Name, "");
         return parents;
