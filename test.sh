@@ -63,5 +63,17 @@ read -r passed failed < <(
     awk '{p += $1; f += $2} END {print p + 0, f + 0}'
 )
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+# The failures again, by name with their first message line, so the end of the output says
+# what broke even when only its tail is kept.
+if [ "$failed" -gt 0 ]; then
+  echo "failed:"
+  cat "$results"/*.trx 2>/dev/null | awk '
+    /<UnitTestResult / && /outcome="Failed"/ {
+      match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); want = 1; next }
+    want && /<Message>/ {
+      line = $0; sub(/.*<Message>/, "", line); sub(/<\/Message>.*/, "", line)
+      printf "  %s\n      %s\n", name, substr(line, 1, 300); want = 0 }'
+fi
 echo "$passed passed, $failed failed"
 exit $status
