@@ -124,9 +124,12 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
                 output.WriteLine($"mesh-node {name}: the cluster removed this node, and it knows no other member to rejoin through; exiting");
                 return 1;
             }
-            var why = CoordinatedShutdown.Get(node.System).ShutdownReason is Membership.PauseWatch.PausedReason
-                ? "this node was paused for longer than the others wait before removing it"
-                : "the cluster removed this node";
+            var why = CoordinatedShutdown.Get(node.System).ShutdownReason switch
+            {
+                Membership.PauseWatch.PausedReason => "this node was paused for longer than the others wait before removing it",
+                Membership.PauseWatch.QuarantinedReason => "a member quarantined this node (the cluster removed it)",
+                _ => "the cluster removed this node",
+            };
             output.WriteLine($"mesh-node {name}: {why}; starting again and rejoining through {string.Join(", ", seeds)}");
 
             var again = NodeConfig.Override(config, new Dictionary<string, object> { ["seeds"] = seeds.Select(s => s.ToString()).ToArray() });

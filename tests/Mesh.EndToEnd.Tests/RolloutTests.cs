@@ -39,9 +39,8 @@ public sealed class RolloutTests(SixNodeMesh mesh) : IClassFixture<SixNodeMesh>
             Assert.True(push.Out.Contains(line), $"{line}\n{push}");
         foreach (var node in mesh.Nodes) Assert.Equal("two\n", RolloutMesh.Read(node, "/site-ok"));
 
-        // Any node shows it: every node healthy, batch by batch.
-        var status = (await mesh["n4"].Cli("rollout", "status", "site-ok", "--json")).Json<RolloutStatus>();
-        Assert.Equal("completed", status.Phase);
+        // Any node shows it, once its replica has the record the pushing node wrote last: every node healthy, batch by batch.
+        var status = await UntilPhase("n4", "site-ok", "completed");
         Assert.Equal([Batch1, Batch2, Batch3], status.Batches.Select(b => b.Nodes.Select(n => n.Node).ToArray()));
         Assert.All(status.Batches.SelectMany(b => b.Nodes), n => Assert.Equal("healthy", n.Step));
         var table = await mesh["n6"].Cli("rollout", "status", "site-ok");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Akka.Remote;
 
 namespace Mesh.Node.Membership;
 
@@ -14,6 +15,10 @@ namespace Mesh.Node.Membership;
 /// all, leaving it as an island of one that never merges back. So it stops its actor system
 /// instead; <see cref="NodeLifetime"/> starts a new incarnation that rejoins through the
 /// members it knew (never through itself), and the durable store brings its state along.
+/// It does the same when a member says so outright: remoting tells this node that a member
+/// has quarantined it (<see cref="ThisActorSystemQuarantinedEvent"/>, which a member does to a
+/// node it removed), after a pause just short of the limit or a cut link. No message passes
+/// between the two again while this incarnation lives, so waiting could only end in an island.
 /// </summary>
 public sealed class PauseWatch : ReceiveActor, IWithTimers
 {
@@ -27,6 +32,7 @@ public sealed class PauseWatch : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private TimeSpan _last;
+    private bool _restarting;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -44,8 +50,20 @@ public sealed class PauseWatch : ReceiveActor, IWithTimers
             if (gap <= _limit + _tick || !_cluster.State.Members.Any(m => !m.UniqueAddress.Equals(_cluster.SelfUniqueAddress))) return;
             _log.Warning("this node was paused for {0:0.0} s, longer than the others wait before removing it ({1:0.0} s): they have likely removed it; " +
                 "starting again to rejoin them rather than acting on a stale view", gap.TotalSeconds, _limit.TotalSeconds);
+            _restarting = true;
             Timers.CancelAll();
             CoordinatedShutdown.Get(Context.System).Run(PausedReason.Instance);
+        });
+        Receive<ThisActorSystemQuarantinedEvent>(quarantined =>
+        {
+            // Only a member's word counts: a node of another mesh (or a refused TLS peer) has no say in this one.
+            var by = _cluster.State.Members.FirstOrDefault(m => m.Address.Equals(quarantined.RemoteAddress) && !m.UniqueAddress.Equals(_cluster.SelfUniqueAddress));
+            if (by is null || _restarting) return;
+            _restarting = true;
+            _log.Warning("the member {0} has quarantined this node (it removed it; the two will not speak again while this incarnation lives): " +
+                "starting again to rejoin the mesh", by.Address);
+            Timers.CancelAll();
+            CoordinatedShutdown.Get(Context.System).Run(QuarantinedReason.Instance);
         });
     }
 
@@ -53,7 +71,10 @@ public sealed class PauseWatch : ReceiveActor, IWithTimers
     {
         _last = _clock.Elapsed;
         Timers.StartPeriodicTimer("tick", Check.Instance, _tick);
+        Context.System.EventStream.Subscribe(Self, typeof(ThisActorSystemQuarantinedEvent));
     }
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
     public static Props Props(TimeSpan limit) => Akka.Actor.Props.Create(() => new PauseWatch(limit));
 
@@ -70,6 +91,14 @@ public sealed class PauseWatch : ReceiveActor, IWithTimers
     private sealed class Check
     {
         public static readonly Check Instance = new();
+    }
+
+    /// <summary>Why the node stopped its actor system: a member quarantined it.</summary>
+    public sealed class QuarantinedReason : CoordinatedShutdown.Reason
+    {
+        public static readonly QuarantinedReason Instance = new();
+
+        public override int ExitCode => 0;
     }
 
     /// <summary>Why the node stopped its actor system: it was paused past the resolver's patience.</summary>

@@ -16,7 +16,7 @@ public sealed class SeedAnswers
     /// <summary>Rounds in a row <see cref="ShouldForm"/> must hold: a mesh that is forming elsewhere shows up within one.</summary>
     public const int FormingRounds = 2;
 
-    private sealed record Entry(string Answer, string? Status, DateTimeOffset Since, bool HeardThisRound);
+    private sealed record Entry(string Answer, string? Status, DateTimeOffset Since, bool HeardThisRound, int Unheard = 0);
 
     private readonly Lock _lock = new();
     private readonly string _self;
@@ -68,7 +68,7 @@ public sealed class SeedAnswers
             if (!_seeds.TryGetValue(seed, out var before)) return null;
             var answer = status is null ? NotMember : Member;
             var changed = before.Answer != answer || before.Status != status;
-            _seeds[seed] = new Entry(answer, status, changed ? now : before.Since, true);
+            _seeds[seed] = new Entry(answer, status, changed ? now : before.Since, true, Unheard: 0);
             return changed ? Describe(seed, _seeds[seed]) : null;
         }
     }
@@ -87,13 +87,20 @@ public sealed class SeedAnswers
                 if (entry.HeardThisRound) _seeds[seed] = entry with { HeardThisRound = false };
                 else if (entry.Answer != NoAnswer)
                 {
-                    _seeds[seed] = new Entry(NoAnswer, null, now, false);
+                    _seeds[seed] = new Entry(NoAnswer, null, now, false, Unheard: 1);
                     lines.Add(Describe(seed, _seeds[seed]));
                 }
+                else _seeds[seed] = entry with { Unheard = entry.Unheard + 1 };
             }
             _rounds = FormsNow() ? _rounds + 1 : 0;
             return lines;
         }
+    }
+
+    /// <summary>How many probe rounds in a row have ended without an answer from <paramref name="seed"/>.</summary>
+    public int Unheard(string seed)
+    {
+        lock (_lock) return _seeds.TryGetValue(seed, out var entry) ? entry.Unheard : 0;
     }
 
     /// <summary>

@@ -23,6 +23,11 @@ public sealed class SeedProbe : ReceiveActor, IWithTimers
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TimeSpan _round;
+    private readonly Dictionary<Address, DateTimeOffset> _resets = [];
+    private readonly Dictionary<Address, (int Uid, DateTimeOffset At)> _answered = [];
+
+    /// <summary>Rounds without an answer after which the asked node resets its connection to the asker (<see cref="ResetWhenUnheard"/>).</summary>
+    public const int UnheardBeforeReset = 1;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -35,6 +40,7 @@ public sealed class SeedProbe : ReceiveActor, IWithTimers
         {
             Sender.Tell(new JoinProbeAnswer(_name, SelfStatus()));
             RemoveOldIncarnation(probe, Sender.Path.Address);
+            ResetWhenUnheard(probe, Sender.Path.Address);
         });
         Receive<Heard>(h =>
         {
@@ -99,11 +105,42 @@ public sealed class SeedProbe : ReceiveActor, IWithTimers
         Context.System.EventStream.Publish(new QuarantinedEvent(old.Address, old.UniqueAddress.Uid));
     }
 
+    /// <summary>
+    /// The asker has had no answer from this node for a whole round (<see cref="UnheardBeforeReset"/>),
+    /// though this node answered it before then: its answers (and Akka's answers
+    /// to the asker's join requests with them) are lost on the way back, on a connection that
+    /// still points at something gone (seen after a restart on the same address: the answers
+    /// never arrived, for minutes). Dropping this node's connections to that address without
+    /// quarantining any uid (Akka stops the writer and gates the address for a moment) makes the
+    /// next answer go out on a new connection. Once every two rounds at most, per address.
+    /// </summary>
+    private void ResetWhenUnheard(JoinProbe probe, Address from)
+    {
+        if (from.Host is null || from.Equals(_cluster.SelfAddress)) return;
+        var now = DateTimeOffset.UtcNow;
+        var quiet = _round * 2;
+        foreach (var (address, at) in _answered.ToArray())
+            if (now - at.At >= quiet) _answered.Remove(address);
+        foreach (var (address, at) in _resets.ToArray())
+            if (now - at >= quiet) _resets.Remove(address);
+        // Lost only if this node answered the same incarnation a while before (a probe that never
+        // reached this node, say while it was starting, is no sign of a broken way back).
+        var same = _answered.TryGetValue(from, out var answered) && answered.Uid == probe.Incarnation;
+        var answeredBefore = same && now - answered.At >= _round / 2;
+        _answered[from] = (probe.Incarnation, same ? answered.At : now);
+        if (probe.Unheard < UnheardBeforeReset || !answeredBefore || _resets.ContainsKey(from)) return;
+        _resets[from] = now;
+        _answered.Remove(from);
+        _log.Warning("{0} ({1}) has heard no answer from this node for {2} rounds, though this node has been answering its probes: " +
+            "the way back is broken; dropping this node's connections to it so that the next answer goes out on a new one", probe.From, from, probe.Unheard);
+        ((IRemoteActorRefProvider)((ExtendedActorSystem)Context.System).Provider).Quarantine(from, null);
+    }
+
     private void Probe(string seed)
     {
         var self = Self;
         Context.ActorSelection(new RootActorPath(Address.Parse(seed)) / "user" / Name)
-            .Ask<JoinProbeAnswer>(new JoinProbe(_name, _cluster.SelfUniqueAddress.Uid), _round)
+            .Ask<JoinProbeAnswer>(new JoinProbe(_name, _cluster.SelfUniqueAddress.Uid, _answers.Unheard(seed)), _round)
             .ContinueWith(t => { if (t.IsCompletedSuccessfully) self.Tell(new Heard(seed, t.Result.Status)); }, TaskScheduler.Default);
     }
 

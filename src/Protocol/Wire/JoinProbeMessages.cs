@@ -7,8 +7,11 @@ namespace Mesh.Protocol.Wire;
 /// <paramref name="Incarnation"/> is the asking process's cluster uid: a member that still
 /// stands at the asker's address under another uid is a process that is gone (one port, one
 /// process), which the answering node then removes at once (0: not said).
+/// <paramref name="Unheard"/> is how many probe rounds in a row the asker has had no answer
+/// from the node it asks: one that answers every probe it gets learns that its answers are
+/// lost on the way back, and resets its connection to the asker.
 /// </summary>
-public sealed record JoinProbe(string From, int Incarnation = 0);
+public sealed record JoinProbe(string From, int Incarnation = 0, int Unheard = 0);
 
 /// <summary>
 /// The answer to a <see cref="JoinProbe"/>: the answering node's name and its own member status

@@ -45,6 +45,22 @@ public sealed class SeedAnswersTests
     }
 
     [Fact]
+    public void The_rounds_in_a_row_without_an_answer_are_counted_per_seed_and_an_answer_starts_the_count_again()
+    {
+        var seeds = new SeedAnswers(C, [A, B], T0);
+        Assert.Equal((0, 0), (seeds.Unheard(A), seeds.Unheard(B)));
+        Rounds(seeds, 2, (A, "up"));
+        Assert.Equal((0, 2), (seeds.Unheard(A), seeds.Unheard(B)));
+
+        // A stops answering; B answers once.
+        Rounds(seeds, 3, (B, null));
+        Assert.Equal((3, 0), (seeds.Unheard(A), seeds.Unheard(B)));
+        Rounds(seeds, 1);
+        Assert.Equal((4, 1), (seeds.Unheard(A), seeds.Unheard(B)));
+        Assert.Equal(0, seeds.Unheard(D));
+    }
+
+    [Fact]
     public void When_every_known_node_answers_but_none_is_a_member_the_lowest_address_forms_the_mesh_and_only_it()
     {
         var a = new SeedAnswers(A, [A, B, C], T0);
