@@ -21,7 +21,19 @@ public sealed class NameTests : IAsyncLifetime
         var two = _mesh.Start("dup", dataDir: "dup-2");
         var logs = new Dictionary<MeshNode, LogWatch> { [one] = new(one.System), [two] = new(two.System) };
 
-        await Eventually.True(() => one.NameRefusal.Reason is not null || two.NameRefusal.Reason is not null, "one of the two is refused", TimeSpan.FromSeconds(60));
+        try
+        {
+            await Eventually.True(() => one.NameRefusal.Reason is not null || two.NameRefusal.Reason is not null, "one of the two is refused", TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException e)
+        {
+            // What each node saw, for the failure to say why.
+            string Seen(MeshNode node, LogWatch? watch) =>
+                $"{node.Cluster.SelfAddress} terminated={node.System.WhenTerminated.IsCompleted} members=[{string.Join(", ", node.Cluster.State.Members.Select(m => $"{m.Address.Port}:{m.Status}"))}] " +
+                $"unreachable=[{string.Join(", ", node.Cluster.State.Unreachable.Select(m => m.Address.Port))}]" +
+                (watch is null ? "" : $"\n  warnings: {string.Join("\n    ", watch.Warnings)}\n  errors: {string.Join("\n    ", watch.Errors)}");
+            throw new TimeoutException($"{e.Message}\na: {Seen(a, log)}\none: {Seen(one, logs[one])}\ntwo: {Seen(two, logs[two])}", e);
+        }
         var (refused, kept) = one.NameRefusal.Reason is not null ? (one, two) : (two, one);
         Assert.Null(kept.NameRefusal.Reason);
         Assert.Contains("the name 'dup' is already used by the member at " + kept.Cluster.SelfAddress, refused.NameRefusal.Reason);
