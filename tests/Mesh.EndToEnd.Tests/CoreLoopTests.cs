@@ -160,9 +160,10 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         Assert.Equal(1, push.ExitCode);
         Assert.Contains("failed: c (failing)", push.Out);
         Assert.Contains("parent directory /no/such/dir", push.Out);
-        var status = await mesh.Cli(mesh.B, "status", "failing");
+        // B shows it too, once c's report has reached B's replica.
+        ProcessResult status = null!;
+        await ThreeNodeMesh.Until(async () => (status = await mesh.Cli(mesh.B, "status", "failing")).Out.Contains("failed"), "B's status shows c's failure");
         Assert.Equal(1, status.ExitCode);
-        Assert.Contains("failed", status.Out);
     }
 
     [Fact]

@@ -141,6 +141,11 @@ public sealed class CrashWatch : ReceiveActor, IWithTimers
             "instead of after the failure detector and the resolver, so that no restart or join waits for it", name, dead.Address);
         ((IRemoteActorRefProvider)((ExtendedActorSystem)Context.System).Provider).Quarantine(dead.Address, dead.UniqueAddress.Uid);
         _cluster.Down(dead.Address);
+        // Remoting says "quarantined" to the cluster itself only while its connection to the
+        // address is still live; after a refused reconnect it does not, and the down member then
+        // stays until the failure detector marks it unreachable (a restart on its address waited
+        // for that, past 15 s). Said here, the cluster marks it terminated and the leader removes it.
+        Context.System.EventStream.Publish(new QuarantinedEvent(dead.Address, dead.UniqueAddress.Uid));
         return true;
     }
 

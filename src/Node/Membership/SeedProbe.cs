@@ -25,6 +25,7 @@ public sealed class SeedProbe : ReceiveActor, IWithTimers
     private readonly TimeSpan _round;
     private readonly Dictionary<Address, DateTimeOffset> _resets = [];
     private readonly Dictionary<Address, (int Uid, DateTimeOffset At)> _answered = [];
+    private readonly HashSet<UniqueAddress> _oldIncarnations = [];
 
     /// <summary>Rounds without an answer after which the asked node resets its connection to the asker (<see cref="ResetWhenUnheard"/>).</summary>
     public const int UnheardBeforeReset = 1;
@@ -97,11 +98,13 @@ public sealed class SeedProbe : ReceiveActor, IWithTimers
     {
         if (probe.Incarnation == 0 || SelfStatus() is null) return;
         var old = _cluster.State.Members.FirstOrDefault(m => m.Address.Equals(from) && m.UniqueAddress.Uid != probe.Incarnation);
-        if (old is null || old.Status is MemberStatus.Down or MemberStatus.Exiting or MemberStatus.Removed) return;
+        // Down already (say by CrashWatch) is not enough: until the cluster counts it terminated,
+        // the leader waits for the failure detector before it removes it, and the new one waits too.
+        if (old is null || old.Status is MemberStatus.Exiting or MemberStatus.Removed || !_oldIncarnations.Add(old.UniqueAddress)) return;
         _log.Warning("{0} ({1}) was started again: its new incarnation asks to join while the old one is still a member; " +
             "removing the old one now so that the new one is let in", probe.From, from);
         ((IRemoteActorRefProvider)((ExtendedActorSystem)Context.System).Provider).Quarantine(old.Address, old.UniqueAddress.Uid);
-        _cluster.Down(old.Address);
+        if (old.Status != MemberStatus.Down) _cluster.Down(old.Address);
         Context.System.EventStream.Publish(new QuarantinedEvent(old.Address, old.UniqueAddress.Uid));
     }
 
