@@ -157,7 +157,6 @@ public sealed class MeshNode : IAsyncDisposable
         // Before any actor makes its logger: a log level reloaded in an earlier incarnation holds in this one.
         system.EventStream.SetLogLevel(live.Current.LogLevel);
         var node = new MeshNode(settings, live, system, key) { Tls = tls };
-        node.Store.Reclaim(settings.Name, Path.Combine(settings.DataDir, "ddata"), settings.HistoryKeep);
         // The guard joins, once the seeds said the name is free (NameGuard).
         system.ActorOf(NameGuard.Props(settings.Name, settings.Seeds.Select(Address.Parse).ToArray(), node.NameRefusal), NameGuard.Name);
         return node;

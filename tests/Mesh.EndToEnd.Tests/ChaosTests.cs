@@ -26,6 +26,7 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-chaos-");
     private TestNetwork? _network;
     private readonly Dictionary<string, NodeProcess> _current = [];
+    private readonly List<(string Name, string Log)> _pastLogs = [];
     private readonly object _gate = new();
 
     private static int Setting(string variable, int fallback) =>
@@ -44,10 +45,6 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         var config = _nodes.Write("chaos.hocon", """
             # Every revision of the run stays in history, so that none is trimmed before the check.
             mesh.history.keep = 100000
-            # Survivors prune a removed incarnation's data within seconds rather than minutes, so
-            # that a node kept down long enough to be removed comes back after its old incarnation was pruned.
-            akka.cluster.distributed-data.pruning-interval = 1s
-            akka.cluster.distributed-data.max-pruning-dissemination = 3s
             """);
         var seeds = _network.Hosts.Select(h => $"{h.Address}:4710").ToArray();
         Task<NodeProcess> Start(string name, bool waitUntilUp = true) =>
@@ -98,6 +95,7 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         {
             // What a failing run needs to be understood: the history as n1 has it, and what each node said about membership and acks.
             output.WriteLine((await Current("n1").Cli("history", Manifest)).Out);
+            KeepLogs();
             foreach (var node in Nodes())
                 output.WriteLine($"--- {node.Name}\n" + string.Join("\n", node.Log.Split('\n').Where(line =>
                     line.Contains("WARN", StringComparison.Ordinal) || line.Contains("ERROR", StringComparison.Ordinal) || line.Contains("join", StringComparison.OrdinalIgnoreCase)
@@ -198,6 +196,7 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task RestartAsync(ChaosRun run, string name, Func<string, bool, Task<NodeProcess>> start)
     {
         var old = Current(name);
+        lock (_gate) _pastLogs.Add((name, old.Log));
         await _nodes.RemoveAsync(old);
         var since = Stopwatch.StartNew();
         var node = await start(name, false);
@@ -327,6 +326,24 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// With MESH_CHAOS_LOGS set to a directory, a failing run leaves there the whole log of every
+    /// incarnation of every node (name-1.log is the first, and so on), for what the summary leaves out.
+    /// </summary>
+    private void KeepLogs()
+    {
+        if (Environment.GetEnvironmentVariable("MESH_CHAOS_LOGS") is not { Length: > 0 } dir) return;
+        Directory.CreateDirectory(dir);
+        lock (_gate)
+        {
+            var logs = _pastLogs.Concat(_current.Values.Select(n => (n.Name, n.Log)));
+            foreach (var group in logs.GroupBy(l => l.Item1))
+                foreach (var (log, i) in group.Select((l, i) => (l.Item2, i + 1)))
+                    File.WriteAllText(Path.Combine(dir, $"{group.Key}-{i}.log"), log);
+        }
+        output.WriteLine($"the logs of every node are in {dir}");
     }
 
     /// <summary>How many distinct versions a list of "VERSION on NODE" names.</summary>

@@ -34,10 +34,6 @@ public sealed class PartitionTests : IAsyncLifetime
             # this long (20 s by default): set per test, so that a short partition heals before
             # it acts and a long one does not wait 20 s for it.
             akka.cluster.split-brain-resolver.stable-after = {(int)stableAfter.TotalSeconds}s
-            # Survivors prune a removed incarnation's data tags after minutes by default; within
-            # seconds here, so a cut-off node comes back after its old incarnation was pruned.
-            akka.cluster.distributed-data.pruning-interval = 1s
-            akka.cluster.distributed-data.max-pruning-dissemination = 3s
             # A push on the cut-off side waits this long for a quorum that cannot answer before it
             # is accepted locally (exit 7); 20 s by default, shorter here to keep the test short.
             mesh.push.ack-timeout = 8s
@@ -170,8 +166,8 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task A_long_partition_gets_the_minority_downed_it_comes_back_by_itself_and_nothing_it_took_is_lost()
     {
         var (a, b, c) = await StartMeshAsync(stableAfter: TimeSpan.FromSeconds(3));
-        // Pushed through c: the others hold data c's first incarnation wrote, which they prune
-        // once they have removed it, and discard whatever else it wrote when it comes back.
+        // Pushed through c: the others hold data c's first incarnation wrote, and c comes back as
+        // another incarnation with what that first one wrote while cut off.
         Assert.Equal(0, (await c.Cli("push", App("base"), "-m", "base", "--wait")).ExitCode);
 
         _network!.Cut(_network["c"]);

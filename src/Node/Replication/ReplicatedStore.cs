@@ -178,20 +178,6 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
         replicator.Tell(Dsl.Update(Replicated.FactsOf(facts.Node), LWWDictionary<string, FactsRecord>.Empty, WriteLocal.Instance,
             d => d.SetItem(self, facts.Node, facts, Replicated.FactsClock)));
 
-    /// <summary>
-    /// Queues, before this node joins, the rewrite of the revisions it was the origin of under
-    /// its new incarnation (<see cref="OwnRevisions"/>). Only keys the durable store holds.
-    /// </summary>
-    public void Reclaim(string node, string durableDir, int keep)
-    {
-        foreach (var key in Replicated.Index.Where(k => OwnRevisions.Stored(durableDir, k)))
-            replicator.Tell(Dsl.Update(key, LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
-                heads => OwnRevisions.ReclaimHeads(heads, self, node)), ActorRefs.NoSender);
-        foreach (var key in Replicated.History.Where(k => OwnRevisions.Stored(durableDir, k)))
-            replicator.Tell(Dsl.Update(key, LWWDictionary<string, RevisionRecord>.Empty, WriteLocal.Instance,
-                history => OwnRevisions.ReclaimHistory(history, self, node, keep)), ActorRefs.NoSender);
-    }
-
     // ---- changes --------------------------------------------------------------------------------
 
     /// <summary>Tells <paramref name="subscriber"/> of every change of the index (as <see cref="Changed"/>; read it with <see cref="Revisions"/>).</summary>
