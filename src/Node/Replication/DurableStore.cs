@@ -19,15 +19,26 @@ namespace Mesh.Node.Replication;
 /// it back from its peers by gossip. A write that finds the disk full leaves no temporary
 /// behind, fails the batch (the replicator answers <c>StoreFailure</c>: the change is refused)
 /// and says which file, see <see cref="LastFailure"/>.
+///
+/// Two kinds of write reach it. One the replicator waits for (a change made on this node, or
+/// a peer's write this node must confirm: what an acknowledged push is made of) is written and
+/// flushed at once, before the answer. One it does not wait for (what this node learned from a
+/// peer by gossip or delta: mostly the other nodes' reports) is written behind, within
+/// <c>mesh.write-behind</c> (1 s) and together with everything else that arrived meanwhile, so a
+/// mesh of n nodes does not flush the disk n times for every push. A crash loses at most that
+/// window of what peers told this node; they tell it again.
 /// </summary>
-public sealed class DurableStore : ReceiveActor
+public sealed class DurableStore : ReceiveActor, IWithTimers
 {
     private readonly string _dir;
     private readonly Serializer _serializer;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, DurableDataEnvelope> _pending = new(StringComparer.Ordinal);
     private readonly List<StoreReply> _replies = [];
+    private readonly TimeSpan _writeBehind;
     private bool _flushQueued;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Marks a file set aside at start; never loaded as a key.</summary>
     public const string CorruptMark = ".corrupt-";
@@ -46,6 +57,7 @@ public sealed class DurableStore : ReceiveActor
         _dir = config.GetString("mesh.dir", "");
         if (string.IsNullOrEmpty(_dir)) throw new ConfigurationException("akka.cluster.distributed-data.durable.mesh.dir is not set");
         Directory.CreateDirectory(_dir);
+        _writeBehind = config.GetTimeSpan("mesh.write-behind", TimeSpan.FromSeconds(1));
         _serializer = Context.System.Serialization.FindSerializerForType(typeof(DurableDataEnvelope));
 
         Receive<LoadAll>(_ => LoadAll());
@@ -97,22 +109,37 @@ public sealed class DurableStore : ReceiveActor
     }
 
     /// <summary>
-    /// Queues a write; the flush after the queued messages writes each key once and flushes the
-    /// file system once for all of them. A burst of updates (a push touches the index, the
-    /// history and the status) costs one disk flush, not one per key, and adds no delay.
+    /// Queues a write. One the replicator waits for is flushed after the messages already
+    /// queued: each key written once, the file system flushed once for all of them, so a burst
+    /// of updates (a push touches the index, the history and the status) costs one disk flush
+    /// and adds no delay. One it does not wait for waits for that flush or the write-behind timer.
     /// </summary>
     private void Store(Store store)
     {
         _pending[store.Key] = store.Data;
-        if (store.Reply is not null) _replies.Add(store.Reply);
+        if (store.Reply is null)
+        {
+            if (!_flushQueued && !Timers.IsTimerActive(nameof(FlushPending)))
+                Timers.StartSingleTimer(nameof(FlushPending), FlushPending.Instance, _writeBehind);
+            return;
+        }
+        _replies.Add(store.Reply);
         if (_flushQueued) return;
         _flushQueued = true;
         Self.Tell(FlushPending.Instance);
     }
 
+    /// <summary>What was written behind is written before the node stops (a graceful stop; a crash loses it).</summary>
+    protected override void PostStop()
+    {
+        if (_pending.Count > 0) Flush();
+    }
+
     private void Flush()
     {
         _flushQueued = false;
+        Timers.Cancel(nameof(FlushPending));
+        if (_pending.Count == 0) return;
         var ok = true;
         string? failure = null;
         foreach (var (key, data) in _pending)
@@ -142,7 +169,7 @@ public sealed class DurableStore : ReceiveActor
         }
         try
         {
-            if (_pending.Count > 0) Providers.Posix.SyncFileSystem(_dir);
+            Providers.Posix.SyncFileSystem(_dir);
         }
         catch (IOException e)
         {
