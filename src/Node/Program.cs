@@ -111,6 +111,11 @@ command.SetAction(async (parse, _) =>
             output.WriteLine($"mesh-node {settings.Name}: applies only changes signed by: {string.Join(", ", settings.Trust.Keys.Select(k => $"{k.Name} ({k.Key.Id})"))}");
         else
             error.WriteLine($"mesh-node {settings.Name}: WARNING: no trusted signing keys (mesh.trusted-keys / --trust): this node accepts and applies UNSIGNED changes from anyone who can reach a control API of the mesh");
+        // cluster.hocon turns the replicator's pruning off (docs/ARCHITECTURE.md, "Replicated data is never pruned").
+        if (Akka.DistributedData.ReplicatorSettings.Create(node.System).PruningInterval != TimeSpan.Zero)
+            error.WriteLine($"mesh-node {settings.Name}: WARNING: akka.cluster.distributed-data.pruning-interval is on: Akka can prune a member that is " +
+                "still alive, and every later write of that member, acknowledged pushes included, then vanishes from every node; set it to 0s " +
+                "(docs/OPERATIONS.md, Akka settings Mesh chooses)");
         if (settings.Tasks.Enabled)
             output.WriteLine($"mesh-node {settings.Name}: tasks enabled (mesh.tasks.enabled): runs tasks {(settings.Trust.Enforced
                 ? $"signed by: {string.Join(", ", settings.Trust.Entries.Where(k => k.Allows.HasFlag(Mesh.Protocol.Signing.TrustPermission.Tasks)).Select(k => $"{k.Name} ({k.Key.Id})").DefaultIfEmpty("nobody (no key is trusted for tasks)"))}"

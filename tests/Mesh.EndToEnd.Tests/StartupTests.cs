@@ -26,6 +26,21 @@ public sealed class StartupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_node_whose_configuration_turns_replicated_data_pruning_on_warns_at_start_and_one_on_the_defaults_does_not()
+    {
+        var plain = await _nodes.StartAsync("plain");
+        var config = _nodes.Write("pruning.hocon", "akka.cluster.distributed-data.pruning-interval = 120s\n");
+        var pruning = await _nodes.StartAsync("pruning", plain.ClusterAddress, extraArgs: ["--config", config]);
+
+        const string warning = "WARNING: akka.cluster.distributed-data.pruning-interval is on";
+        await ThreeNodeMesh.Until(() => Task.FromResult(pruning.Log.Contains(warning, StringComparison.Ordinal)), "the node with pruning on warns");
+        Assert.Contains("set it to 0s", pruning.Log);
+        // The start lines come together, after the one naming the node's address.
+        await ThreeNodeMesh.Until(() => Task.FromResult(plain.Log.Contains("WARNING: no trusted signing keys", StringComparison.Ordinal)), "the plain node printed its start lines");
+        Assert.DoesNotContain(warning, plain.Log);
+    }
+
+    [Fact]
     public async Task A_second_node_under_a_name_already_up_exits_2_naming_the_holder_and_the_first_refuses_it_and_keeps_working()
     {
         var first = await _nodes.StartAsync("web1");
