@@ -20,7 +20,6 @@ using Mesh.Node.Tasks;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Versioning;
-using PubSub = Akka.Cluster.Tools.PublishSubscribe;
 
 namespace Mesh.Node;
 
@@ -56,6 +55,9 @@ public sealed class MeshNode : IAsyncDisposable
     public MeshMetrics Metrics { get; }
     /// <summary>This node's TLS between nodes; null when it is off.</summary>
     public NodeTls? Tls { get; private init; }
+
+    /// <summary>The fast path to every member: announcements, reports, rollout steps (<see cref="Replication.Topics"/>).</summary>
+    public IActorRef Topics { get; }
 
     /// <summary>This node's facts and the fleet's, for templates and fact targets.</summary>
     public FleetView FleetView { get; }
@@ -94,16 +96,17 @@ public sealed class MeshNode : IAsyncDisposable
         // Gathered before anything decides whether a manifest targets this node.
         FleetView = new FleetView(NodeFacts.Gather(Identity, settings.Facts.Directory, settings.Facts.Timeout));
 
-        Rollouts = new RolloutOperations(settings, Cluster, Store, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView);
+        var topics = Topics = system.ActorOf(Replication.Topics.Props(), Replication.Topics.Name);
+        Rollouts = new RolloutOperations(settings, Cluster, Store, Clock, Audit, topics, FleetView);
         Acks = new Acknowledgements(system, Cluster, Connectivity, Store, new ContentHolders(system, Cluster.SelfAddress.ToString()), settings.AckTimeout, settings.HistoryKeep);
-        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, PubSub.DistributedPubSub.Get(system).Mediator, FleetView, Rollouts, Acks);
+        Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, topics, FleetView, Rollouts, Acks);
         Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView, Acks, ClockOffsets);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
         Tasks = new Operations.Tasks(settings, live, Cluster, Store, Clock, Audit, new FleetRequest(system, Cluster), FleetView);
 
         system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics, Fetcher, settings.Name), ContentServer.Name);
-        _events = system.ActorOf(EventHub.Props(Store), EventHub.Name);
+        _events = system.ActorOf(EventHub.Props(Store, topics), EventHub.Name);
         var context = new ApplyContext(settings.Root)
         {
             Facts = FleetView.Self,
@@ -116,7 +119,7 @@ public sealed class MeshNode : IAsyncDisposable
         };
         var setup = new ConvergerSetup(
             Identity, context, loader, Store, Audit, ApplyEngine.Default(), Clock, settings.Announce,
-            FetchBackoff.Until(settings.FetchDeadline), settings.WatchPaths, live, new ConvergeProgress(), Metrics);
+            FetchBackoff.Until(settings.FetchDeadline), settings.WatchPaths, live, new ConvergeProgress(), Metrics, topics);
         Readiness = new Service.Readiness(system, Cluster, Store, setup.Progress);
         var converger = system.ActorOf(Converger.Props(setup), Converger.Name);
         system.ActorOf(FactsAgent.Props(Identity, settings.Facts, FleetView, Store, converger), FactsAgent.Name);

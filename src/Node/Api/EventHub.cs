@@ -6,7 +6,6 @@ using Mesh.Node.Membership;
 using Mesh.Node.Replication;
 using Mesh.Protocol.Api;
 using Mesh.Protocol.Wire;
-using PubSub = Akka.Cluster.Tools.PublishSubscribe;
 
 namespace Mesh.Node.Api;
 
@@ -28,9 +27,12 @@ public sealed class EventHub : ReceiveActor
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ReplicatedStore _store;
 
-    public EventHub(ReplicatedStore store)
+    private readonly IActorRef _topics;
+
+    public EventHub(ReplicatedStore store, IActorRef topics)
     {
         _store = store;
+        _topics = topics;
         Receive<Listen>(l => _listeners.Add(l.Writer));
         Receive<Unlisten>(l => _listeners.Remove(l.Writer));
         Receive<ApplyReport>(OnReport);
@@ -53,14 +55,12 @@ public sealed class EventHub : ReceiveActor
         {
             foreach (var m in state.Members) FollowReportsOf(NodeRoles.Decode(m).Name);
         });
-        Receive<PubSub.SubscribeAck>(_ => { });
     }
 
     protected override void PreStart()
     {
-        var mediator = PubSub.DistributedPubSub.Get(Context.System).Mediator;
-        mediator.Tell(new PubSub.Subscribe(Replicated.ReportTopic, Self));
-        mediator.Tell(new PubSub.Subscribe(Replicated.ChangeTopic, Self));
+        _topics.Tell(new Topics.Subscribe(Replicated.ReportTopic, Self));
+        _topics.Tell(new Topics.Subscribe(Replicated.ChangeTopic, Self));
         _store.SubscribeToIndex(Self);
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
@@ -116,7 +116,7 @@ public sealed class EventHub : ReceiveActor
         return channel.Reader;
     }
 
-    public static Props Props(ReplicatedStore store) => Akka.Actor.Props.Create(() => new EventHub(store));
+    public static Props Props(ReplicatedStore store, IActorRef topics) => Akka.Actor.Props.Create(() => new EventHub(store, topics));
 
     /// <summary>Local only: registers a stream listener.</summary>
     public sealed record Listen(ChannelWriter<MeshEvent> Writer);

@@ -13,7 +13,6 @@ using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Signing;
 using Mesh.Protocol.Versioning;
 using Mesh.Protocol.Wire;
-using PubSub = Akka.Cluster.Tools.PublishSubscribe;
 
 namespace Mesh.Node.Converge;
 
@@ -36,7 +35,6 @@ public sealed class Converger : ReceiveActor, IWithTimers
     private readonly ConvergerSetup _setup;
     private readonly EnforcementQueue _queue;
     private readonly RolloutBook _rollouts;
-    private readonly IActorRef _mediator = PubSub.DistributedPubSub.Get(Context.System).Mediator;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ManagedPathWatcher? _watcher;
     /// <summary>Cancelled when the actor stops, so a node shutting down does not wait out a long command or a transfer.</summary>
@@ -116,16 +114,15 @@ public sealed class Converger : ReceiveActor, IWithTimers
                 }
             Kick();
         });
-        Receive<PubSub.SubscribeAck>(_ => { });
     }
 
     protected override void PreStart()
     {
         _setup.Store.SubscribeToIndex(Self);
         _setup.Store.SubscribeToRollouts(Self);
-        if (_setup.Announce) _mediator.Tell(new PubSub.Subscribe(Replicated.ChangeTopic, Self));
+        if (_setup.Announce) _setup.Topics.Tell(new Topics.Subscribe(Replicated.ChangeTopic, Self));
         // Always: a rollout's steps are its fast path (the replicated map stays the truth).
-        _mediator.Tell(new PubSub.Subscribe(Replicated.RolloutTopic, Self));
+        _setup.Topics.Tell(new Topics.Subscribe(Replicated.RolloutTopic, Self));
         ArmInterval();
         _setup.Progress.Publish(_queue.Progress());
     }
@@ -192,14 +189,14 @@ public sealed class Converger : ReceiveActor, IWithTimers
         _busy = true;
         var setup = _setup with { Context = _setup.Context with { ManagedElsewhere = _queue.ManagedPathsExcept(revision.Manifest) } };
         var cancel = _stopping.Token;
-        var (self, mediator, log) = (Self, _mediator, _log);
+        var (self, topics, log) = (Self, _setup.Topics, _log);
         void Report(RolloutStep step)
         {
             log.Info("{0} {1}: rollout step {2}{3}", step.Manifest, step.Version, step.Stage.ToString().ToLowerInvariant(), step.Reason is null ? "" : $": {step.Reason}");
             setup.Audit.Write("rollout", step.Manifest, step.Version.ToString(), step.Node,
                 step.Stage.ToString().ToLowerInvariant() + (step.Reason is null ? "" : $": {step.Reason}"));
             setup.Store.PutStep(step);
-            mediator.Tell(new PubSub.Publish(Replicated.RolloutTopic, step));
+            topics.Tell(new Topics.Publish(Replicated.RolloutTopic, step));
             self.Tell(step);
         }
         Task.Run(() => RolloutTurn.RunAsync(setup, rollout, revision, Report, cancel)).PipeTo(Self,
@@ -384,7 +381,7 @@ public sealed class Converger : ReceiveActor, IWithTimers
         // Counted before it leaves the node: whoever sees the report can see it counted.
         _setup.Metrics.Reported(report);
         _setup.Store.PutReport(report);
-        _mediator.Tell(new PubSub.Publish(Replicated.ReportTopic, report));
+        _setup.Topics.Tell(new Topics.Publish(Replicated.ReportTopic, report));
     }
 
     private void WatchManagedPaths()
@@ -453,4 +450,6 @@ public sealed record ConvergerSetup(
     bool WatchPaths,
     LiveSettings Live,
     ConvergeProgress Progress,
-    MeshMetrics Metrics);
+    MeshMetrics Metrics,
+    /// <summary>This node's <see cref="Replication.Topics"/>: announcements in, reports and rollout steps out.</summary>
+    IActorRef Topics);

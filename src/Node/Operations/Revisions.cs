@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Mesh.Node.Audit;
 using Mesh.Node.Configuration;
 using Mesh.Node.Content;
@@ -22,7 +21,7 @@ namespace Mesh.Node.Operations;
 /// announce it, and say whether the quorum was reached (<see cref="Acknowledgements"/>).
 /// </summary>
 public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster cluster, ReplicatedStore store, ContentStore content, RevisionLoader loader,
-    HybridClock clock, AuditLog audit, IActorRef mediator, Mesh.Node.Facts.FleetView fleet, RolloutOperations rollouts, Acknowledgements acks)
+    HybridClock clock, AuditLog audit, IActorRef topics, Mesh.Node.Facts.FleetView fleet, RolloutOperations rollouts, Acknowledgements acks)
 {
     /// <summary>
     /// Validates every file first: one bad file refuses the whole push and nothing is stored.
@@ -158,7 +157,7 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
         await ack.RecordAsync(consistency => store.RecordAsync(record, settings.HistoryKeep, consistency));
         var signer = record.Signature is { } sig ? $"signed by {live.Current.Trust.NameOf(sig.KeyId) ?? "key " + sig.KeyId}" : "unsigned";
         audit.Write(action, record.Manifest, record.Version.ToString(), $"{record.Author} ({signer})", record.Message);
-        if (settings.Announce) mediator.Tell(new Publish(Replicated.ChangeTopic, record));
+        if (settings.Announce) topics.Tell(new Topics.Publish(Replicated.ChangeTopic, record));
     }
 
     /// <summary>Refuses the whole change when one of its manifests fails this node's trust list.</summary>

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Mesh.Node.Audit;
 using Mesh.Node.Configuration;
 using Mesh.Node.Membership;
@@ -18,7 +17,7 @@ namespace Mesh.Node.Operations;
 /// order, the effective policy), the status any node derives from its replica, and the
 /// operator's pause, resume and abort, each a write to the replicated record that any node accepts.
 /// </summary>
-public sealed class RolloutOperations(NodeSettings settings, Cluster cluster, ReplicatedStore store, HybridClock clock, AuditLog audit, IActorRef mediator,
+public sealed class RolloutOperations(NodeSettings settings, Cluster cluster, ReplicatedStore store, HybridClock clock, AuditLog audit, IActorRef topics,
     Facts.FleetView fleet)
 {
     /// <summary>The effective policy of a pushed manifest: its section with the push's flags over it; null when neither asks for a rollout.</summary>
@@ -101,7 +100,7 @@ public sealed class RolloutOperations(NodeSettings settings, Cluster cluster, Re
     private async Task Put(RolloutRecord record)
     {
         await store.PutRolloutAsync(record);
-        mediator.Tell(new Publish(Replicated.RolloutTopic, record));
+        topics.Tell(new Topics.Publish(Replicated.RolloutTopic, record));
     }
 
     public static RolloutStatus Describe(RolloutRecord record, IReadOnlyDictionary<string, RolloutStep> steps)

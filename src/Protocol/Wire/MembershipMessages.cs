@@ -27,3 +27,10 @@ public sealed record ClockProbe(long SentMs);
 /// correction) and the correction it applies to the versions it stamps.
 /// </summary>
 public sealed record ClockReading(long SentMs, long WallMs, long CorrectionMs);
+
+/// <summary>
+/// What a node published on <see cref="Topic"/> (a new revision, a report, a rollout step),
+/// sent to the topics actor of every member, which hands <see cref="Message"/> to the actors of
+/// its node subscribed to the topic.
+/// </summary>
+public sealed record TopicMessage(string Topic, object Message);

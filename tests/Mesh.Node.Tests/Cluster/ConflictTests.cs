@@ -5,7 +5,6 @@ using Mesh.Node.Tests.Support;
 using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Versioning;
 using Mesh.Protocol.Wire;
-using PubSub = Akka.Cluster.Tools.PublishSubscribe;
 
 namespace Mesh.Node.Tests.Cluster;
 
@@ -45,7 +44,7 @@ public sealed class ConflictTests : IAsyncLifetime
         var kept = await WriteAsync(keeper, new HybridTimestamp(wall, 0, "a"), "kept");
         var tied = await WriteAsync(other, new HybridTimestamp(wall, 0, "b"), "tied");
         Assert.True(tied.Version > kept.Version);
-        PubSub.DistributedPubSub.Get(other.System).Mediator.Tell(new PubSub.Publish(Replicated.ChangeTopic, tied));
+        other.Topics.Tell(new Topics.Publish(Replicated.ChangeTopic, tied));
 
         foreach (var node in new[] { a, b })
         {
