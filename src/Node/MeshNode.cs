@@ -48,9 +48,9 @@ public sealed class MeshNode : IAsyncDisposable
     public ClockOffsets ClockOffsets { get; }
     public NodeIdentity Identity { get; }
     public AuditLog Audit { get; }
-    public Connectivity Connectivity { get; } = new(DateTimeOffset.UtcNow);
+    public Connectivity Connectivity { get; }
     /// <summary>Set when this node was refused because its name is another member's.</summary>
-    public NameRefusal NameRefusal { get; } = new();
+    public NameRefusal NameRefusal { get; }
     /// <summary>This node's instruments, served at <c>GET /metrics</c>.</summary>
     public MeshMetrics Metrics { get; }
     /// <summary>This node's TLS between nodes; null when it is off.</summary>
@@ -76,11 +76,13 @@ public sealed class MeshNode : IAsyncDisposable
     /// <summary>Post, list, cancel tasks; fetch a node's kept output.</summary>
     public Operations.Tasks Tasks { get; }
 
-    private MeshNode(NodeSettings settings, LiveSettings live, ActorSystem system, NodeKey key)
+    private MeshNode(NodeSettings settings, LiveSettings live, ActorSystem system, NodeKey key, Connectivity connectivity, NameRefusal refusal)
     {
         Settings = settings;
         Live = live;
         System = system;
+        Connectivity = connectivity;
+        NameRefusal = refusal;
         Cluster = Cluster.Get(system);
         Identity = new NodeIdentity(settings.Name, settings.Roles.ToHashSet(StringComparer.Ordinal), settings.Labels);
         var shift = (long)settings.Clock.Offset.TotalMilliseconds;
@@ -141,10 +143,16 @@ public sealed class MeshNode : IAsyncDisposable
         system.ActorOf(ConnectivityMonitor.Props(Connectivity, standalone: settings.Seeds.Length == 0), ConnectivityMonitor.Name);
         system.ActorOf(PauseWatch.Props(PauseWatch.Limit(system.Settings.Config)), PauseWatch.Name);
         system.ActorOf(CrashWatch.Props(), CrashWatch.Name);
-        var seeds = new SeedAnswers(Cluster.SelfAddress.ToString(), settings.Seeds.Select(s => Address.Parse(s).ToString()), DateTimeOffset.UtcNow);
-        Connectivity.Probing(seeds);
-        system.ActorOf(SeedProbe.Props(settings.Name, seeds), SeedProbe.Name);
+        // A node that just joined has an empty replica until a gossip round fills it (up to a
+        // second): once Up, it reads the index from a majority, which writes what it lacks into
+        // its replica at once (read repair), and the converger hears of it as of any change.
+        Cluster.RegisterOnMemberUp(() => Store.IndexAsync(new ReadMajority(CatchUpTimeout)).ContinueWith(
+            t => system.Log.Info("index not read from a majority on joining ({0}); gossip brings it", t.Exception?.GetBaseException().Message),
+            TaskContinuationOptions.OnlyOnFaulted));
     }
+
+    /// <summary>How long the index read on joining may take (<see cref="Cluster.RegisterOnMemberUp"/> above).</summary>
+    private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>Starts a node from a full configuration (the <c>mesh</c> section and Akka's).</summary>
     /// <param name="live">the reloadable settings, kept across incarnations; null: read from <paramref name="config"/></param>
@@ -159,10 +167,32 @@ public sealed class MeshNode : IAsyncDisposable
             NodeTls.Setup(tls, NodeConfig.ForAkka(settings, config, key.PublicKey)).And(DisassociatedErrorFilter.Setup));
         // Before any actor makes its logger: a log level reloaded in an earlier incarnation holds in this one.
         system.EventStream.SetLogLevel(live.Current.LogLevel);
-        var node = new MeshNode(settings, live, system, key) { Tls = tls };
+        // The join first: it waits on the seeds, the leader and gossip, and the node's own parts
+        // (facts gathered, actors started, about a quarter of a second) are made meanwhile. A
+        // message that reaches one of them before it exists is lost like one sent to a node that
+        // is down, and the replicated data covers it. The replicator starts now too, so that its
+        // durable keys are loaded by the time the node is Up.
+        DistributedData.Get(system);
+        var cluster = Cluster.Get(system);
+        var connectivity = new Connectivity(DateTimeOffset.UtcNow);
+        var refusal = new NameRefusal();
+        var seeds = new SeedAnswers(cluster.SelfAddress.ToString(), settings.Seeds.Select(s => Address.Parse(s).ToString()), DateTimeOffset.UtcNow);
+        connectivity.Probing(seeds);
+        // Before the join: a restart on the same address tells the members its new uid (SeedProbe).
+        system.ActorOf(SeedProbe.Props(settings.Name, seeds), SeedProbe.Name);
+        system.ActorOf(Admission.Props(), Admission.Name);
         // The guard joins, once the seeds said the name is free (NameGuard).
-        system.ActorOf(NameGuard.Props(settings.Name, settings.Seeds.Select(Address.Parse).ToArray(), node.NameRefusal), NameGuard.Name);
-        return node;
+        system.ActorOf(NameGuard.Props(settings.Name, settings.Seeds.Select(Address.Parse).ToArray(), refusal), NameGuard.Name);
+        try
+        {
+            return new MeshNode(settings, live, system, key, connectivity, refusal) { Tls = tls };
+        }
+        catch
+        {
+            // Joined or joining already: leave rather than linger until the others down it.
+            CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).Wait(TimeSpan.FromSeconds(10));
+            throw;
+        }
     }
 
     /// <summary>A live feed of events (revisions, reports, membership) until <paramref name="cancel"/> fires.</summary>

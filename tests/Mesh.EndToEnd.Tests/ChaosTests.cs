@@ -316,7 +316,7 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
                 var members = await node.MembersAsync();
                 // WeaklyUp is Akka's member status for a node let in while another member is
                 // unreachable (no convergence): it takes part in gossip, replicated data and
-                // pub-sub, and turns Up once every member is reachable again.
+                // the topics, and turns Up once every member is reachable again.
                 if (!members.Any(m => m is { Status: "up" or "weaklyup", Reachable: true } && m.Name == name && (node.Name != name || m.Self))) return false;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)

@@ -7,7 +7,7 @@ namespace Mesh.Node.Replication;
 
 /// <summary>
 /// The names under which nodes share state. The DData keys are the truth (they also reach
-/// late joiners and cover lost announcements); the pub-sub topics are the fast path that
+/// late joiners and cover lost announcements); the topics (<see cref="Topics"/>) are the fast path that
 /// tells peers to look now.
 ///
 /// A DData value travels whole in one remoting frame (128 000 bytes by default), so no key

@@ -65,7 +65,7 @@ public sealed class SigningTests : IAsyncLifetime
         var refused = await ReportOf(strict, foreign, ApplyOutcome.Rejected);
         Assert.Contains($"unknown key {_mallory.Public.Id}", refused.Error);
         Assert.Equal("from alice", File.ReadAllText(_mesh.RootOf(strict, "/motd")));
-        // The report can arrive (by pub-sub) before strict's replica of the index holds the revision it is about.
+        // The report can arrive (on the report topic) before strict's replica of the index holds the revision it is about.
         await Eventually.True(() => strict.Queries.StatusAsync("motd").Result.Manifests.Single(s => s.Node == "strict").State == "rejected", "strict's status says rejected");
 
         // The last trusted revision is still enforced: a hand edit is repaired.
