@@ -9,11 +9,10 @@ namespace Mesh.Node.Replication;
 /// report, a rollout step) is sent at once to this actor on every member, which hands it to the
 /// actors of its node subscribed to the topic. The membership is the registry: a node is reached
 /// from the moment this one sees it join, and there is nothing else to spread. Akka's
-/// distributed pub-sub spreads each subscription by a gossip of its own (1–5 s on this machine)
-/// and drops what is published to a node before its subscription arrived: the first push to a
-/// freshly formed mesh reached the other nodes only by the replicated data's gossip, a second
-/// later (docs/BENCHMARKS.md). Best effort, like pub-sub: a message to a node that is down is
-/// lost, and the replicated data stays the truth that covers it.
+/// distributed pub-sub spreads each subscription by a gossip of its own (1–5 s, AKKA-NOTES) and
+/// drops what is published to a node before its subscription arrived, and its registry gossips
+/// at rest. Best effort, like pub-sub: a message to a node that is down is lost, and the
+/// replicated data stays the truth that covers it.
 /// </summary>
 public sealed class Topics : ReceiveActor
 {
