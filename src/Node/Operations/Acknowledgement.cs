@@ -83,7 +83,7 @@ public sealed class Acknowledgement
             _missed.Add($"the record was not confirmed by {AckQuorum.Describe(Level)} of the {_quorum.Members} members within {_timeout.TotalSeconds:0.#}s");
     }
 
-    /// <summary>Offers this node's record of a manifest (its index and history shards as they are) to the quorum; unconfirmed in time, the write is missed.</summary>
+    /// <summary>Offers this node's record of a manifest (as it is) to the quorum again.</summary>
     internal async Task ConfirmAsync(ReplicatedStore store, string manifest)
     {
         if (!Replicating) return;

@@ -151,19 +151,13 @@ public sealed class Revisions(NodeSettings settings, LiveSettings live, Cluster 
     public RevisionOrigin Origin(string? author, string? message) =>
         RevisionOrigin.Of(author, settings.Name, cluster.SelfAddress.ToString(), message);
 
-    /// <summary>
-    /// A new head in the replicated index and history, announced, in this node's audit trail.
-    /// This node's replica first (the record is on its disk before anything is said of it), then
-    /// the announcement, then the quorum, which is sent the shards as they now are: the members
-    /// the quorum's write does not reach hear of the change at once, not once the quorum answered.
-    /// </summary>
+    /// <summary>A new head in the replicated index and history, in this node's audit trail, and announced.</summary>
     private async Task RecordAsync(RevisionRecord record, string action, Acknowledgement ack)
     {
-        await store.RecordAsync(record, settings.HistoryKeep);
-        if (settings.Announce) topics.Tell(new Topics.Publish(Replicated.ChangeTopic, record));
-        await ack.ConfirmAsync(store, record.Manifest);
+        await ack.RecordAsync(consistency => store.RecordAsync(record, settings.HistoryKeep, consistency));
         var signer = record.Signature is { } sig ? $"signed by {live.Current.Trust.NameOf(sig.KeyId) ?? "key " + sig.KeyId}" : "unsigned";
         audit.Write(action, record.Manifest, record.Version.ToString(), $"{record.Author} ({signer})", record.Message);
+        if (settings.Announce) topics.Tell(new Topics.Publish(Replicated.ChangeTopic, record));
     }
 
     /// <summary>Refuses the whole change when one of its manifests fails this node's trust list.</summary>

@@ -160,9 +160,8 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
     /// true when they confirmed in time. How a revision accepted while not replicated gets confirmed later.
     /// </summary>
     public async Task<bool> ConfirmAsync(string manifest, IWriteConsistency consistency) =>
-        // Side by side, as in RecordAsync.
-        (await Task.WhenAll(UpdateAsync(Replicated.IndexOf(manifest), d => d, consistency),
-            UpdateAsync(Replicated.HistoryOf(manifest), d => d, consistency))).All(confirmed => confirmed);
+        await UpdateAsync(Replicated.IndexOf(manifest), d => d, consistency) &&
+        await UpdateAsync(Replicated.HistoryOf(manifest), d => d, consistency);
 
     /// <summary>This node's latest report for a manifest, into its own status key (only this node writes it). Not awaited: the converger goes on.</summary>
     public void PutReport(ApplyReport report) =>
