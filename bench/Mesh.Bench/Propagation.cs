@@ -22,7 +22,7 @@ public sealed record Scenario(int Nodes, bool Announce, string? TickDuration = n
         }
     }
 
-    public string PathName => Announce ? "pub-sub announce + DData" : "DData only (announce off)";
+    public string PathName => Announce ? "announce (topics) + DData" : "DData only (announce off)";
     public string Tick => TickDuration ?? $"{EmbeddedTick} (default)";
 
     /// <summary>The tick the nodes get when none is given: what the repository's cluster.hocon sets.</summary>
