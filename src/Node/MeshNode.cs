@@ -168,7 +168,7 @@ public sealed class MeshNode : IAsyncDisposable
         // Before any actor makes its logger: a log level reloaded in an earlier incarnation holds in this one.
         system.EventStream.SetLogLevel(live.Current.LogLevel);
         // The join first: it waits on the seeds, the leader and gossip, and the node's own parts
-        // (facts gathered, actors started, about a quarter of a second) are made meanwhile. A
+        // (facts gathered, actors started, then the control API) are made meanwhile. A
         // message that reaches one of them before it exists is lost like one sent to a node that
         // is down, and the replicated data covers it. The replicator starts now too, so that its
         // durable keys are loaded by the time the node is Up.

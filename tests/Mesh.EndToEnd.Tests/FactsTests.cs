@@ -60,8 +60,11 @@ public sealed class FactsTests : IAsyncLifetime
         var targeted = await _a.Cli("members", "--target", "{facts: {app.tier: gold, \"memory_mb>\": 0}}", "--json");
         Assert.True(targeted.ExitCode == 0, targeted.ToString());
         Assert.Equal(["b"], targeted.Json<MemberInfo[]>().Select(m => m.Name));
-        var withFacts = (await _a.Cli("members", "--facts", "--json")).Json<MemberInfo[]>();
-        Assert.All(withFacts, m => Assert.True(m.Facts?["memory_mb"] is not null, m.Name));
+        // Every member's facts reach a by gossip, a moment after it is Up (a node joins before it gathers them).
+        var withFacts = await ThreeNodeMesh.Until(async () =>
+            (await _a.Cli("members", "--facts", "--json")).Json<MemberInfo[]>() is var members && members.All(m => m.Facts?["memory_mb"] is not null) ? members : null,
+            "a knows every member's facts", TimeSpan.FromSeconds(60));
+        Assert.Equal(["a", "b", "c"], withFacts.Select(m => m.Name).Order());
         Assert.Contains("MEMORY_MB", (await _a.Cli("members", "--facts")).Out);
 
         var manifest = _nodes.Write("rack.yaml", """
