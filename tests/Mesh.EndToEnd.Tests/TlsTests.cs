@@ -69,22 +69,33 @@ public sealed class TlsTests : IAsyncLifetime
         // the members' certificates and keeps knocking; the members refuse its own every time.
         var bothCas = In("foreign/both.crt");
         File.WriteAllText(bothCas, File.ReadAllText(In("foreign/ca.crt")) + File.ReadAllText(fleetCa));
-        var x = await Start("x", HostPort(a.ClusterAddress), Tls(In("foreign"), "x", bothCas), waitUntilUp: false);
+        // x never gets in. When a refuses x's certificate during x's own handshake (rather than
+        // just after it), Akka stops x, which can happen before x's control API answers (x joins
+        // first): then a has refused it once; otherwise x keeps knocking and a refuses it again.
+        NodeProcess? x = null;
+        try
+        {
+            x = await Start("x", HostPort(a.ClusterAddress), Tls(In("foreign"), "x", bothCas), waitUntilUp: false);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("mesh-node x: stopping: a TLS handshake with a peer failed"))
+        {
+        }
         await ThreeNodeMesh.Until(async () =>
         {
             var seen = await Task.WhenAll(a.MembersAsync(), b.MembersAsync());
             Assert.DoesNotContain(seen.SelectMany(m => m), m => m.Name == "x");
-            return Count(a.Log, "TLS: refused peer") >= 2;
-        }, "a refuses x twice", TimeSpan.FromSeconds(60));
+            return Count(a.Log, "TLS: refused peer") >= (x is null || x.HasExited ? 1 : 2);
+        }, "a refuses x (twice while x runs)", TimeSpan.FromSeconds(60));
         Assert.Matches(@"TLS: refused peer .*: certificate CN=x .* is not signed by the fleet CA", a.Log);
-        // x never got in. It may also have stopped by now: when a refuses x's certificate
-        // during x's own handshake (rather than just after it), Akka stops x.
-        try
+        if (x is not null)
         {
-            Assert.DoesNotContain(await x.MembersAsync(), m => m.Status == "up");
-        }
-        catch (HttpRequestException) when (x.HasExited || x.Log.Contains("stopping: a TLS handshake with a peer failed"))
-        {
+            try
+            {
+                Assert.DoesNotContain(await x.MembersAsync(), m => m.Status == "up");
+            }
+            catch (HttpRequestException) when (x.HasExited || x.Log.Contains("stopping: a TLS handshake with a peer failed"))
+            {
+            }
         }
 
         // y is of another fleet and trusts only its own CA: its first handshake with a fails (y
@@ -104,14 +115,15 @@ public sealed class TlsTests : IAsyncLifetime
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Contains("all 2 report(s) ok", second.Out);
         Assert.Equal("after-x\n", File.ReadAllText(b.RootPath("/after-x")));
-        Assert.False(File.Exists(x.RootPath("/after-x")));
+        Assert.False(File.Exists(x?.RootPath("/after-x") ?? Path.Combine(_nodes.WorkDir, "x", "root", "after-x")));
         foreach (var via in new[] { a, b })
         {
             var members = (await via.Cli("members", "--json")).Json<MemberInfo[]>();
             Assert.Equal(["a", "b"], members.Select(m => m.Name).Order());
         }
-        // x still knocks, or stopped for the one reason allowed: Akka stops a node whose own handshake failed.
-        Assert.True(!x.HasExited || x.Log.Contains("stopping: a TLS handshake with a peer failed"), x.Log);
+        // x still knocks, or stopped for the one reason allowed: Akka stops a node whose own handshake failed
+        // (when that came before its control API answered, the start above already checked the reason).
+        if (x is not null) Assert.True(!x.HasExited || x.Log.Contains("stopping: a TLS handshake with a peer failed"), x.Log);
     }
 
     public static TheoryData<string, string> BadFiles => new()
