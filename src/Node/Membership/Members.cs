@@ -26,6 +26,15 @@ public static class Members
     public static IEnumerable<Member> Active(Cluster cluster) =>
         cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining);
 
+    /// <summary>This node is a member and sees more than half of the members reachable: a read or write at a majority can succeed.</summary>
+    public static bool SeesMajority(Cluster cluster)
+    {
+        var state = cluster.State;
+        var members = state.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving).ToArray();
+        return members.Any(m => m.UniqueAddress.Equals(cluster.SelfUniqueAddress))
+            && members.Count(m => !state.Unreachable.Contains(m)) * 2 > members.Length;
+    }
+
     /// <summary>
     /// Names of the active members a target selects, sorted; this node too, joined or not (offline,
     /// it still applies). A target with <c>facts:</c> is matched against the facts <paramref name="fleet"/>

@@ -62,7 +62,7 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
     /// was not replicated anyway).
     /// </summary>
     public async Task<ManifestSummary[]> ManifestsAsync(bool quorum = false) =>
-        (quorum && SeesMajority() ? await QuorumIndexAsync() : await store.IndexAsync())
+        (quorum && Membership.Members.SeesMajority(cluster) ? await QuorumIndexAsync() : await store.IndexAsync())
             .Values.Where(r => !r.Deleted).OrderBy(r => r.Manifest, StringComparer.Ordinal)
             .Select(r => new ManifestSummary(r, Membership.Members.Targeted(cluster, r.Target, fleet))).ToArray();
 
@@ -76,15 +76,6 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
         {
             return await store.IndexAsync();
         }
-    }
-
-    /// <summary>This node is a member and sees more than half of the members reachable.</summary>
-    private bool SeesMajority()
-    {
-        var state = cluster.State;
-        var members = state.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving).ToArray();
-        return members.Any(m => m.UniqueAddress.Equals(cluster.SelfUniqueAddress))
-            && members.Count(m => !state.Unreachable.Contains(m)) * 2 > members.Length;
     }
 
     /// <summary>A revision of a manifest (the head by default) with its canonical body, pulled from a peer if this node lacks it.</summary>

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.DistributedData;
 using Mesh.Node.Audit;
 using Mesh.Node.Configuration;
 using Mesh.Node.Membership;
@@ -28,8 +29,9 @@ public sealed class RolloutOperations(NodeSettings settings, Cluster cluster, Re
     /// <summary>Why a new push of <paramref name="manifest"/> must wait (a rollout of it is not over), or null.</summary>
     public async Task<string?> BusyAsync(string manifest)
     {
-        if (await store.RolloutAsync(manifest) is not { } record) return null;
-        var plan = new RolloutPlan(record, await store.StepsAsync(manifest), DateTimeOffset.UtcNow);
+        var (found, steps) = await LatestAsync(manifest);
+        if (found is not { } record) return null;
+        var plan = new RolloutPlan(record, steps, DateTimeOffset.UtcNow);
         return plan.Over ? null
             : $"{manifest}: the rollout of {record.Version} is {Phase(plan.Phase)} (batch {plan.Current} of {plan.Batches.Count}); " +
               "wait for it, abort it (mesh rollout abort), or push with --force (which aborts it)";
@@ -77,8 +79,8 @@ public sealed class RolloutOperations(NodeSettings settings, Cluster cluster, Re
     /// <exception cref="ArgumentException">the rollout is over, or the word is unknown</exception>
     public async Task<RolloutControlResponse?> ControlAsync(string manifest, string action, string? author)
     {
-        if (await store.RolloutAsync(manifest) is not { } record) return null;
-        var steps = await store.StepsAsync(manifest);
+        var (found, steps) = await LatestAsync(manifest);
+        if (found is not { } record) return null;
         var plan = new RolloutPlan(record, steps, DateTimeOffset.UtcNow);
         if (plan.Over) throw new ArgumentException($"the rollout of {manifest} {record.Version} is already {Phase(plan.Phase)}");
         clock.Observe(record.Updated);
@@ -95,6 +97,33 @@ public sealed class RolloutOperations(NodeSettings settings, Cluster cluster, Re
         await Put(changed);
         audit.Write("rollout", manifest, record.Version.ToString(), author ?? "unknown", $"{action} (via {settings.Name})");
         return new RolloutControlResponse(manifest, record.Version.ToString(), action, Describe(changed, steps));
+    }
+
+    /// <summary>
+    /// A rollout's record and steps as a majority holds them (this replica repaired on the way),
+    /// for the decisions an operator makes through any node: the record is written at the node a
+    /// push or a control went through and reaches the others by gossip, so this replica alone can
+    /// lag behind what the operator just saw elsewhere (a rollout "not found", a pause over an
+    /// abort, a push refused for a rollout already over). This replica's own when no majority is
+    /// reachable or none answers within <see cref="Queries.QuorumReadTimeout"/>.
+    /// </summary>
+    private async Task<(RolloutRecord? Record, IReadOnlyDictionary<string, RolloutStep> Steps)> LatestAsync(string manifest)
+    {
+        if (Members.SeesMajority(cluster))
+        {
+            var majority = new ReadMajority(Queries.QuorumReadTimeout);
+            var record = store.RolloutAsync(manifest, majority);
+            var steps = store.StepsAsync(manifest, majority);
+            try
+            {
+                await Task.WhenAll(record, steps);
+                return (record.Result, steps.Result);
+            }
+            catch (StoreUnavailableException)
+            {
+            }
+        }
+        return (await store.RolloutAsync(manifest), await store.StepsAsync(manifest));
     }
 
     private async Task Put(RolloutRecord record)

@@ -111,12 +111,14 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
     }
 
     /// <summary>A manifest's latest rollout, or null.</summary>
-    public async Task<RolloutRecord?> RolloutAsync(string manifest) =>
-        (await ReadAsync(Replicated.RolloutOf(manifest))).GetValueOrDefault(manifest);
+    /// <param name="consistency">null: this node's replica; as for <see cref="IndexAsync"/></param>
+    public async Task<RolloutRecord?> RolloutAsync(string manifest, IReadConsistency? consistency = null) =>
+        (await ReadAsync(Replicated.RolloutOf(manifest), consistency)).GetValueOrDefault(manifest);
 
     /// <summary>Each node's step in a manifest's latest rollout, by node.</summary>
-    public async Task<IReadOnlyDictionary<string, RolloutStep>> StepsAsync(string manifest) =>
-        (await ReadAsync(Replicated.RolloutStepsOf(manifest))).Values.Where(s => s.Manifest == manifest)
+    /// <param name="consistency">null: this node's replica; as for <see cref="IndexAsync"/></param>
+    public async Task<IReadOnlyDictionary<string, RolloutStep>> StepsAsync(string manifest, IReadConsistency? consistency = null) =>
+        (await ReadAsync(Replicated.RolloutStepsOf(manifest), consistency)).Values.Where(s => s.Manifest == manifest)
             .ToDictionary(s => s.Node, StringComparer.Ordinal);
 
     // ---- writes ---------------------------------------------------------------------------------
