@@ -74,6 +74,9 @@ public sealed class CliContext(ParseResult parse, GlobalOptions globals, TextWri
 
     public MeshClient Client => _client.Value;
 
+    /// <summary>A person at a terminal reads the output: a progress line may be rewritten in place.</summary>
+    public bool Interactive => !Plain(output);
+
     /// <summary>The signing key (loaded once), or null when none is given and the default file is absent.</summary>
     public Mesh.Protocol.Signing.SigningKey? SigningKey => _key.Value;
 

@@ -94,8 +94,16 @@ public sealed class MeshClient : IDisposable
         return await Read<PushResponse>(response, cancel);
     }
 
-    public Task<StatusReport> StatusAsync(string? manifest, CancellationToken cancel) =>
-        GetAsync<StatusReport>(manifest is null ? "v1/status" : $"v1/status?manifest={Uri.EscapeDataString(manifest)}", cancel);
+    /// <param name="node">only the nodes this glob matches</param>
+    /// <param name="states">only the rows in these states (<see cref="StatusFilter"/>)</param>
+    public Task<StatusReport> StatusAsync(string? manifest, CancellationToken cancel, string? node = null, IEnumerable<string>? states = null)
+    {
+        var query = new List<string>();
+        if (manifest is not null) query.Add("manifest=" + Uri.EscapeDataString(manifest));
+        if (node is not null) query.Add("node=" + Uri.EscapeDataString(node));
+        if (states is not null) query.Add("state=" + Uri.EscapeDataString(string.Join(",", states)));
+        return GetAsync<StatusReport>(query.Count == 0 ? "v1/status" : "v1/status?" + string.Join("&", query), cancel);
+    }
 
     public async Task<PushResponse> PushAsync(PushRequest request, CancellationToken cancel)
     {

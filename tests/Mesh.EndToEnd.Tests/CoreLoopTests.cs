@@ -167,6 +167,60 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
     }
 
     [Fact]
+    public async Task Push_wait_rollback_wait_and_status_summarise_the_fleet_and_status_filters_by_state_and_node_name()
+    {
+        // Applies where /summary-dir exists (a and b), fails on c.
+        foreach (var node in new[] { mesh.A, mesh.B }) Directory.CreateDirectory(node.RootPath("/summary-dir"));
+        string Site(string path) => mesh.Manifest($"summary-{path.Replace('/', '-')}.yaml",
+            $"manifest: summary\nresources:\n  - {{ id: page, type: file, path: {path}, content: x }}\n");
+
+        var push = await mesh.Cli(mesh.A, "push", Site("/summary-dir/page"), "--wait", "--timeout", "60s", "--summary");
+        Assert.True(push.ExitCode == 1, push.ToString());
+        var lines = push.Out.TrimEnd('\n').Split('\n');
+        Assert.Contains("-> 3 node(s): a, b, c", lines[0]);
+        Assert.DoesNotContain(lines, l => l.StartsWith("  ok "));
+        Assert.Contains(lines, l => l.StartsWith("  FAILED  c  summary") && l.Contains("parent directory /summary-dir"));
+        Assert.Contains("[####################] 3/3 2 ok, 1 failed", lines);
+        Assert.Equal("failed (1):", lines[^3]);
+        Assert.StartsWith("  c (summary): ", lines[^2]);
+        Assert.Equal("1 failed, 0 pending, 0 silent, 2 ok", lines[^1]);
+        var first = (await mesh.Cli(mesh.A, "list", "--json")).Json<ManifestSummary[]>().Single(m => m.Revision.Manifest == "summary").Revision.Version;
+
+        // Any node's status, once c's report reached it: a line for the manifest, and only c by name.
+        ProcessResult summary = null!;
+        await ThreeNodeMesh.Until(async () => (summary = await mesh.Cli(mesh.B, "status", "summary", "--summary")).Out.Contains("failed (1):"),
+            "B's summary shows c's failure");
+        Assert.Equal(1, summary.ExitCode);
+        Assert.Matches(@"summary\s+\S+\s+3\s+2 ok, 1 failed\s+\[#############\.{7}\] 2/3", summary.Out);
+        Assert.Contains("  c  summary: ", summary.Out);
+        Assert.DoesNotContain("  a  summary", summary.Out);
+
+        var failed = await mesh.Cli(mesh.B, "status", "summary", "--failed", "--json");
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Equal(["c"], failed.Json<StatusReport>().Manifests.Select(s => s.Node));
+        var onA = await mesh.Cli(mesh.B, "status", "summary", "--node", "a*", "--json");
+        Assert.True(onA.ExitCode == 0, onA.ToString());
+        Assert.Equal([("a", "ok")], onA.Json<StatusReport>().Manifests.Select(s => (s.Node, s.State)));
+        var nobody = await mesh.Cli(mesh.B, "status", "summary", "--node", "web-?");
+        Assert.Equal(0, nobody.ExitCode);
+        Assert.Equal("no targeted node matches 'web-?'\n", nobody.Out);
+        var refused = await mesh.B.GetAsync("v1/status?state=ok,broken");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("state 'broken' is not one of ok, pending, failed, rejected", await refused.Content.ReadAsStringAsync());
+
+        // A revision that applies everywhere, then a rollback to the one that failed on c: followed the same way.
+        var fixedUp = await mesh.Cli(mesh.B, "push", Site("/summary-page"), "--wait", "--timeout", "60s", "--summary");
+        Assert.True(fixedUp.ExitCode == 0, fixedUp.ToString());
+        Assert.EndsWith("[####################] 3/3 3 ok\nall 3 report(s) ok\n", fixedUp.Out);
+        Assert.Empty((await mesh.Cli(mesh.C, "status", "summary", "--failed", "--json")).Json<StatusReport>().Manifests);
+
+        var back = await mesh.Cli(mesh.C, "rollback", "summary", "--to", first.ToString(), "--wait", "--timeout", "60s", "--summary");
+        Assert.True(back.ExitCode == 1, back.ToString());
+        Assert.Contains("failed (1):", back.Out);
+        Assert.EndsWith("1 failed, 0 pending, 0 silent, 2 ok\n", back.Out);
+    }
+
+    [Fact]
     public async Task A_push_over_a_head_that_moved_on_is_refused_unless_forced()
     {
         var v1 = mesh.Manifest("cas.yaml", "manifest: cas\nresources:\n  - { id: f, type: file, path: /cas, content: \"one\\n\" }\n");

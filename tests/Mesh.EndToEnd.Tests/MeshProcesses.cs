@@ -280,6 +280,9 @@ public sealed class NodeProcess : IAsyncDisposable
     public async Task<StatusReport> StatusAsync() =>
         (await Authorized().GetFromJsonAsync<StatusReport>("v1/status", ApiJson.Options))!;
 
+    /// <summary>A GET of the control API (<paramref name="path"/> relative, e.g. <c>v1/status?state=x</c>), as it answers.</summary>
+    public Task<HttpResponseMessage> GetAsync(string path) => Authorized().GetAsync(path);
+
     /// <summary><c>GET /metrics</c>, with the token when the node wrote one.</summary>
     public Task<HttpResponseMessage> MetricsAsync() => Authorized().GetAsync("metrics");
 

@@ -27,11 +27,16 @@ public static class PushCommand
         var maxFailures = new Option<string?>("--max-failures") { Description = "failed nodes a rollout tolerates before it halts: N or P% (default 0)" };
         var pause = new Option<string?>("--pause") { Description = "wait between rollout batches, e.g. 30s, or 'manual' (until mesh rollout resume)" };
         var ack = AckFlag.Create();
-        var command = new Command("push", "push manifests to the mesh") { files, message, wait, timeout, dryRun, force, parent, batch, maxFailures, pause, ack };
+        var view = new SummaryFlags("targeted nodes");
+        var command = new Command("push", "push manifests to the mesh")
+        {
+            files, message, wait, timeout, dryRun, force, parent, batch, maxFailures, pause, ack, view.Summary, view.Table,
+        };
         command.SetAction((parse, cancel) => run.Invoke(parse, async ctx =>
         {
             var waitFor = Durations.Parse(parse.GetValue(timeout)!, "--timeout");
             var level = AckFlag.Parse(parse.GetValue(ack)!);
+            var summary = view.Read(parse);
             var request = await ChangeRequests.ReadAsync(ctx, parse.GetValue(files)!, parse.GetValue(message), cancel);
             if (parse.GetValue(dryRun)) return PlanOutput.Print(ctx, await ctx.Client.PlanAsync(request, waitFor, cancel));
 
@@ -45,7 +50,7 @@ public static class PushCommand
             if (ctx.SigningKey is { } key) request = request with { Signatures = PushSignatures.Sign(prepared, key) };
             else if (!ctx.Json) ctx.Error.WriteLine($"mesh: pushing unsigned (no signing key: see mesh keygen); nodes with a trust list will refuse it");
 
-            return await ChangeFollower.MakeAsync(ctx, token => ctx.Client.PushAsync(request, token), parse.GetValue(wait), waitFor, cancel);
+            return await ChangeFollower.MakeAsync(ctx, token => ctx.Client.PushAsync(request, token), parse.GetValue(wait), waitFor, cancel, summary);
         }));
         return command;
     }

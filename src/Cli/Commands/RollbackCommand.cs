@@ -13,12 +13,17 @@ public static class RollbackCommand
         var wait = new Option<bool>("--wait") { Description = "wait for every targeted node's report, as push --wait" };
         var timeout = new Option<string>("--timeout") { Description = "how long --wait waits (default 60s)", DefaultValueFactory = _ => "60s" };
         var ack = AckFlag.Create();
-        var command = new Command("rollback", "make an older revision's content current again (a new revision; history keeps both)") { name, to, wait, timeout, ack };
+        var view = new SummaryFlags("targeted nodes");
+        var command = new Command("rollback", "make an older revision's content current again (a new revision; history keeps both)")
+        {
+            name, to, wait, timeout, ack, view.Summary, view.Table,
+        };
         command.SetAction((parse, cancel) => run.Invoke(parse, ctx =>
         {
             var level = AckFlag.Parse(parse.GetValue(ack)!);
+            var summary = view.Read(parse);
             return ChangeFollower.MakeAsync(ctx, token => ctx.Client.RollbackAsync(parse.GetValue(name)!, parse.GetValue(to)!, ChangeRequests.Author, level, token),
-                parse.GetValue(wait), Durations.Parse(parse.GetValue(timeout)!, "--timeout"), cancel);
+                parse.GetValue(wait), Durations.Parse(parse.GetValue(timeout)!, "--timeout"), cancel, summary);
         }));
         return command;
     }

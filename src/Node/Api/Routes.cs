@@ -42,7 +42,9 @@ public static class Routes
         v1.MapPost("/converge", async ([FromQuery(Name = "node")] string? name) => Json(await fleet.ConvergeAsync(name)));
         v1.MapGet("/audit", async ([FromQuery(Name = "node")] string? name, DateTimeOffset? since, int? limit) =>
             Json(await fleet.AuditAsync(name, since, Math.Clamp(limit ?? 1000, 1, 5000))));
-        v1.MapGet("/status", async (string? manifest) => Json(await queries.StatusAsync(manifest)));
+        v1.MapGet("/status", async (string? manifest, string? node, string? state) =>
+            StatusFilter.Refusal(state) is { } refused ? ApiErrors.Result(400, refused)
+                : Json(await queries.StatusAsync(manifest, node, StatusFilter.States(state))));
         v1.MapPost("/tasks", async (HttpRequest request) => Json(await tasks.PostAsync(await RequestBodies.TaskAsync(request))));
         v1.MapGet("/tasks", async () => Json(await tasks.ListAsync()));
         v1.MapGet("/tasks/{id}", async (string id) => await tasks.GetAsync(id) is { } view ? Json(view) : ApiErrors.Result(404, $"no task '{id}' (see mesh tasks)"));

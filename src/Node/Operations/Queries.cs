@@ -124,15 +124,21 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
     /// getting the body, its report says why); whether this node is offline; the writes
     /// concurrent pushes lost that nobody has settled yet; and the clocks that are off.
     /// </summary>
-    public async Task<StatusReport> StatusAsync(string? manifest)
+    /// <param name="manifest">only this manifest</param>
+    /// <param name="node">only the nodes whose name matches this glob (<c>*</c>, <c>?</c>, as targets take them)</param>
+    /// <param name="states">only the rows in one of these states (ok, pending, failed, rejected): a large fleet's
+    /// failures without the hundreds of rows that are fine</param>
+    public async Task<StatusReport> StatusAsync(string? manifest, string? node = null, IReadOnlyCollection<string>? states = null)
     {
         var heads = (await store.IndexAsync()).Values.Where(h => manifest is null || h.Manifest == manifest).ToArray();
         var now = connectivity.Current;
-        return new StatusReport(self, now.Offline, now.Since, now.Reason, await ManifestStatusAsync(heads), await LostWritesAsync(heads),
+        var rows = await ManifestStatusAsync(heads, node);
+        if (states is { Count: > 0 }) rows = rows.Where(r => states.Contains(r.State)).ToArray();
+        return new StatusReport(self, now.Offline, now.Since, now.Reason, rows, await LostWritesAsync(heads),
             acks.Unreplicated(), now.Offline ? connectivity.Seeds : null, clocks.Skews());
     }
 
-    private async Task<NodeStatus[]> ManifestStatusAsync(IEnumerable<RevisionRecord> heads)
+    private async Task<NodeStatus[]> ManifestStatusAsync(IEnumerable<RevisionRecord> heads, string? nodeGlob)
     {
         var reports = new Dictionary<string, IReadOnlyDictionary<string, ApplyReport>>(StringComparer.Ordinal);
         var result = new List<NodeStatus>();
@@ -140,11 +146,16 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
         {
             foreach (var node in Membership.Members.Targeted(cluster, head.Target, fleet))
             {
+                if (nodeGlob is not null && !Glob.IsMatch(nodeGlob, node)) continue;
                 if (!reports.TryGetValue(node, out var ofNode)) reports[node] = ofNode = await store.ReportsOfAsync(node);
                 ofNode.TryGetValue(head.Manifest, out var report);
                 var state = report is null || report.Version.CompareTo(head.Version) != 0
-                    ? "pending"
-                    : report.Outcome switch { ApplyOutcome.Ok => "ok", ApplyOutcome.Rejected => "rejected", ApplyOutcome.Pending => "pending", _ => "failed" };
+                    ? StatusFilter.Pending
+                    : report.Outcome switch
+                    {
+                        ApplyOutcome.Ok => StatusFilter.Ok, ApplyOutcome.Rejected => StatusFilter.Rejected, ApplyOutcome.Pending => StatusFilter.Pending,
+                        _ => StatusFilter.Failed,
+                    };
                 result.Add(new NodeStatus(node, head.Manifest, state, report, head));
             }
         }
