@@ -10,14 +10,17 @@ using Mesh.Protocol.Wire;
 namespace Mesh.Bench;
 
 /// <summary>
-/// A mesh of real <c>mesh-node</c> processes on loopback, one per node, in a work directory of
-/// its own. Node 0 seeds the mesh; the others join it. Disposing kills every process.
+/// A mesh of real <c>mesh-node</c> processes, one per node, in a work directory of its own: on
+/// loopback, or each in a network namespace of its own with its own address (a
+/// <see cref="TestNetwork"/>, as hosts on one LAN). Node 0 seeds the mesh; the others join it.
+/// Disposing kills every process (and removes the namespaces).
 /// </summary>
 public sealed class BenchMesh : IAsyncDisposable
 {
-    private static readonly TimeSpan FormTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan DefaultFormTimeout = TimeSpan.FromSeconds(90);
 
     private readonly NodeGroup _nodes;
+    private TestNetwork? _network;
     // A push answers within three steps of mesh.push.ack-timeout (20 s each) even when its quorum is that slow.
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(90) };
 
@@ -37,7 +40,11 @@ public sealed class BenchMesh : IAsyncDisposable
     /// Starts <paramref name="count"/> nodes named <c>n00</c>, <c>n01</c>, … and waits until each
     /// sees all of them up. <paramref name="hocon"/>, when given, goes to every node as <c>--config</c>.
     /// </summary>
-    public static async Task<BenchMesh> StartAsync(string workDir, int count, string? hocon, CancellationToken cancel)
+    /// <param name="hosts">when given, a network namespace per node: this many hosts (at least
+    /// <paramref name="count"/>; the rest for nodes started later with <see cref="StartNodeAsync"/>)</param>
+    /// <param name="formTimeout">how long the mesh may take to form (default 90 s)</param>
+    public static async Task<BenchMesh> StartAsync(string workDir, int count, string? hocon, CancellationToken cancel, int? hosts = null,
+        TimeSpan? formTimeout = null)
     {
         Directory.CreateDirectory(workDir);
         if (ExtraHocon is not null) hocon = (hocon ?? "") + ExtraHocon + "\n";
@@ -50,6 +57,7 @@ public sealed class BenchMesh : IAsyncDisposable
         var mesh = new BenchMesh(workDir, config);
         try
         {
+            if (hosts is { } h) mesh._network = TestNetwork.Create(Enumerable.Range(0, Math.Max(h, count)).Select(NodeName).ToArray());
             var clock = Stopwatch.StartNew();
             var seed = await mesh.StartNodeAsync(NodeName(0), seed: null);
             // The others join in parallel, a few at a time: on a small machine a burst of
@@ -68,7 +76,7 @@ public sealed class BenchMesh : IAsyncDisposable
                 }
             }));
             await Until(async () => (await Task.WhenAll(mesh.Nodes.Select(n => n.MembersAsync())))
-                .All(members => members.Count(m => m.Status == "up") == count), $"{count} nodes see each other up", FormTimeout, cancel);
+                .All(members => members.Count(m => m.Status == "up") == count), $"{count} nodes see each other up", formTimeout ?? DefaultFormTimeout, cancel);
             mesh.FormTime = clock.Elapsed;
             return mesh;
         }
@@ -81,12 +89,34 @@ public sealed class BenchMesh : IAsyncDisposable
 
     public static string NodeName(int i) => $"n{i:00}";
 
+    /// <summary>The network namespaces the nodes run in, or null on loopback.</summary>
+    public TestNetwork? Network => _network;
+
     /// <summary>Configuration laid over every node of every mesh (<c>--node-config</c>), e.g. a setting under evaluation.</summary>
     public static string? ExtraHocon { get; set; }
 
-    /// <summary>Starts one more node (with the mesh's config file) and keeps it until disposal.</summary>
-    public Task<NodeProcess> StartNodeAsync(string name, string? seed) =>
-        _nodes.StartAsync(name, seed: seed, extraArgs: ConfigFile is null ? null : ["--config", ConfigFile]);
+    /// <summary>
+    /// Starts one more node (with the mesh's config file) and keeps it until disposal; in the
+    /// mesh's network, on the host of its name, seeded by <paramref name="seed"/>'s host.
+    /// </summary>
+    public Task<NodeProcess> StartNodeAsync(string name, string? seed, bool waitUntilUp = true)
+    {
+        var extra = ConfigFile is null ? null : new[] { "--config", ConfigFile };
+        if (_network is null) return _nodes.StartAsync(name, seed: seed, extraArgs: extra, waitUntilUp: waitUntilUp);
+        var host = _network[name];
+        // The seed as its cluster address (akka.tcp://mesh@HOST:PORT) or HOST:PORT: the node takes HOST:PORT.
+        var seeds = seed is null ? [$"{host.Address}:4710"] : new[] { seed[(seed.LastIndexOf('@') + 1)..] };
+        return _nodes.StartInNamespaceAsync(name, host.Namespace, host.Address, seeds, extra, waitUntilUp);
+    }
+
+    /// <summary>A request to a node's control API, with its token when the node wrote one (an API off loopback needs it).</summary>
+    public static HttpRequestMessage Request(HttpMethod method, NodeProcess node, string path)
+    {
+        var request = new HttpRequestMessage(method, $"http://{node.Api}/{path}");
+        if (File.Exists(node.TokenFile) && File.ReadAllText(node.TokenFile).Trim() is { Length: > 0 } token)
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
 
     /// <summary>Kills one node now and forgets it.</summary>
     public Task RemoveAsync(NodeProcess node) => _nodes.RemoveAsync(node);
@@ -94,7 +124,9 @@ public sealed class BenchMesh : IAsyncDisposable
     public async Task<PushResponse> PushAsync(NodeProcess via, string fileName, string yaml, string message, CancellationToken cancel, AckLevel? ack = null)
     {
         var request = new PushRequest([new ManifestFile(fileName, yaml)], message, "mesh-bench", Ack: ack);
-        using var response = await _http.PostAsJsonAsync($"http://{via.Api}/v1/push", request, ApiJson.Options, cancel);
+        using var post = Request(HttpMethod.Post, via, "v1/push");
+        post.Content = JsonContent.Create(request, options: ApiJson.Options);
+        using var response = await _http.SendAsync(post, cancel);
         var body = await response.Content.ReadAsStringAsync(cancel);
         if (!response.IsSuccessStatusCode)
         {
@@ -188,6 +220,7 @@ public sealed class BenchMesh : IAsyncDisposable
     {
         _http.Dispose();
         await _nodes.DisposeAsync();
+        _network?.Dispose();
     }
 }
 
@@ -212,7 +245,7 @@ public sealed class ReportFeed : IAsyncDisposable
             {
                 var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
                 feed._clients.Add(http);
-                var response = await http.GetAsync($"http://{node.Api}/v1/events", HttpCompletionOption.ResponseHeadersRead, feed._stop.Token);
+                var response = await http.SendAsync(BenchMesh.Request(HttpMethod.Get, node, "v1/events"), HttpCompletionOption.ResponseHeadersRead, feed._stop.Token);
                 response.EnsureSuccessStatusCode();
                 var stream = await response.Content.ReadAsStreamAsync(feed._stop.Token);
                 feed._readers.Add(Task.Run(() => feed.ReadAsync(stream)));

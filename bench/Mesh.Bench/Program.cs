@@ -10,11 +10,11 @@ using Mesh.Bench;
 
 var modeArgument = new Argument<string>("mode")
 {
-    Description = "which figures: all = propagation, join and idle; cli = cold CLI commands; first-push = the first pushes after a mesh forms; durability = catchup, restart and datadir; ack = what --ack local/majority/all costs a push",
+    Description = "which figures: all = propagation, join and idle; cli = cold CLI commands; first-push = the first pushes after a mesh forms; durability = catchup, restart and datadir; ack = what --ack local/majority/all costs a push; scale = the fleet's costs per size, a network namespace per node",
     Arity = ArgumentArity.ZeroOrOne,
     DefaultValueFactory = _ => "all",
 };
-modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "first-push", "all", "catchup", "restart", "datadir", "durability", "rollout", "ack");
+modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "first-push", "all", "catchup", "restart", "datadir", "durability", "rollout", "ack", "scale");
 var nodesOption = Sizes("--nodes", "mesh sizes for the propagation and ack figures (default 3,10)");
 var revisionsOption = Count("--revisions", "counted revisions per propagation configuration", 50);
 var warmupOption = Count("--warmup", "uncounted revisions after the mesh formed", 3);
@@ -40,6 +40,13 @@ var rolloutNodesOption = Sizes("--rollout-nodes", "mesh sizes of the rollout fig
 var rolloutBatchesOption = new Option<string>("--rollout-batches") { Description = "cumulative batches of the rollout figure", DefaultValueFactory = _ => "25%,50%,75%,100%" };
 var rolloutRunsOption = Count("--rollout-runs", "counted rollouts per size in the rollout figure (after one uncounted)", 5);
 var ackSamplesOption = Count("--ack-samples", "counted pushes per ack level and size in the ack figure (after one uncounted)", 20);
+var scaleNodesOption = Sizes("--scale-nodes", "fleet sizes of the scale figure, in order; it stops at the first the machine cannot hold (default 10,25,50,100,200)");
+var scaleRevisionsOption = Count("--scale-revisions", "counted revisions per size in the scale figure (after two uncounted)", 10);
+var scaleIdleOption = Count("--scale-idle", "idle window per size in the scale figure, seconds", 60, "S");
+var scaleSettleOption = Count("--scale-settle", "pause before the idle window in the scale figure, seconds", 20, "S");
+var statusRunsOption = Count("--status-runs", "cold `mesh status` runs per size in the scale figure", 5);
+var loopbackOption = new Option<bool>("--loopback") { Description = "scale figure on loopback, not a network namespace per node" };
+var plotsOption = new Option<string?>("--plots") { Description = "where the scale figure writes its PNG plots (default: none)", HelpName = "DIR" };
 var nodeConfigOption = new Option<string[]>("--node-config")
 {
     Description = "a setting laid over every node's configuration (repeatable), e.g. 'akka.cluster.distributed-data.durable.keys = []' (no durable state)",
@@ -51,6 +58,7 @@ var root = new RootCommand("mesh-bench: real mesh-node processes on loopback (on
     settleSecondsOption, idleNodesOption, cliRunsOption, noSerfOption, probeRevisionsOption, ticksOption, propagationTicksOption, catchupRevisionsOption, catchupRunsOption,
     restartManifestsOption, restartFilesOption, restartRunsOption, datadirRevisionsOption, datadirManifestsOption, nodeConfigOption,
     rolloutNodesOption, rolloutBatchesOption, rolloutRunsOption, ackSamplesOption,
+    scaleNodesOption, scaleRevisionsOption, scaleIdleOption, scaleSettleOption, statusRunsOption, loopbackOption, plotsOption,
 };
 // Only what the bench measures: no --version.
 root.Options.Remove(root.Options.OfType<VersionOption>().Single());
@@ -211,6 +219,21 @@ try
         Console.WriteLine();
         Console.WriteLine(Rollout.Table(results));
         PrintWarnings(results.Select(r => ($"rollout, {r.Nodes} nodes", r.Warnings)));
+    }
+
+    if (mode is "scale")
+    {
+        var sizes = parse.GetValue(scaleNodesOption) is { Length: > 0 } scaleSizes ? scaleSizes : [10, 25, 50, 100, 200];
+        var options = new Scale.Options(sizes, parse.GetValue(scaleRevisionsOption), parse.GetValue(scaleSettleOption), parse.GetValue(scaleIdleOption),
+            parse.GetValue(statusRunsOption), parse.GetValue(loopbackOption));
+        var results = await Scale.RunAsync(Path.Combine(workDir, "scale"), options, cancel.Token);
+        Console.WriteLine($"## A fleet on one machine: costs per size ({(results.FirstOrDefault()?.Namespaces == true ? "a network namespace per node" : "loopback")})");
+        Console.WriteLine();
+        Console.WriteLine(Scale.Table(results));
+        if (parse.GetValue(plotsOption) is { } plots)
+            foreach (var png in Scale.Plot(results, plots)) Console.WriteLine($"- plot: {png}");
+        Console.WriteLine();
+        PrintWarnings(results.Select(r => ($"scale, {r.Nodes} nodes", r.Warnings)));
     }
 
     if (Machine.NodeBuildTime() != nodeBuilt)
