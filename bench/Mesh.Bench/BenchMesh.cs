@@ -75,8 +75,12 @@ public sealed class BenchMesh : IAsyncDisposable
                     gate.Release();
                 }
             }));
+            // The seed first (one request a look), then every node: a hundred nodes asked every
+            // 50 ms would spend the machine's CPU on answering instead of joining.
+            var timeout = formTimeout ?? DefaultFormTimeout;
+            await Until(async () => (await seed.MembersAsync()).Count(m => m.Status == "up") == count, $"{seed.Name} sees {count} nodes up", timeout, cancel);
             await Until(async () => (await Task.WhenAll(mesh.Nodes.Select(n => n.MembersAsync())))
-                .All(members => members.Count(m => m.Status == "up") == count), $"{count} nodes see each other up", formTimeout ?? DefaultFormTimeout, cancel);
+                .All(members => members.Count(m => m.Status == "up") == count), $"{count} nodes see each other up", timeout - clock.Elapsed, cancel);
             mesh.FormTime = clock.Elapsed;
             return mesh;
         }
