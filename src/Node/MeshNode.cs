@@ -100,14 +100,14 @@ public sealed class MeshNode : IAsyncDisposable
 
         var topics = Topics = system.ActorOf(Replication.Topics.Props(), Replication.Topics.Name);
         Rollouts = new RolloutOperations(settings, Cluster, Store, Clock, Audit, topics, FleetView);
-        Acks = new Acknowledgements(system, Cluster, Connectivity, Store, new ContentHolders(system, Cluster.SelfAddress.ToString()), settings.AckTimeout, settings.HistoryKeep);
+        Acks = new Acknowledgements(system, Cluster, Connectivity, Store, new ContentHolders(system, Cluster.SelfAddress.ToString(), settings.HoldFanOut), settings.AckTimeout, settings.HistoryKeep);
         Revisions = new Revisions(settings, live, Cluster, Store, Content, loader, Clock, Audit, topics, FleetView, Rollouts, Acks);
         Queries = new Queries(settings.Name, Cluster, Store, loader, Revisions, Connectivity, FleetView, Acks, ClockOffsets);
         Fleet = new FleetOperations(new FleetRequest(system, Cluster), Revisions, Clock);
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
         Tasks = new Operations.Tasks(settings, live, Cluster, Store, Clock, Audit, new FleetRequest(system, Cluster), FleetView);
 
-        system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics, Fetcher, settings.Name), ContentServer.Name);
+        system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics, Fetcher, settings.Name, settings.FetchTimeout * 0.8), ContentServer.Name);
         _events = system.ActorOf(EventHub.Props(Store, topics), EventHub.Name);
         var context = new ApplyContext(settings.Root)
         {

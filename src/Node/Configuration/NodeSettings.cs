@@ -24,6 +24,7 @@ public sealed record NodeSettings(
     TimeSpan FetchTimeout,
     TimeSpan FetchDeadline,
     long MaxBlobSize,
+    int HoldFanOut,
     TimeSpan RecheckInterval,
     double RecheckJitter,
     bool WatchPaths,
@@ -98,6 +99,7 @@ public sealed record NodeSettings(
             FetchTimeout: Positive(mesh.GetTimeSpan("content.fetch-timeout", TimeSpan.FromSeconds(5)), "mesh.content.fetch-timeout"),
             FetchDeadline: Positive(mesh.GetTimeSpan("content.fetch-deadline", TimeSpan.FromMinutes(5)), "mesh.content.fetch-deadline"),
             MaxBlobSize: mesh.GetByteSize("content.max-blob-size") ?? 256L * 1024 * 1024,
+            HoldFanOut: AtLeastOne(mesh.GetInt("content.hold-fan-out", Content.ContentHolders.DefaultFanOut), "mesh.content.hold-fan-out"),
             RecheckInterval: Positive(mesh.GetTimeSpan("converge.interval", TimeSpan.FromMinutes(5)), "mesh.converge.interval"),
             RecheckJitter: Math.Clamp(mesh.GetDouble("converge.jitter", 0.1), 0, 0.5),
             WatchPaths: mesh.GetBoolean("converge.watch", true),
@@ -160,6 +162,9 @@ public sealed record NodeSettings(
         }
         return new TrustList(list);
     }
+
+    private static int AtLeastOne(int value, string key) =>
+        value >= 1 ? value : throw new ConfigurationException($"{key} must be at least 1, not {value}");
 
     private static TimeSpan Positive(TimeSpan value, string key) =>
         value > TimeSpan.Zero ? value : throw new ConfigurationException($"{key} must be positive");

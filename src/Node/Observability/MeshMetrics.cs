@@ -94,6 +94,9 @@ public sealed class MeshMetrics
 
     public void Served(int bytes) => _served.Inc(bytes);
 
+    /// <summary>Bytes of content this node has served to peers since it started.</summary>
+    public double ServedBytes => _served.Value;
+
     /// <summary>Times one request to the replicated store until disposed; <paramref name="operation"/> is <c>read</c> or <c>write</c>.</summary>
     public IDisposable TimeStore(string operation) => _store.WithLabels(operation).NewTimer();
 

@@ -85,6 +85,72 @@ public sealed class ContentTransferTests : IAsyncLifetime
         Assert.Contains("does not have it", e.Message);
     }
 
+    /// <summary>
+    /// An origin and six members, two members per node in the relay tree: m1 and m2 pull from the
+    /// origin, m3 and m4 from m1, m5 and m6 from m2. A generous fetch timeout: a relay that is slow on
+    /// a busy machine is waited for, so the bytes each node served are exact.
+    /// </summary>
+    private (MeshNode Origin, MeshNode[] Members) RelayMesh()
+    {
+        const string Settings = "mesh.content.hold-fan-out = 2\nmesh.content.fetch-timeout = 30s";
+        var origin = _mesh.Start("origin", extraHocon: Settings);
+        return (origin, Enumerable.Range(1, 6).Select(i => _mesh.Start($"m{i}", extraHocon: Settings)).ToArray());
+    }
+
+    private static (string, Address)[] Named(IEnumerable<MeshNode> nodes) => nodes.Select(n => (n.Settings.Name, n.Cluster.SelfAddress)).ToArray();
+
+    [Fact]
+    public async Task A_body_six_members_hold_is_relayed_down_a_tree_so_the_origin_sends_it_only_fan_out_times()
+    {
+        var (origin, members) = RelayMesh();
+        await _mesh.Converged();
+        var body = RandomBody(3 * 1024 * 1024);
+        var hash = origin.Content.Put(body);
+        var holders = new ContentHolders(origin.System, origin.Cluster.SelfAddress.ToString(), fanOut: 2);
+
+        var outcome = await holders.HoldAsync([hash], Named(members), needed: members.Length, DateTimeOffset.UtcNow.AddSeconds(90));
+
+        Assert.Equal(members.Select(m => m.Settings.Name).Order(), outcome.HeldBy.Order());
+        Assert.All(members, m => Assert.Equal(body, m.Content.Get(hash)));
+        Assert.Equal(2.0 * body.Length, origin.Metrics.ServedBytes);
+        Assert.Equal(2.0 * body.Length, members[0].Metrics.ServedBytes);
+        Assert.Equal(2.0 * body.Length, members[1].Metrics.ServedBytes);
+        Assert.All(members[2..], m => Assert.Equal(0.0, m.Metrics.ServedBytes));
+    }
+
+    [Fact]
+    public async Task Members_below_a_relay_that_serves_nothing_pull_from_the_origin_instead()
+    {
+        var (origin, members) = RelayMesh();
+        await _mesh.Converged();
+        var body = RandomBody(1024 * 1024);
+        var hash = origin.Content.Put(body);
+        // m1 holds what it is asked to, but its content server answers every chunk request "missing".
+        var m1 = members[0];
+        await ReplaceContentServer(m1, Props.Create(() => new HoldOnlyServer(m1)));
+        var holders = new ContentHolders(origin.System, origin.Cluster.SelfAddress.ToString(), fanOut: 2);
+
+        var outcome = await holders.HoldAsync([hash], Named(members), needed: members.Length, DateTimeOffset.UtcNow.AddSeconds(90));
+
+        Assert.Equal(members.Length, outcome.HeldBy.Length);
+        Assert.All(members, m => Assert.Equal(body, m.Content.Get(hash)));
+        // m1, m2 and m1's two: four times from the origin; m2 still relays to its two.
+        Assert.Equal(4.0 * body.Length, origin.Metrics.ServedBytes);
+        Assert.Equal(2.0 * body.Length, members[1].Metrics.ServedBytes);
+    }
+
+    [Theory]
+    [InlineData(0, 3, null)]
+    [InlineData(2, 3, null)]
+    [InlineData(3, 3, 0)]
+    [InlineData(5, 3, 0)]
+    [InlineData(6, 3, 1)]
+    [InlineData(11, 3, 2)]
+    [InlineData(12, 3, 3)]
+    [InlineData(1, 1, 0)]
+    public void Each_member_pulls_from_the_node_above_it_in_the_tree(int index, int fanOut, int? source) =>
+        Assert.Equal(source, ContentHolders.SourceOf(index, fanOut));
+
     private static PushRequest PushFor(string target, string content) => new(
         [new ManifestFile("motd.yaml", $"manifest: motd\ntarget: {{ nodes: [{target}] }}\nresources:\n  - {{ id: motd, type: file, path: /motd, content: \"{content}\" }}\n")],
         "test", "tester");
@@ -241,6 +307,23 @@ public sealed class ContentTransferTests : IAsyncLifetime
                 var (data, total) = store.Read(request.Hash, request.Offset, request.Length)!.Value;
                 Sender.Tell(new ContentChunk(request.Hash, request.Offset, total, data));
             });
+        }
+    }
+
+    /// <summary>Holds what it is asked to hold (pulling from the origin) but answers every chunk request "missing".</summary>
+    private sealed class HoldOnlyServer : ReceiveActor
+    {
+        public HoldOnlyServer(MeshNode node)
+        {
+            Receive<Counter>(_ => { });
+            Receive<FetchChunk>(request => Sender.Tell(new ContentMissing(request.Hash)));
+            Receive<HoldContent>(request => HoldAsync(node, request).PipeTo(Sender));
+        }
+
+        private static async Task<object> HoldAsync(MeshNode node, HoldContent request)
+        {
+            foreach (var hash in request.Hashes) await node.Fetcher.FetchAsync(hash, [Address.Parse(request.Origin ?? request.From)]);
+            return new ContentHeld(request.Hashes, node.Settings.Name);
         }
     }
 
