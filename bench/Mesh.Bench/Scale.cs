@@ -30,6 +30,13 @@ public sealed class ScaleResult(int nodes, bool namespaces)
     /// <summary>"Marking node as UNREACHABLE" lines over every node's log, and split-brain decisions.</summary>
     public int UnreachableMarks { get; set; }
     public int DownDecisions { get; set; }
+    /// <summary>The 10 MiB body pushed to every node at once: until every node applied it, ms.</summary>
+    public double HerdMs { get; set; } = double.NaN;
+    /// <summary>Of the content bytes the nodes served meanwhile, the share the pushing node served.</summary>
+    public double HerdOriginShare { get; set; } = double.NaN;
+    public double HerdServedMiB { get; set; } = double.NaN;
+    /// <summary><c>mesh status</c> against the pushing node while the body spread: each answer's wall time, ms.</summary>
+    public List<double> HerdStatusMs { get; } = [];
     public double MemAvailableMiBAtStart { get; set; }
     public double MemAvailableMiBLoaded { get; set; }
     public IReadOnlyList<(string Line, int Count)> Warnings { get; set; } = [];
@@ -140,6 +147,9 @@ public static class Scale
 
             Log($"scale: {n}: one more node joins");
             await JoinAsync(mesh, result, cancel);
+
+            Log($"scale: {n}: a 10 MiB body to every node at once");
+            await HerdAsync(mesh, result, dir, cli, cancel);
         }
         finally
         {
@@ -148,6 +158,71 @@ public static class Scale
             result.DownDecisions = logs.Sum(log => Count(log, "SBR took decision"));
             result.Warnings = mesh.Warnings();
         }
+    }
+
+    public const string HerdManifest = "bench-herd";
+
+    /// <summary>
+    /// No thundering herd: one new manifest with a 10 MiB file, pushed through node 0 to every node
+    /// at once. Until every node applied it; the content bytes every node served meanwhile (its
+    /// <c>mesh_content_served_bytes_total</c>), and the share node 0, the origin, served; a cold
+    /// <c>mesh status</c> against node 0 over and over while it spreads.
+    /// </summary>
+    private static async Task HerdAsync(BenchMesh mesh, ScaleResult result, string dir, List<string> cli, CancellationToken cancel)
+    {
+        var nodes = mesh.Nodes.ToArray();
+        var before = await Task.WhenAll(nodes.Select(ServedBytesAsync));
+        var line = new string('x', 99);
+        var yaml = new StringBuilder($"manifest: {HerdManifest}\nresources:\n  - id: blob\n    type: file\n    path: /bench-herd.txt\n    content: |\n");
+        for (var i = 0; yaml.Length < 10 * 1024 * 1024; i++) yaml.Append("      ").Append(i.ToString("0000000")).Append(' ').Append(line).Append('\n');
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var probe = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                var clock = Stopwatch.StartNew();
+                await MeshCli.RunInAsync(null, dir, [.. cli, "status", HerdManifest]);
+                result.HerdStatusMs.Add(clock.Elapsed.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(200, done.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        });
+        var spread = Stopwatch.StartNew();
+        try
+        {
+            await mesh.PushAsync(nodes[0], HerdManifest + ".yaml", yaml.ToString(), "bench herd", cancel);
+            await BenchMesh.Until(async () =>
+            {
+                var rows = (await nodes[0].StatusAsync()).Manifests.Where(r => r.Manifest == HerdManifest).ToArray();
+                return rows.Length == nodes.Length && rows.All(r => r.State == "ok");
+            }, $"every node applied {HerdManifest}", TimeSpan.FromSeconds(120), cancel);
+            result.HerdMs = spread.Elapsed.TotalMilliseconds;
+        }
+        finally
+        {
+            await done.CancelAsync();
+            await probe;
+        }
+        var after = await Task.WhenAll(nodes.Select(ServedBytesAsync));
+        var served = after.Zip(before, (a, b) => a - b).ToArray();
+        result.HerdServedMiB = served.Sum() / (1024.0 * 1024);
+        result.HerdOriginShare = served.Sum() > 0 ? served[0] / served.Sum() : double.NaN;
+    }
+
+    /// <summary>The node's <c>mesh_content_served_bytes_total</c>.</summary>
+    private static async Task<double> ServedBytesAsync(NodeProcess node)
+    {
+        using var response = await node.MetricsAsync();
+        foreach (var line in (await response.Content.ReadAsStringAsync()).Split('\n'))
+            if (line.StartsWith("mesh_content_served_bytes_total ", StringComparison.Ordinal))
+                return double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        throw new InvalidOperationException($"{node.Name}'s /metrics has no mesh_content_served_bytes_total");
     }
 
     /// <summary>Until <paramref name="via"/> shows <paramref name="rows"/> status rows, none of them failed or pending.</summary>
@@ -264,6 +339,10 @@ public static class Scale
         Row("`mesh status` output (bytes; a summary past 30 rows)", r => r.StatusBytes);
         Row("`mesh status --table` output (bytes)", r => r.StatusTableBytes);
         Row("`mesh status --json` output (bytes)", r => r.StatusJsonBytes);
+        Row("10 MiB body to every node at once: until all applied (ms)", r => r.HerdMs);
+        Row("… content served by all nodes meanwhile (MiB)", r => r.HerdServedMiB, 1);
+        Row("… of it served by the pushing node (%)", r => 100 * r.HerdOriginShare, 1);
+        Row("… `mesh status` against the pushing node meanwhile, max (ms)", r => Max(r.HerdStatusMs));
         Row("\"marked UNREACHABLE\" log lines, all nodes", r => r.UnreachableMarks);
         Row("split-brain resolver decisions, all nodes", r => r.DownDecisions);
         Row("memory available, loaded (MiB)", r => r.MemAvailableMiBLoaded);
