@@ -8,7 +8,9 @@ namespace Mesh.Cli;
 /// follows it: prints each targeted node's report as it arrives, and is ok only when every
 /// targeted node applied the new revision in time. A pending report (the node is still getting
 /// the body) is printed once with its reason and waited past: only ok, failed or the end of
-/// the wait ends a node's part. A change the node accepted without the quorum it was asked for
+/// the wait ends a node's part. Past <see cref="FleetSummary.Threshold"/> targets it prints a
+/// progress line and the failures instead of a line per node, and names the failed, pending
+/// and silent nodes at the end. A change the node accepted without the quorum it was asked for
 /// is said so, and exits <see cref="ExitCodes.NotReplicated"/> when nothing else failed.
 /// </summary>
 public static class ChangeFollower
