@@ -187,10 +187,13 @@ public sealed class MeshNode : IAsyncDisposable
         {
             return new MeshNode(settings, live, system, key, connectivity, refusal) { Tls = tls };
         }
-        catch
+        catch (Exception e)
         {
+            // Stopped by Akka meanwhile (a TLS handshake the join started failed): that is the news.
+            var shutdown = CoordinatedShutdown.Get(system);
+            if (shutdown.ShutdownReason is { } stopped) throw new NodeStoppedException(stopped, e);
             // Joined or joining already: leave rather than linger until the others down it.
-            CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).Wait(TimeSpan.FromSeconds(10));
+            shutdown.Run(CoordinatedShutdown.ClrExitReason.Instance).Wait(TimeSpan.FromSeconds(10));
             throw;
         }
     }

@@ -45,15 +45,16 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
     /// Exit 2 when the first start fails on the configuration, the cluster port or the API
     /// address, or when the node is refused because another member holds its name; exit 1 when
     /// the cluster removed the node and it knows no other member to rejoin through, or a TLS
-    /// handshake with a peer failed.
+    /// handshake with a peer failed (also while the node was still starting: <see cref="NodeStoppedException"/>).
     /// </summary>
     public async Task<int> RunAsync(Task stop, Action<MeshNode, WebApplication> started)
     {
         MeshNode node;
         LiveSettings live;
+        NodeSettings? settings = null;
         try
         {
-            var settings = NodeSettings.From(config);
+            settings = NodeSettings.From(config);
             live = new LiveSettings(ReloadableSettings.From(settings, config));
             ClusterPort.RequireFree(settings.Host, settings.Port);
             node = MeshNode.Start(config, live);
@@ -62,6 +63,12 @@ public sealed class NodeLifetime(Config config, TextWriter output, TextWriter er
         {
             error.WriteLine($"mesh-node: {e.Message}");
             return 2;
+        }
+        catch (NodeStoppedException e)
+        {
+            // As when a handshake stops a running node (the same words): a new incarnation would fail the same way.
+            error.WriteLine($"mesh-node {settings?.Name}: stopping: {e.Message}");
+            return 1;
         }
 
         WebApplication app;
