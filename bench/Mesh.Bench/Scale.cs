@@ -81,7 +81,10 @@ public static class Scale
             }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException or HttpRequestException && !cancel.IsCancellationRequested)
             {
-                result.Stopped ??= $"{e.Message.Split('\n')[0]} (machine then: {Machine()})";
+                // A node that exited puts its whole log in the message: its last line says why.
+                var lines = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var last = lines.Length > 1 ? $"; its log ends: {lines[^1]}" : "";
+                result.Stopped ??= $"{lines.FirstOrDefault()}{last} (machine then: {Machine()})";
                 Log($"scale: {n}: stopped: {result.Stopped}");
             }
             if (result.Stopped is not null) break;
