@@ -65,8 +65,11 @@ public sealed class SecretTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeMes
             Assert.True(get.ExitCode == 0, get.ToString());
             Assert.Contains("mesh-sealed:v1:", get.Out);
             AssertNoSecret(get.ToString(), $"mesh get via {via.Name}");
-            var status = await mesh.Cli(via, "status", "--json");
-            Assert.Equal(2, JsonSerializer.Deserialize<StatusReport>(status.Out, ApiJson.Options)!.Manifests.Count(s => s is { Manifest: "vault", State: "ok" }));
+            // Each node shows both reports once they reached its replica (by gossip, a moment after the pusher saw them).
+            ProcessResult status = null!;
+            await ThreeNodeMesh.Until(async () =>
+                JsonSerializer.Deserialize<StatusReport>((status = await mesh.Cli(via, "status", "--json")).Out, ApiJson.Options)!
+                    .Manifests.Count(s => s is { Manifest: "vault", State: "ok" }) == 2, $"{via.Name}'s status shows vault ok on b and c");
             AssertNoSecret(status.ToString(), $"mesh status via {via.Name}");
         }
 
