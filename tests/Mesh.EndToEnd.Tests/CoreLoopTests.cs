@@ -186,10 +186,10 @@ public sealed class CoreLoopTests(ThreeNodeMesh mesh) : IClassFixture<ThreeNodeM
         Assert.Equal("1 failed, 0 pending, 0 silent, 2 ok", lines[^1]);
         var first = (await mesh.Cli(mesh.A, "list", "--json")).Json<ManifestSummary[]>().Single(m => m.Revision.Manifest == "summary").Revision.Version;
 
-        // Any node's status, once c's report reached it: a line for the manifest, and only c by name.
+        // Any node's status, once the three reports reached it: a line for the manifest, and only c by name.
         ProcessResult summary = null!;
-        await ThreeNodeMesh.Until(async () => (summary = await mesh.Cli(mesh.B, "status", "summary", "--summary")).Out.Contains("failed (1):"),
-            "B's summary shows c's failure");
+        await ThreeNodeMesh.Until(async () => (summary = await mesh.Cli(mesh.B, "status", "summary", "--summary")).Out.Contains("2 ok, 1 failed"),
+            "B's summary shows a and b ok and c's failure");
         Assert.Equal(1, summary.ExitCode);
         Assert.Matches(@"summary\s+\S+\s+3\s+2 ok, 1 failed\s+\[#############\.{7}\] 2/3", summary.Out);
         Assert.Contains("  c  summary: ", summary.Out);
