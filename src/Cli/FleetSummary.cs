@@ -94,17 +94,17 @@ public sealed class ProgressLine(CliContext ctx, int total)
     /// <param name="states">every node's state, to count</param>
     public void Show(int done, IEnumerable<string> states)
     {
-        var text = $"{FleetSummary.Bar(done, total)} {FleetSummary.Counts(states)}";
+        // Counted only when shown: a report per node must not cost a pass over the fleet each.
         if (_live)
         {
             if (DateTime.UtcNow - _drawn < Redraw && done < total) return;
-            Draw(text);
+            Draw(Text(done, states));
             return;
         }
         var tenths = total == 0 ? 10 : done * 10 / total;
         if (tenths <= _tenths) return;
         _tenths = tenths;
-        Print(text);
+        Print(Text(done, states));
     }
 
     /// <summary>A line of its own (a failure as it comes), above the live line.</summary>
@@ -118,7 +118,7 @@ public sealed class ProgressLine(CliContext ctx, int total)
     /// <summary>The last state, once more, on a line of its own.</summary>
     public void End(int done, IEnumerable<string> states)
     {
-        var text = $"{FleetSummary.Bar(done, total)} {FleetSummary.Counts(states)}";
+        var text = Text(done, states);
         if (_live)
         {
             Draw(text);
@@ -126,6 +126,8 @@ public sealed class ProgressLine(CliContext ctx, int total)
         }
         else if (text != _shown) Print(text);
     }
+
+    private string Text(int done, IEnumerable<string> states) => $"{FleetSummary.Bar(done, total)} {FleetSummary.Counts(states)}";
 
     private void Draw(string text)
     {
