@@ -24,12 +24,14 @@ var trust = new Option<string[]>("--trust") { Description = "a signer whose chan
 var tlsCert = new Option<string?>("--tls-cert") { Description = "this node's certificate for TLS between nodes: PEM (key inside or in --tls-key) or PKCS#12 (.pfx)" };
 var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert, when that file does not hold it" };
 var tlsPasswordFile = new Option<string?>("--tls-password-file") { Description = "file holding the password of a PKCS#12 --tls-cert or an encrypted PEM key" };
+var attach = new Option<string[]>("--attach") { Description = "attach to a core peer, HOST:PORT, instead of joining the cluster: this node is then an attached host, not a member (repeatable; docs/SCALING.md)" };
+var serveAttached = new Option<bool?>("--serve-attached") { Description = "this member is a core peer: it serves attached hosts (mesh.attached.serve)" };
 var tlsCa = new Option<string?>("--tls-ca") { Description = "PEM file of the fleet CA certificate(s); peers must present a certificate it signed" };
 
 var command = new RootCommand("mesh-node: a member of a Mesh configuration cluster")
 {
     configFile, name, host, publicHost, port, seeds, roles, labels, dataDir, root, api, trust,
-    tlsCert, tlsKey, tlsPasswordFile, tlsCa,
+    tlsCert, tlsKey, tlsPasswordFile, tlsCa, attach, serveAttached,
 };
 
 var applyFiles = new Argument<string[]>("file") { Description = "manifest files (YAML)", Arity = ArgumentArity.OneOrMore };
@@ -68,6 +70,8 @@ command.SetAction(async (parse, _) =>
         Set("tls.password-file", parse.GetValue(tlsPasswordFile));
         Set("tls.ca", parse.GetValue(tlsCa));
         if (parse.GetValue(seeds) is { Length: > 0 } s) overrides["seeds"] = s;
+        if (parse.GetValue(attach) is { Length: > 0 } a) overrides["attach"] = a;
+        Set("attached.serve", parse.GetValue(serveAttached));
         if (parse.GetValue(roles) is { Length: > 0 } r) overrides["roles"] = r;
         if (parse.GetValue(labels) is { Length: > 0 } l) overrides["labels"] = ParseLabels(l);
         if (parse.GetValue(trust) is { Length: > 0 } t)
@@ -86,6 +90,15 @@ command.SetAction(async (parse, _) =>
     {
         error.WriteLine($"mesh-node: {e.Message}");
         return 2;
+    }
+
+    // An attached host: no membership, no control API, no reloads (docs/SCALING.md).
+    if (config.GetStringList("mesh.attach").Count > 0)
+    {
+        var detach = new TaskCompletionSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; detach.TrySetResult(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; detach.TrySetResult(); });
+        return await Mesh.Node.Attached.AttachedLifetime.RunAsync(config, detach.Task, output, error);
     }
 
     using var systemd = SystemdNotify.FromEnvironment();

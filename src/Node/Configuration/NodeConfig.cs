@@ -64,6 +64,25 @@ public static class NodeConfig
         return ConfigurationFactory.ParseString(derived).WithFallback(config);
     }
 
+    /// <summary>
+    /// The Akka part of an attached host: remoting only (no cluster, no replicator), the same
+    /// serializers and transport settings as a member's, and the core peers as the
+    /// <c>ClusterClient</c>'s contacts.
+    /// </summary>
+    public static Config ForAttachedHost(NodeSettings settings, Config config)
+    {
+        var derived = $$"""
+            akka.actor.provider = remote
+            akka.remote.dot-netty.tcp.hostname = {{Hocon(settings.Host)}}
+            akka.remote.dot-netty.tcp.port = {{settings.Port}}
+            akka.remote.dot-netty.tcp.public-hostname = {{Hocon(settings.PublicHost.Length > 0 ? settings.PublicHost : settings.Host)}}
+            akka.cluster.client.initial-contacts = [{{string.Join(", ", settings.Attached.Contacts.Select(c => Hocon(c + "/system/receptionist")))}}]
+            """;
+        // The client's messages reach the receptionist as Akka pub-sub's Send: its serializer, as on the peers.
+        return ConfigurationFactory.ParseString(derived).WithFallback(config)
+            .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig());
+    }
+
     private static string Hocon(object value) => value switch
     {
         string s => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"",

@@ -39,7 +39,8 @@ public sealed record NodeSettings(
     TaskSettings Tasks,
     TimeSpan AckTimeout,
     TimeSpan StoreTimeout,
-    ClockSettings Clock)
+    ClockSettings Clock,
+    AttachedSettings Attached)
 {
     public const string ActorSystemName = "mesh";
     public const string PlainScheme = "akka.tcp";
@@ -117,7 +118,8 @@ public sealed record NodeSettings(
             Tasks: TaskSettings.From(mesh),
             AckTimeout: Positive(mesh.GetTimeSpan("push.ack-timeout", TimeSpan.FromSeconds(20)), "mesh.push.ack-timeout"),
             StoreTimeout: Positive(mesh.GetTimeSpan("store.timeout", Replication.ReplicatedStore.DefaultTimeout), "mesh.store.timeout"),
-            Clock: ClockSettings.From(mesh));
+            Clock: ClockSettings.From(mesh),
+            Attached: AttachedSettings.From(mesh, tls.Enabled));
     }
 
     /// <summary>
@@ -173,18 +175,18 @@ public sealed record NodeSettings(
     /// "host:port" becomes a full Akka address, <c>akka.ssl.tcp://</c> when this node speaks TLS;
     /// a full address is taken as it is, but must use the scheme this node speaks.
     /// </summary>
-    public static string SeedAddress(string seed, bool tls = false)
+    public static string SeedAddress(string seed, bool tls = false, string flag = "--seed")
     {
         var scheme = tls ? TlsScheme : PlainScheme;
         if (seed.Contains("://", StringComparison.Ordinal))
         {
             if (!seed.StartsWith(scheme + "://", StringComparison.Ordinal))
                 throw new ConfigurationException(tls
-                    ? $"--seed '{seed}': this node speaks TLS (mesh.tls), so its peers are {TlsScheme}://{ActorSystemName}@HOST:PORT (or give HOST:PORT)"
-                    : $"--seed '{seed}': this node speaks plain TCP (no mesh.tls), so its peers are {PlainScheme}://{ActorSystemName}@HOST:PORT (or give HOST:PORT)");
+                    ? $"{flag} '{seed}': this node speaks TLS (mesh.tls), so its peers are {TlsScheme}://{ActorSystemName}@HOST:PORT (or give HOST:PORT)"
+                    : $"{flag} '{seed}': this node speaks plain TCP (no mesh.tls), so its peers are {PlainScheme}://{ActorSystemName}@HOST:PORT (or give HOST:PORT)");
             return seed;
         }
-        var endpoint = ParseHostPort(seed, "--seed");
+        var endpoint = ParseHostPort(seed, flag);
         return $"{scheme}://{ActorSystemName}@{endpoint.Host}:{endpoint.Port}";
     }
 

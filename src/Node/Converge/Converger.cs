@@ -67,6 +67,10 @@ public sealed class Converger : ReceiveActor, IWithTimers
             foreach (var step in ReplicatedStore.Steps(c)) news |= _rollouts.Put(step);
             if (news) Kick();
         });
+        Receive<IndexHeads>(h =>
+        {
+            foreach (var record in h.Heads) Consider(record, fromIndex: true);
+        });
         Receive<RevisionRecord>(r => Consider(r, fromIndex: false));
         Receive<RolloutRecord>(r =>
         {
@@ -441,7 +445,7 @@ public sealed record ConvergerSetup(
     NodeIdentity Identity,
     ApplyContext Context,
     RevisionLoader Loader,
-    ReplicatedStore Store,
+    IConvergeStore Store,
     AuditLog Audit,
     ApplyEngine Engine,
     HybridClock Clock,

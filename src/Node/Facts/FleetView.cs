@@ -1,3 +1,4 @@
+using Mesh.Protocol.Manifests;
 using System.Text.Json.Nodes;
 
 namespace Mesh.Node.Facts;
@@ -34,6 +35,18 @@ public sealed class FleetView(NodeFacts self)
     {
         get => _snapshot;
         set => _snapshot = value;
+    }
+
+    private volatile IReadOnlyList<NodeIdentity> _attached = [];
+
+    /// <summary>
+    /// The attached hosts (not members: hosts a core peer serves, <c>Attached.AttachedHosts</c>), as
+    /// the replicated registry holds them: targets select them beside the members.
+    /// </summary>
+    public IReadOnlyList<NodeIdentity> Attached
+    {
+        get => _attached;
+        set => _attached = value;
     }
 
     /// <summary>The facts a target is matched against: this node's own, else the ones it published; null when not known (yet).</summary>

@@ -44,9 +44,10 @@ public static class Members
     public static string[] Targeted(Cluster cluster, TargetSpec target, Facts.FleetView? fleet) =>
         TargetedIdentities(cluster, target, fleet).Select(n => n.Name).ToArray();
 
-    /// <summary>The identities of the active members a target selects, by name; this node too (facts as in <see cref="Targeted"/>).</summary>
+    /// <summary>The identities of the active members a target selects, by name; this node too, and the attached hosts (facts as in <see cref="Targeted"/>).</summary>
     public static NodeIdentity[] TargetedIdentities(Cluster cluster, TargetSpec target, Facts.FleetView? fleet) =>
         Active(cluster).Select(NodeRoles.Decode).Append(NodeRoles.Decode(cluster.SelfRoles, cluster.SelfAddress.ToString()))
+            .Concat(fleet?.Attached ?? [])
             .Where(n => target.Matches(n, target.ReadsFacts ? fleet?.FactsOf(n.Name) : null))
             // A node restarted under its old name shows twice until the cluster removes its old incarnation.
             .DistinctBy(n => n.Name).OrderBy(n => n.Name, StringComparer.Ordinal).ToArray();

@@ -45,6 +45,15 @@ public static class Replicated
     /// <summary>One node's reports: manifest → that node's latest apply report. Only that node writes it.</summary>
     public static LWWDictionaryKey<string, ApplyReport> StatusOf(string node) => new($"mesh-status-{node}");
 
+    /// <summary>
+    /// The attached hosts (not members: see <c>Attached.AttachedHosts</c>), by name. Written by the
+    /// core peer a host is attached to; one small entry per host, changed when hosts come and go.
+    /// </summary>
+    public static readonly LWWDictionaryKey<string, AttachedHostRecord> Attached = new("mesh-attached");
+
+    /// <summary>The LWW clock for the attached hosts: always forward, and at least the time the host attached.</summary>
+    public static long AttachedClock(long current, AttachedHostRecord host) => Math.Max(current + 1, host.Since.ToUnixTimeMilliseconds());
+
     /// <summary>Shards of the facts. Every node must use the same number: it is part of the wire format.</summary>
     public const int FactsShards = 32;
 

@@ -15,7 +15,7 @@ namespace Mesh.Node.Replication;
 /// a <see cref="StoreUnavailableException"/>, never a silent empty answer.
 /// </summary>
 /// <param name="timeout">How long a local read or write may take (<c>mesh.store.timeout</c>); null: <see cref="DefaultTimeout"/>.</param>
-public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, MeshMetrics metrics, TimeSpan? timeout = null)
+public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, MeshMetrics metrics, TimeSpan? timeout = null) : Converge.IConvergeStore
 {
     /// <summary>
     /// A local write is answered once the durable store has flushed it to disk, and that flush
@@ -179,6 +179,26 @@ public sealed class ReplicatedStore(IActorRef replicator, UniqueAddress self, Me
     public void PutFacts(FactsRecord facts) =>
         replicator.Tell(Dsl.Update(Replicated.FactsOf(facts.Node), LWWDictionary<string, FactsRecord>.Empty, WriteLocal.Instance,
             d => d.SetItem(self, facts.Node, facts, Replicated.FactsClock)));
+
+    /// <summary>Records a host attached to this node (a core peer): written here and spread by gossip. Not awaited.</summary>
+    public void PutAttached(AttachedHostRecord host) =>
+        replicator.Tell(Dsl.Update(Replicated.Attached, LWWDictionary<string, AttachedHostRecord>.Empty, WriteLocal.Instance,
+            d => d.SetItem(self, host.Name, host, Replicated.AttachedClock)));
+
+    /// <summary>Forgets attached hosts (gone from their peer, or their peer gone). Not awaited.</summary>
+    public void RemoveAttached(IReadOnlyCollection<string> hosts) =>
+        replicator.Tell(Dsl.Update(Replicated.Attached, LWWDictionary<string, AttachedHostRecord>.Empty, WriteLocal.Instance,
+            d => hosts.Aggregate(d, (current, host) => current.Remove(self, host))));
+
+    /// <summary>Every attached host the core knows of, by name.</summary>
+    public Task<IReadOnlyDictionary<string, AttachedHostRecord>> AttachedAsync() => ReadAsync(Replicated.Attached);
+
+    /// <summary>Tells <paramref name="subscriber"/> of every change of the attached hosts (read them with <see cref="AttachedHosts"/>).</summary>
+    public void SubscribeToAttached(IActorRef subscriber) => replicator.Tell(new Subscribe(Replicated.Attached, subscriber));
+
+    /// <summary>The attached hosts a change of their registry holds: all of them (none for any other key).</summary>
+    public static IReadOnlyDictionary<string, AttachedHostRecord>? AttachedHosts(Changed changed) =>
+        changed.Key.Equals(Replicated.Attached) ? changed.Get(Replicated.Attached).Entries : null;
 
     // ---- changes --------------------------------------------------------------------------------
 

@@ -169,8 +169,11 @@ public sealed class NodeTls
     }
 
     /// <summary>True when Akka stopped the node because a TLS handshake it started failed.</summary>
-    public static bool StoppedByHandshake(MeshNode node) =>
-        CoordinatedShutdown.Get(node.System).ShutdownReason?.GetType().Name == "TlsHandshakeFailureReason";
+    public static bool StoppedByHandshake(MeshNode node) => StoppedByHandshake(node.System);
+
+    /// <inheritdoc cref="StoppedByHandshake(MeshNode)"/>
+    public static bool StoppedByHandshake(ActorSystem system) =>
+        CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name == "TlsHandshakeFailureReason";
 
     // ---- files ----------------------------------------------------------------------------------
 
