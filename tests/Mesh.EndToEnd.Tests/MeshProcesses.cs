@@ -151,7 +151,8 @@ public sealed class NodeProcess : IAsyncDisposable
         WorkDir = workDir;
         Namespace = netns;
         _process = process;
-        _http = new HttpClient { BaseAddress = new Uri($"http://{api}/"), Timeout = TimeSpan.FromSeconds(5) };
+        // An attached host has no control API.
+        _http = new HttpClient { BaseAddress = api.Length > 0 ? new Uri($"http://{api}/") : null, Timeout = TimeSpan.FromSeconds(5) };
     }
 
     /// <param name="extraArgs">further mesh-node flags, e.g. <c>["--config", path]</c></param>
@@ -189,6 +190,37 @@ public sealed class NodeProcess : IAsyncDisposable
         foreach (var seed in seeds) args.AddRange(["--seed", seed]);
         args.AddRange(extraArgs ?? []);
         return await LaunchAsync(name, api, dataDir, workDir, netns, args, waitUntilUp);
+    }
+
+    /// <summary>
+    /// An attached host (<c>--attach</c>): not a member, no control API. Returns once its log says
+    /// it is attached to a core peer (<paramref name="waitUntilAttached"/>), or at once.
+    /// </summary>
+    /// <param name="contacts">the core peers' cluster addresses (<see cref="ClusterAddress"/>) or HOST:PORT</param>
+    public static Task<NodeProcess> StartAttachedAsync(string name, string workDir, IEnumerable<string> contacts, string[]? roles = null,
+        IEnumerable<string>? extraArgs = null, bool waitUntilAttached = true)
+    {
+        var dataDir = Path.Combine(workDir, name);
+        var args = new List<string> { "--name", name, "--port", "0", "--data-dir", dataDir };
+        foreach (var contact in contacts) args.AddRange(["--attach", contact]);
+        foreach (var r in roles ?? []) args.AddRange(["--role", r]);
+        args.AddRange(extraArgs ?? []);
+        return LaunchAsync(name, "", dataDir, workDir, null, args, waitUntilAttached);
+    }
+
+    /// <summary>This process is an attached host: it has no control API, and says in its log which peer it is attached to.</summary>
+    public bool Attached => _args.Contains("--attach");
+
+    /// <summary>Waits until the log says the host attached <paramref name="times"/> times in all (a move to another peer is one more).</summary>
+    public async Task AttachedAsync(int times = 1)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        while (System.Text.RegularExpressions.Regex.Matches(Log, "attached to core peer ").Count < times)
+        {
+            if (HasExited) throw new InvalidOperationException($"mesh-node {Name} exited with {_process.ExitCode}:\n{Log}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"mesh-node {Name} did not attach ({times}):\n{Log}");
+            await Task.Delay(50);
+        }
     }
 
     private static async Task<NodeProcess> LaunchAsync(string name, string api, string dataDir, string workDir, string? netns, List<string> args,
@@ -244,6 +276,11 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>Waits until the node's API answers and (<paramref name="untilUp"/>) the node sees itself up.</summary>
     private async Task WaitUpAsync(bool untilUp)
     {
+        if (Attached)
+        {
+            if (untilUp) await AttachedAsync();
+            return;
+        }
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
@@ -310,6 +347,7 @@ public sealed class NodeProcess : IAsyncDisposable
     public async Task<NodeProcess> RestartAsync()
     {
         if (!_process.HasExited) throw new InvalidOperationException($"mesh-node {Name} is still running");
+        // An attached host may restart with no peer to answer: it is not waited for either.
         var again = await LaunchAsync(Name, Api, DataDir, WorkDir, Namespace, _args, waitUntilUp: false, environment: _environment);
         again.ClusterAddress = ClusterAddress;
         return again;
@@ -336,6 +374,21 @@ public sealed class NodeProcess : IAsyncDisposable
     {
         using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString()])!;
         kill.WaitForExit();
+    }
+
+    /// <summary>Waits for the process to end by itself; returns its exit code.</summary>
+    public async Task<int> ExitedAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"mesh-node {Name} still runs after {timeout}:\n{Log}");
+        }
+        return _process.ExitCode;
     }
 
     /// <summary>Sends SIGTERM and waits for a graceful exit; returns the exit code.</summary>
@@ -412,6 +465,11 @@ public sealed class NodeGroup : IAsyncDisposable
         await node.DisposeAsync();
         return again;
     }
+
+    /// <summary><see cref="NodeProcess.StartAttachedAsync"/> in this group's directory; the host is kept until disposal.</summary>
+    public Task<NodeProcess> StartAttachedAsync(string name, IEnumerable<string> contacts, string[]? roles = null, IEnumerable<string>? extraArgs = null,
+        bool waitUntilAttached = true) =>
+        KeepAsync(NodeProcess.StartAttachedAsync(name, WorkDir, contacts, roles, extraArgs, waitUntilAttached));
 
     /// <summary><see cref="NodeProcess.StartInNamespaceAsync"/> in this group's directory; the node is kept until disposal.</summary>
     public Task<NodeProcess> StartInNamespaceAsync(string name, string netns, string address, IEnumerable<string> seeds, IEnumerable<string>? extraArgs = null,

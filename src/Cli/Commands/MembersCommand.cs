@@ -31,7 +31,7 @@ public static class MembersCommand
                     string[] row =
                     [
                         m.Self ? m.Name + " *" : m.Name,
-                        m.Reachable ? m.Status : m.Status + " (unreachable)",
+                        m.Peer is { } peer ? $"{m.Status} ({peer})" : m.Reachable ? m.Status : m.Status + " (unreachable)",
                         m.Address,
                         string.Join(",", m.Roles),
                         string.Join(",", m.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")),

@@ -87,7 +87,7 @@ public sealed class AttachedHosts : ReceiveActor, IWithTimers
         if (ReplicatedStore.AttachedHosts(changed) is { } registry)
         {
             _registry = registry;
-            _setup.Fleet.Attached = registry.Values.Select(h => NodeRoles.Decode(h.Identity, h.Name)).ToArray();
+            _setup.Fleet.Attached = registry.Values.OrderBy(h => h.Name, StringComparer.Ordinal).ToArray();
             return;
         }
         if (!_setup.Serve) return;
@@ -122,8 +122,9 @@ public sealed class AttachedHosts : ReceiveActor, IWithTimers
         if (!known) _log.Info("attached host {0} {1}", attach.Name, host is null ? "attached here" : "attached here again");
         _hosts[attach.Name] = new Host(attach.Name, attach.Identity, Sender, now);
         // The registry names this peer: written when the host is new here, or the entry is missing or names another peer.
-        if (!_registry.TryGetValue(attach.Name, out var entry) || entry.Peer != _setup.Self || !entry.Identity.SequenceEqual(attach.Identity))
-            _setup.Store.PutAttached(new AttachedHostRecord(attach.Name, attach.Identity, _setup.Self, DateTimeOffset.UtcNow));
+        if (!_registry.TryGetValue(attach.Name, out var entry) || entry.Peer != _setup.Self || entry.Address != attach.Address
+            || !entry.Identity.SequenceEqual(attach.Identity))
+            _setup.Store.PutAttached(new AttachedHostRecord(attach.Name, attach.Identity, attach.Address, _setup.Self, DateTimeOffset.UtcNow));
         _digest ??= AttachedState.DigestOf(_heads.Values);
         Sender.Tell(known && attach.Heads == _digest
             ? new AttachedState(_setup.Self, _setup.Address, [], [], [], false)

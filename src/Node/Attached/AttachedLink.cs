@@ -82,7 +82,7 @@ public sealed class AttachedLink : ReceiveActor, IWithTimers
     }
 
     private void Attach() =>
-        Send(new AttachHost(_setup.Name, _setup.Identity, AttachedState.DigestOf(_heads.Values)));
+        Send(new AttachHost(_setup.Name, _setup.Identity, _setup.Address, AttachedState.DigestOf(_heads.Values)));
 
     private void Send(object message) => _client.Tell(new ClusterClient.Send(AttachedHosts.Path, message, localAffinity: true));
 
@@ -125,4 +125,5 @@ public sealed class AttachedLink : ReceiveActor, IWithTimers
 
 /// <param name="Contacts">the core peers' addresses (<c>akka.tcp://mesh@HOST:PORT</c>)</param>
 /// <param name="Identity">this host's identity, encoded as a member's roles are</param>
-public sealed record AttachedLinkSetup(string Name, string[] Identity, string[] Contacts, TimeSpan KeepAlive, HeadsFile Heads, AttachedStatus Status);
+/// <param name="Address">this host's own remoting address</param>
+public sealed record AttachedLinkSetup(string Name, string[] Identity, string Address, string[] Contacts, TimeSpan KeepAlive, HeadsFile Heads, AttachedStatus Status);

@@ -50,7 +50,7 @@ public sealed class AttachedNode : IAsyncDisposable
         var fleet = new FleetView(NodeFacts.Gather(identity, settings.Facts.Directory, settings.Facts.Timeout));
 
         var link = system.ActorOf(AttachedLink.Props(new AttachedLinkSetup(settings.Name,
-            NodeRoles.Encode(settings.Name, settings.Roles, settings.Labels, key.PublicKey).ToArray(),
+            NodeRoles.Encode(settings.Name, settings.Roles, settings.Labels, key.PublicKey).ToArray(), ((ExtendedActorSystem)system).Provider.DefaultAddress.ToString(),
             settings.Attached.Contacts, settings.Attached.KeepAlive, new HeadsFile(Path.Combine(settings.DataDir, "attached", "heads.json")), Status)),
             AttachedLink.Name);
         var context = new ApplyContext(settings.Root)

@@ -37,16 +37,24 @@ public sealed class FleetView(NodeFacts self)
         set => _snapshot = value;
     }
 
-    private volatile IReadOnlyList<NodeIdentity> _attached = [];
+    private volatile AttachedView _attached = AttachedView.Empty;
 
     /// <summary>
     /// The attached hosts (not members: hosts a core peer serves, <c>Attached.AttachedHosts</c>), as
-    /// the replicated registry holds them: targets select them beside the members.
+    /// the replicated registry holds them, by name: targets select them beside the members.
     /// </summary>
-    public IReadOnlyList<NodeIdentity> Attached
+    public IReadOnlyList<Protocol.Wire.AttachedHostRecord> Attached
     {
-        get => _attached;
-        set => _attached = value;
+        get => _attached.Hosts;
+        set => _attached = new AttachedView(value, value.Select(h => Membership.NodeRoles.Decode(h.Identity, h.Name)).ToArray());
+    }
+
+    /// <summary>The attached hosts' identities, as targets match them.</summary>
+    public IReadOnlyList<NodeIdentity> AttachedIdentities => _attached.Identities;
+
+    private sealed record AttachedView(IReadOnlyList<Protocol.Wire.AttachedHostRecord> Hosts, IReadOnlyList<NodeIdentity> Identities)
+    {
+        public static readonly AttachedView Empty = new([], []);
     }
 
     /// <summary>The facts a target is matched against: this node's own, else the ones it published; null when not known (yet).</summary>

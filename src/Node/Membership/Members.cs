@@ -22,6 +22,14 @@ public static class Members
             NodeRoles.KeyOf(member));
     }
 
+    /// <summary>An attached host as <c>mesh members</c> lists it: status "attached", and the core peer it is attached to.</summary>
+    public static MemberInfo Describe(Protocol.Wire.AttachedHostRecord host)
+    {
+        var identity = NodeRoles.Decode(host.Identity, host.Name);
+        return new MemberInfo(identity.Name, host.Address, "attached", identity.Roles.Order(StringComparer.Ordinal).ToArray(),
+            identity.Labels.ToDictionary(StringComparer.Ordinal), Reachable: true, Self: false, NodeRoles.KeyOf(host.Identity), Peer: host.Peer);
+    }
+
     /// <summary>Members that take part in configuration: joined and not on their way out.</summary>
     public static IEnumerable<Member> Active(Cluster cluster) =>
         cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining);
@@ -41,13 +49,14 @@ public static class Members
     /// knows: this node's own, the others' as they published them; a member whose facts have not
     /// reached this node yet is not listed (it decides for itself, with its own facts, and applies).
     /// </summary>
-    public static string[] Targeted(Cluster cluster, TargetSpec target, Facts.FleetView? fleet) =>
-        TargetedIdentities(cluster, target, fleet).Select(n => n.Name).ToArray();
+    /// <param name="withAttached">false: members only (tasks run on members alone)</param>
+    public static string[] Targeted(Cluster cluster, TargetSpec target, Facts.FleetView? fleet, bool withAttached = true) =>
+        TargetedIdentities(cluster, target, fleet, withAttached).Select(n => n.Name).ToArray();
 
     /// <summary>The identities of the active members a target selects, by name; this node too, and the attached hosts (facts as in <see cref="Targeted"/>).</summary>
-    public static NodeIdentity[] TargetedIdentities(Cluster cluster, TargetSpec target, Facts.FleetView? fleet) =>
+    public static NodeIdentity[] TargetedIdentities(Cluster cluster, TargetSpec target, Facts.FleetView? fleet, bool withAttached = true) =>
         Active(cluster).Select(NodeRoles.Decode).Append(NodeRoles.Decode(cluster.SelfRoles, cluster.SelfAddress.ToString()))
-            .Concat(fleet?.Attached ?? [])
+            .Concat(withAttached ? fleet?.AttachedIdentities ?? [] : [])
             .Where(n => target.Matches(n, target.ReadsFacts ? fleet?.FactsOf(n.Name) : null))
             // A node restarted under its old name shows twice until the cluster removes its old incarnation.
             .DistinctBy(n => n.Name).OrderBy(n => n.Name, StringComparer.Ordinal).ToArray();

@@ -23,8 +23,11 @@ public static class NodeRoles
             .Concat(publicKey is null ? [] : [KeyPrefix + Convert.ToBase64String(publicKey)]);
 
     /// <summary>The member's public encryption key (base64 SubjectPublicKeyInfo), or null for a node that publishes none.</summary>
-    public static string? KeyOf(Member member) =>
-        member.Roles.FirstOrDefault(r => r.StartsWith(KeyPrefix, StringComparison.Ordinal))?[KeyPrefix.Length..];
+    public static string? KeyOf(Member member) => KeyOf(member.Roles);
+
+    /// <inheritdoc cref="KeyOf(Member)"/>
+    public static string? KeyOf(IEnumerable<string> akkaRoles) =>
+        akkaRoles.FirstOrDefault(r => r.StartsWith(KeyPrefix, StringComparison.Ordinal))?[KeyPrefix.Length..];
 
     public static NodeIdentity Decode(Member member) => Decode(member.Roles, member.Address.ToString());
 

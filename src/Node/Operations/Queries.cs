@@ -32,6 +32,7 @@ public sealed class Queries(string self, Cluster cluster, ReplicatedStore store,
         var selected = target is null ? null
             : Membership.Members.Targeted(cluster, ManifestParser.ParseTarget(target), fleet).ToHashSet(StringComparer.Ordinal);
         return cluster.State.Members.Select(m => Membership.Members.Describe(m, cluster))
+            .Concat(fleet.Attached.Select(Membership.Members.Describe))
             .Where(m => selected is null || selected.Contains(m.Name))
             .Select(m => facts ? m with { Facts = fleet.FactsOf(m.Name) } : m)
             .OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();

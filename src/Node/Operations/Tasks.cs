@@ -28,7 +28,7 @@ public sealed class Tasks(NodeSettings settings, LiveSettings live, Cluster clus
         if (live.Current.Trust.TaskRefusal(request.Signature, spec.Statement()) is { } why) throw new TaskDeniedException(why);
         if (await store.TaskAsync(spec.Id) is not null) throw new ArgumentException($"a task with id {spec.Id} exists already; nothing was recorded");
         var author = string.IsNullOrWhiteSpace(request.Author) ? "unknown" : request.Author;
-        var record = new TaskRecord(spec, author, settings.Name, clock.Now(), Members.Targeted(cluster, spec.ParsedTarget(), fleetView), request.Signature);
+        var record = new TaskRecord(spec, author, settings.Name, clock.Now(), Members.Targeted(cluster, spec.ParsedTarget(), fleetView, withAttached: false), request.Signature);
         await store.PostTaskAsync(record);
         var signer = request.Signature is { } sig ? $"signed by {live.Current.Trust.NameOf(sig.KeyId) ?? "key " + sig.KeyId}" : "unsigned";
         audit.Write("task posted", "task", spec.Id, $"{author} ({signer})",

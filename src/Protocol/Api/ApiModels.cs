@@ -43,8 +43,9 @@ public sealed record ApiError(string Error, ManifestError[]? Details = null);
 
 /// <summary>A member of the mesh; <see cref="Key"/> is its public encryption key (base64 SubjectPublicKeyInfo), which secrets are sealed to.</summary>
 /// <param name="Facts">the member's facts as the asked node knows them (<c>GET /v1/members?facts=true</c>); null when not asked for or not known yet</param>
+/// <param name="Peer">an attached host (<see cref="Status"/> "attached", not a member): the core peer it is attached to; null for a member</param>
 public sealed record MemberInfo(string Name, string Address, string Status, string[] Roles, Dictionary<string, string> Labels, bool Reachable, bool Self,
-    string? Key = null, System.Text.Json.Nodes.JsonObject? Facts = null);
+    string? Key = null, System.Text.Json.Nodes.JsonObject? Facts = null, string? Peer = null);
 
 /// <summary>
 /// <c>GET /v1/facts</c>: one member's facts as the asked node knows them (its own as gathered, the

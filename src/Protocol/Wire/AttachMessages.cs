@@ -8,7 +8,8 @@ namespace Mesh.Protocol.Wire;
 /// of the heads the host knows (<see cref="AttachedState.DigestOf"/>): the peer sends its whole
 /// state when the digests differ, and a bare <see cref="AttachedState"/> otherwise.
 /// </summary>
-public sealed record AttachHost(string Name, string[] Identity, string Heads);
+/// <param name="Address">the host's own remoting address, shown by <c>mesh members</c></param>
+public sealed record AttachHost(string Name, string[] Identity, string Address, string Heads);
 
 /// <summary>
 /// A core peer's answer to <see cref="AttachHost"/>, and its news afterwards: the heads of the
@@ -36,7 +37,7 @@ public sealed record AttachedReportRemoved(string Node, string Manifest);
 
 /// <summary>
 /// An attached host as the core records it in the replicated registry: its identity (encoded as
-/// a member's roles), the core peer it is attached to, and since when. Targets select attached
+/// a member's roles), its address, the core peer it is attached to, and since when. Targets select attached
 /// hosts from this registry as they select members from the membership.
 /// </summary>
-public sealed record AttachedHostRecord(string Name, string[] Identity, string Peer, DateTimeOffset Since);
+public sealed record AttachedHostRecord(string Name, string[] Identity, string Address, string Peer, DateTimeOffset Since);
