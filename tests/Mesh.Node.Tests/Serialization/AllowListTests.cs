@@ -25,6 +25,23 @@ public sealed class AllowListTests : IDisposable
     }
 
     [Fact]
+    public void The_attached_hosts_messages_cross_the_serializer_intact()
+    {
+        var head = new RevisionRecord("web", new HybridTimestamp(1_700_000_000_000, 3, "b"), new string('a', 64), 42, "ops@host", "b",
+            "akka.tcp://mesh@127.0.0.1:1", DateTimeOffset.UnixEpoch, "why", new TargetSpec(["web"], new() { ["env"] = "prod" }, []), null);
+
+        var attach = Assert.IsType<AttachHost>(RoundTrip(new AttachHost("h1", ["mesh-name:h1", "role:web"], "akka.tcp://mesh@10.0.0.9:4710", "abc")));
+        Assert.Equal(["mesh-name:h1", "role:web"], attach.Identity);
+        Assert.Equal(("h1", "akka.tcp://mesh@10.0.0.9:4710", "abc"), (attach.Name, attach.Address, attach.Heads));
+        var state = Assert.IsType<AttachedState>(RoundTrip(new AttachedState("p1", "akka.tcp://mesh@10.0.0.1:4710", [head], [], [], true)));
+        Assert.Equal(head.Version, Assert.Single(state.Heads).Version);
+        Assert.True(state.Complete);
+        Assert.Equal("p1", Assert.IsType<AttachedHostRecord>(RoundTrip(new AttachedHostRecord("h1", [], "a", "p1", DateTimeOffset.UnixEpoch))).Peer);
+        Assert.Equal("why", Assert.IsType<AttachRefused>(RoundTrip(new AttachRefused("p1", "why"))).Reason);
+        Assert.Equal("web", Assert.IsType<AttachedReportRemoved>(RoundTrip(new AttachedReportRemoved("h1", "web"))).Manifest);
+    }
+
+    [Fact]
     public void Mesh_wire_messages_cross_the_serializer_intact()
     {
         var record = new RevisionRecord("web", new HybridTimestamp(1_700_000_000_000, 3, "b"), new string('a', 64), 42, "ops@host", "b",
