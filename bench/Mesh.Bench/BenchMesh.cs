@@ -113,6 +113,13 @@ public sealed class BenchMesh : IAsyncDisposable
         return _nodes.StartInNamespaceAsync(name, host.Namespace, host.Address, seeds, extra, waitUntilUp);
     }
 
+    /// <summary>
+    /// Starts an attached host (<c>mesh-node --attach</c>, loopback only) and keeps it until
+    /// disposal; returns once it is attached. The mesh's config file is for its members, not for it.
+    /// </summary>
+    public Task<NodeProcess> StartAttachedAsync(string name, IEnumerable<string> contacts, string[] roles) =>
+        _nodes.StartAttachedAsync(name, contacts, roles);
+
     /// <summary>A request to a node's control API, with its token when the node wrote one (an API off loopback needs it).</summary>
     public static HttpRequestMessage Request(HttpMethod method, NodeProcess node, string path)
     {

@@ -14,7 +14,7 @@ var modeArgument = new Argument<string>("mode")
     Arity = ArgumentArity.ZeroOrOne,
     DefaultValueFactory = _ => "all",
 };
-modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "first-push", "all", "catchup", "restart", "datadir", "durability", "rollout", "ack", "scale");
+modeArgument.AcceptOnlyFromAmong("propagation", "join", "idle", "cli", "first-push", "all", "catchup", "restart", "datadir", "durability", "rollout", "ack", "scale", "attached");
 var nodesOption = Sizes("--nodes", "mesh sizes for the propagation and ack figures (default 3,10)");
 var revisionsOption = Count("--revisions", "counted revisions per propagation configuration", 50);
 var warmupOption = Count("--warmup", "uncounted revisions after the mesh formed", 3);
@@ -47,6 +47,12 @@ var scaleSettleOption = Count("--scale-settle", "pause before the idle window in
 var statusRunsOption = Count("--status-runs", "cold `mesh status` runs per size in the scale figure", 5);
 var loopbackOption = new Option<bool>("--loopback") { Description = "scale figure on loopback, not a network namespace per node" };
 var plotsOption = new Option<string?>("--plots") { Description = "where the scale figure writes its PNG plots (default: none)", HelpName = "DIR" };
+var attachedPeersOption = Count("--attached-peers", "core peers of the attached figure", 3);
+var attachedRealOption = Sizes("--attached-real", "fleets of mesh-node --attach processes in the attached figure (default 10,50,100; none: skip)", none: true);
+var attachedSimulatedOption = Sizes("--attached-simulated", "fleets of simulated hosts in the attached figure (default 250,500,1000; none: skip)", none: true);
+var attachedProcessesOption = Count("--attached-processes", "mesh-hostsim processes the simulated hosts are spread over", 4);
+var attachedRevisionsOption = Count("--attached-revisions", "counted revisions per fleet in the attached figure (after one uncounted)", 10);
+var hostSimOption = new Option<string?>("--hostsim") { Description = "the mesh-hostsim binary (default: its Release build in bench/Mesh.HostSim)", HelpName = "PATH" };
 var nodeConfigOption = new Option<string[]>("--node-config")
 {
     Description = "a setting laid over every node's configuration (repeatable), e.g. 'akka.cluster.distributed-data.durable.keys = []' (no durable state)",
@@ -59,6 +65,7 @@ var root = new RootCommand("mesh-bench: real mesh-node processes on loopback (on
     restartManifestsOption, restartFilesOption, restartRunsOption, datadirRevisionsOption, datadirManifestsOption, nodeConfigOption,
     rolloutNodesOption, rolloutBatchesOption, rolloutRunsOption, ackSamplesOption,
     scaleNodesOption, scaleRevisionsOption, scaleIdleOption, scaleSettleOption, statusRunsOption, loopbackOption, plotsOption,
+    attachedPeersOption, attachedRealOption, attachedSimulatedOption, attachedProcessesOption, attachedRevisionsOption, hostSimOption,
 };
 // Only what the bench measures: no --version.
 root.Options.Remove(root.Options.OfType<VersionOption>().Single());
@@ -234,6 +241,22 @@ try
             foreach (var png in Scale.Plot(results, plots)) Console.WriteLine($"- plot: {png}");
         Console.WriteLine();
         PrintWarnings(results.Select(r => ($"scale, {r.Nodes} nodes", r.Warnings)));
+    }
+
+    if (mode is "attached")
+    {
+        var real = parse.GetValue(attachedRealOption) is { Length: > 0 } realSizes ? realSizes.Where(n => n != 0).ToArray() : [10, 50, 100];
+        var simulated = parse.GetValue(attachedSimulatedOption) is { Length: > 0 } simSizes ? simSizes.Where(n => n != 0).ToArray() : [250, 500, 1000];
+        var hostSim = parse.GetValue(hostSimOption)
+            ?? Path.Combine(Mesh.EndToEnd.Tests.Binaries.RepoRoot, "bench", "Mesh.HostSim", "bin", "Release", "net10.0", "mesh-hostsim");
+        if (simulated.Length > 0 && !File.Exists(hostSim)) return Refuse([$"{hostSim} does not exist: build bench/Mesh.HostSim -c Release, or give --hostsim"]);
+        var options = new Attached.Options(parse.GetValue(attachedPeersOption), real, simulated, parse.GetValue(attachedProcessesOption),
+            parse.GetValue(attachedRevisionsOption), parse.GetValue(scaleSettleOption), parse.GetValue(scaleIdleOption), hostSim);
+        var results = await Attached.RunAsync(Path.Combine(workDir, "attached"), options, cancel.Token);
+        Console.WriteLine($"## Hosts attached to a core of {options.Peers} peers (loopback)");
+        Console.WriteLine();
+        Console.WriteLine(Attached.Table(results));
+        PrintWarnings(results.Select(r => ($"attached, {r.Hosts}{(r.Simulated ? " simulated" : "")} hosts", r.Warnings)));
     }
 
     if (Machine.NodeBuildTime() != nodeBuilt)

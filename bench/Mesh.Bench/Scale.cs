@@ -219,7 +219,7 @@ public static class Scale
     }
 
     /// <summary>The node's <c>mesh_content_served_bytes_total</c>.</summary>
-    private static async Task<double> ServedBytesAsync(NodeProcess node)
+    public static async Task<double> ServedBytesAsync(NodeProcess node)
     {
         using var response = await node.MetricsAsync();
         foreach (var line in (await response.Content.ReadAsStringAsync()).Split('\n'))
