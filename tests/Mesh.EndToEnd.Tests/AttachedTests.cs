@@ -113,6 +113,23 @@ public sealed class AttachedTests(AttachedMesh mesh) : IClassFixture<AttachedMes
     }
 
     [Fact]
+    public async Task A_rollout_takes_an_attached_host_in_its_batch_behind_its_health_check_and_the_host_s_steps_reach_the_fleet()
+    {
+        var yaml = "manifest: attached-roll\ntarget: { nodes: [b, web1] }\nresources:\n  - { id: page, type: file, path: /roll, content: \"two\\n\" }\n" +
+                   "rollout:\n  batches: [1, 100%]\n  steps:\n    health:\n      - { command: 'grep -q two \"$MESH_ROOT/roll\"', timeout: 5s }\n";
+
+        var push = await mesh.A.Cli("--key", mesh.Key, "push", mesh.Manifest("attached-roll.yaml", yaml), "--wait", "--timeout", "120s");
+
+        Assert.True(push.ExitCode == 0, push.ToString());
+        foreach (var line in new[] { "batch 1/2: b", "batch 2/2: web1", "completed: 2 healthy" })
+            Assert.True(push.Out.Contains(line), $"{line}\n{push}");
+        Assert.Equal("two\n", File.ReadAllText(mesh.Web.RootPath("/roll")));
+        // The host's steps went through its peer into the replicated rollout state: another peer shows them.
+        var status = await mesh.C.Cli("rollout", "status", "attached-roll");
+        Assert.Matches(@"2\s+web1\s+healthy", status.Out);
+    }
+
+    [Fact]
     public async Task A_host_named_like_a_member_is_refused_and_exits_2()
     {
         await using var impostor = await NodeProcess.StartAttachedAsync("c", mesh.WorkDir, [mesh.A.ClusterAddress], waitUntilAttached: false);
