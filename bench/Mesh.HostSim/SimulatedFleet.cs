@@ -27,7 +27,8 @@ public sealed class SimulatedFleet
             var home = Path.Combine(dataDir, name);
             var content = new ContentStore(home, reserve: 0);
             var fetcher = new ContentFetcher(system, content, settings.ChunkSize, settings.FetchTimeout, settings.MaxBlobSize, metrics);
-            var loader = new RevisionLoader(fetcher, origin => status.PeersFor(origin, settings.Attached.Contacts), expectFirst: true);
+            // Simulated hosts share one actor system, so they cannot each serve content at the one path: they do not relay.
+            var loader = new RevisionLoader(fetcher, revision => status.PeersFor(revision, settings.Attached.Contacts), expectFirst: true);
             var identity = new NodeIdentity(name, roles.ToHashSet(StringComparer.Ordinal), new Dictionary<string, string>());
             var link = system.ActorOf(AttachedLink.Props(new AttachedLinkSetup(name, NodeRoles.Encode(name, roles, identity.Labels).ToArray(), address,
                 settings.Attached.Contacts, settings.Attached.KeepAlive, new HeadsFile(Path.Combine(home, "heads.json")), status)), "link-" + i);

@@ -140,7 +140,7 @@ public sealed class MeshNode : IAsyncDisposable
             return Task.FromResult(Akka.Done.Instance);
         });
         var attached = system.ActorOf(Attached.AttachedHosts.Props(new Attached.AttachedHostsSetup(settings.Name, Cluster.SelfAddress.ToString(),
-            Store, loader, topics, FleetView, settings.Attached.Serve, settings.Attached.KeepAlive)), Attached.AttachedHosts.Name);
+            Store, loader, topics, FleetView, settings.Attached.Serve, settings.Attached.KeepAlive, settings.HoldFanOut)), Attached.AttachedHosts.Name);
         // A core peer: attached hosts reach its service through Akka's receptionist (which brings Akka's pub-sub with it).
         if (settings.Attached.Serve) Akka.Cluster.Tools.Client.ClusterClientReceptionist.Get(system).RegisterService(attached);
         system.ActorOf(ClockWatch.Props(ClockOffsets, settings.Clock.ProbeInterval), ClockWatch.Name);

@@ -186,3 +186,45 @@ public sealed class AttachedFailoverTests : IAsyncLifetime
         Assert.Contains("h1-conf", again.Log);
     }
 }
+
+/// <summary>Attached hosts relay a body to each other, so their peer sends it a few times, not once per host.</summary>
+[Collection(SecondEndToEndLane.Name)]
+public sealed class AttachedRelayTests : IAsyncLifetime
+{
+    private readonly NodeGroup _nodes = NodeGroup.InTempDirectory("mesh-e2e-attached-relay-");
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
+
+    [Fact]
+    public async Task Two_hosts_under_one_peer_with_a_fan_out_of_one_get_a_body_the_peer_sent_once()
+    {
+        // A fan-out of 1 makes the tree a chain: r1 pulls from the peer, r2 from r1.
+        var config = _nodes.Write("chain.hocon", "mesh.content.hold-fan-out = 1\n");
+        var peer = await _nodes.StartAsync("x", extraArgs: ["--serve-attached", "--config", config]);
+        var (r1, r2) = (await _nodes.StartAttachedAsync("r1", [peer.ClusterAddress]), await _nodes.StartAttachedAsync("r2", [peer.ClusterAddress]));
+        var body = string.Concat(Enumerable.Range(0, 4000).Select(i => $"      line {i:0000} {new string('x', 90)}\n"));
+        var manifest = _nodes.Write("big.yaml", $"manifest: big\ntarget: {{ nodes: ['r*'] }}\nresources:\n  - id: blob\n    type: file\n    path: /big.txt\n    content: |\n{body}");
+        var before = await ServedAsync(peer);
+
+        var push = await peer.Cli("push", manifest, "--wait", "--timeout", "60s");
+
+        Assert.True(push.ExitCode == 0, push.ToString());
+        Assert.Matches(@"ok\s+r1\s+big", push.Out);
+        Assert.Matches(@"ok\s+r2\s+big", push.Out);
+        var size = new FileInfo(r1.RootPath("/big.txt")).Length;
+        Assert.True(size > 350_000, $"the file is {size} bytes");
+        Assert.Equal(File.ReadAllText(r1.RootPath("/big.txt")), File.ReadAllText(r2.RootPath("/big.txt")));
+        // The canonical body is about the file's size: the peer sent it once (to r1), not twice.
+        var served = await ServedAsync(peer) - before;
+        Assert.True(served < 1.5 * size, $"the peer served {served} bytes for two hosts of a {size}-byte body");
+    }
+
+    private static async Task<double> ServedAsync(NodeProcess node)
+    {
+        using var response = await node.MetricsAsync();
+        var line = (await response.Content.ReadAsStringAsync()).Split('\n').Single(l => l.StartsWith("mesh_content_served_bytes_total ", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 using Akka.Event;
+using Mesh.Node.Content;
 using Mesh.Node.Facts;
 using Mesh.Node.Membership;
 using Mesh.Node.Replication;
@@ -120,7 +121,7 @@ public sealed class AttachedHosts : ReceiveActor, IWithTimers
         }
         var known = _hosts.TryGetValue(attach.Name, out var host) && host.Client.Equals(Sender);
         if (!known) _log.Info("attached host {0} {1}", attach.Name, host is null ? "attached here" : "attached here again");
-        _hosts[attach.Name] = new Host(attach.Name, attach.Identity, Sender, now);
+        _hosts[attach.Name] = new Host(attach.Name, attach.Identity, attach.Address, attach.Relays, Sender, now);
         // The registry names this peer: written when the host is new here, or the entry is missing or names another peer.
         if (!_registry.TryGetValue(attach.Name, out var entry) || entry.Peer != _setup.Self || entry.Address != attach.Address
             || !entry.Identity.SequenceEqual(attach.Identity))
@@ -163,17 +164,36 @@ public sealed class AttachedHosts : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// New heads to the hosts; and this peer pulls their bodies now (unless no host here is
-    /// targeted), so that its hosts pull from it rather than all from the pushing node. A host asks
-    /// this peer first, and waits for its pull to start (<c>FetchChunk.Expected</c>).
+    /// New heads to the hosts, and their bodies on the way. This peer pulls each body at once
+    /// (unless no host here may be targeted), so that its hosts pull from it rather than all from
+    /// the pushing node. The targeted hosts that relay form a tree of <c>mesh.content.hold-fan-out</c>
+    /// per host under this peer, as the members holding a push do (<see cref="ContentHolders.SourceOf"/>):
+    /// each is told, with the head, the host above it, and pulls from it first while that host
+    /// pulls the same body. So this peer sends a body a few times, not once per host. A host asks
+    /// its first source to wait for that source's own pull (<c>FetchChunk.Expected</c>).
     /// </summary>
     private void News(AttachedState news)
     {
-        Tell(news);
-        foreach (var head in news.Heads.Where(h => !h.Deleted && _hosts.Values.Any(host => Targets(h, host))))
+        var relays = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var head in news.Heads.Where(h => !h.Deleted))
+        {
+            var targeted = _hosts.Values.Where(host => Targets(head, host)).ToArray();
+            if (targeted.Length == 0) continue;
             _setup.Loader.LoadAsync(head, $"{head.Manifest}@{head.Version}").ContinueWith(
                 t => _log.Info("{0} {1}: body not pulled for the attached hosts ({2}); they pull it from the others", head.Manifest, head.Version,
                     t.Exception?.GetBaseException().Message), TaskContinuationOptions.OnlyOnFaulted);
+            // A target that reads facts is decided on each host: the tree would hang hosts under ones that never pull.
+            if (head.Target.ReadsFacts) continue;
+            var tree = targeted.Where(h => h.Relays).OrderBy(h => h.Name, StringComparer.Ordinal).ToArray();
+            for (var i = 0; i < tree.Length; i++)
+                if (ContentHolders.SourceOf(i, _setup.RelayFanOut) is { } above)
+                {
+                    if (!relays.TryGetValue(tree[i].Name, out var mine)) relays[tree[i].Name] = mine = new Dictionary<string, string>(StringComparer.Ordinal);
+                    mine[head.Hash] = tree[above].Address;
+                }
+        }
+        foreach (var host in _hosts.Values)
+            host.Client.Tell(relays.TryGetValue(host.Name, out var mine) ? news with { Relays = mine } : news);
     }
 
     /// <summary>Whether a head may target a host: a target that reads facts is matched on the host alone.</summary>
@@ -203,7 +223,7 @@ public sealed class AttachedHosts : ReceiveActor, IWithTimers
         return true;
     }
 
-    private sealed record Host(string Name, string[] Identity, IActorRef Client, DateTime Seen);
+    private sealed record Host(string Name, string[] Identity, string Address, bool Relays, IActorRef Client, DateTime Seen);
 
     private sealed class Sweep
     {
@@ -216,4 +236,6 @@ public sealed class AttachedHosts : ReceiveActor, IWithTimers
 /// <param name="Self">this member's name, as hosts and the registry know it</param>
 /// <param name="Address">this member's cluster address, which hosts pull bodies from</param>
 /// <param name="Serve">this member serves attached hosts (a core peer); otherwise it only follows the registry</param>
-public sealed record AttachedHostsSetup(string Self, string Address, ReplicatedStore Store, Content.RevisionLoader Loader, IActorRef Topics, FleetView Fleet, bool Serve, TimeSpan KeepAlive);
+/// <param name="RelayFanOut">hosts per host in a body's relay tree (<c>mesh.content.hold-fan-out</c>)</param>
+public sealed record AttachedHostsSetup(string Self, string Address, ReplicatedStore Store, RevisionLoader Loader, IActorRef Topics, FleetView Fleet,
+    bool Serve, TimeSpan KeepAlive, int RelayFanOut = ContentHolders.DefaultFanOut);

@@ -82,7 +82,7 @@ public sealed class AttachedLink : ReceiveActor, IWithTimers
     }
 
     private void Attach() =>
-        Send(new AttachHost(_setup.Name, _setup.Identity, _setup.Address, AttachedState.DigestOf(_heads.Values)));
+        Send(new AttachHost(_setup.Name, _setup.Identity, _setup.Address, AttachedState.DigestOf(_heads.Values), _setup.Relays));
 
     private void Send(object message) => _client.Tell(new ClusterClient.Send(AttachedHosts.Path, message, localAffinity: true));
 
@@ -90,6 +90,7 @@ public sealed class AttachedLink : ReceiveActor, IWithTimers
     {
         if (_setup.Status.Attach(state.Peer, state.PeerAddress) is { } previous)
             _log.Info(previous.Length == 0 ? "attached to core peer {0} ({1})" : "attached to core peer {0} ({1}), was {2}", state.Peer, state.PeerAddress, previous);
+        if (state.Relays is { Count: > 0 } relays) _setup.Status.Relay(relays);
         var news = new List<RevisionRecord>();
         foreach (var head in state.Heads)
         {
@@ -126,4 +127,6 @@ public sealed class AttachedLink : ReceiveActor, IWithTimers
 /// <param name="Contacts">the core peers' addresses (<c>akka.tcp://mesh@HOST:PORT</c>)</param>
 /// <param name="Identity">this host's identity, encoded as a member's roles are</param>
 /// <param name="Address">this host's own remoting address</param>
-public sealed record AttachedLinkSetup(string Name, string[] Identity, string Address, string[] Contacts, TimeSpan KeepAlive, HeadsFile Heads, AttachedStatus Status);
+/// <param name="Relays">this host serves bodies to other hosts (it runs a content server at an address they reach)</param>
+public sealed record AttachedLinkSetup(string Name, string[] Identity, string Address, string[] Contacts, TimeSpan KeepAlive, HeadsFile Heads, AttachedStatus Status,
+    bool Relays = false);

@@ -46,13 +46,15 @@ public sealed class AttachedNode : IAsyncDisposable
         var metrics = new MeshMetrics(() => new Akka.Cluster.ClusterEvent.CurrentClusterState());
         var fetcher = new ContentFetcher(system, content, settings.ChunkSize, settings.FetchTimeout, settings.MaxBlobSize, metrics);
         var status = Status;
-        var loader = new RevisionLoader(fetcher, origin => status.PeersFor(origin, settings.Attached.Contacts), expectFirst: true);
+        var loader = new RevisionLoader(fetcher, revision => status.PeersFor(revision, settings.Attached.Contacts), expectFirst: true);
         var fleet = new FleetView(NodeFacts.Gather(identity, settings.Facts.Directory, settings.Facts.Timeout));
 
         var link = system.ActorOf(AttachedLink.Props(new AttachedLinkSetup(settings.Name,
             NodeRoles.Encode(settings.Name, settings.Roles, settings.Labels, key.PublicKey).ToArray(), ((ExtendedActorSystem)system).Provider.DefaultAddress.ToString(),
-            settings.Attached.Contacts, settings.Attached.KeepAlive, new HeadsFile(Path.Combine(settings.DataDir, "attached", "heads.json")), Status)),
-            AttachedLink.Name);
+            settings.Attached.Contacts, settings.Attached.KeepAlive, new HeadsFile(Path.Combine(settings.DataDir, "attached", "heads.json")), Status,
+            Relays: ServesOthers(settings))), AttachedLink.Name);
+        // Other hosts under this one in a body's relay tree pull from here, as members do from each other.
+        system.ActorOf(ContentServer.Props(content, ContentServer.MaxChunk, metrics, fetcher, settings.Name, settings.FetchTimeout * 0.8), ContentServer.Name);
         var context = new ApplyContext(settings.Root)
         {
             Facts = fleet.Self,
@@ -66,6 +68,18 @@ public sealed class AttachedNode : IAsyncDisposable
         var setup = new ConvergerSetup(identity, context, loader, new PeerStore(link), Audit, ApplyEngine.Default(), clock, settings.Announce,
             FetchBackoff.Until(settings.FetchDeadline), settings.WatchPaths, live, new ConvergeProgress(), metrics, link);
         system.ActorOf(Converger.Props(setup), Converger.Name);
+    }
+
+    /// <summary>
+    /// Whether other hosts can reach this one to pull bodies: not when it listens on loopback
+    /// while its core is elsewhere (the default address on a real fleet).
+    /// </summary>
+    public static bool ServesOthers(NodeSettings settings)
+    {
+        static bool Loopback(string host) =>
+            host == "localhost" || (global::System.Net.IPAddress.TryParse(host, out var ip) && global::System.Net.IPAddress.IsLoopback(ip));
+        var advertised = settings.PublicHost.Length > 0 ? settings.PublicHost : settings.Host;
+        return !Loopback(advertised) || settings.Attached.Contacts.All(c => Loopback(Address.Parse(c).Host ?? ""));
     }
 
     /// <summary>Starts an attached host from a full configuration (the <c>mesh</c> section and Akka's).</summary>

@@ -12,6 +12,10 @@ public sealed class AttachedStatus
     private string _peer = "";
     private string _address = "";
     private string? _refusal;
+    /// <summary>Body hash → the host above this one in its peer's relay tree for that body; the latest few.</summary>
+    private readonly Dictionary<string, string> _relays = new(StringComparer.Ordinal);
+    private readonly Queue<string> _relayOrder = new();
+    private const int RelaysKept = 64;
 
     public string Peer
     {
@@ -47,15 +51,32 @@ public sealed class AttachedStatus
         lock (_lock) _refusal = reason;
     }
 
+    /// <summary>Records where to pull bodies from first, as the peer placed this host in its relay trees.</summary>
+    public void Relay(IReadOnlyDictionary<string, string> relays)
+    {
+        lock (_lock)
+            foreach (var (hash, from) in relays)
+            {
+                if (!_relays.ContainsKey(hash)) _relayOrder.Enqueue(hash);
+                _relays[hash] = from;
+                while (_relayOrder.Count > RelaysKept) _relays.Remove(_relayOrder.Dequeue());
+            }
+    }
+
     /// <summary>
-    /// The peers to pull a revision's body from: the peer this host is attached to first (it pulls
-    /// each new body for its hosts), then the revision's origin, then the other contacts.
+    /// The peers to pull a revision's body and sources from: the host above this one in its
+    /// peer's relay tree for that body, when there is one; the peer this host is attached to (it
+    /// pulls each new body for its hosts); then the revision's origin, then the other contacts.
     /// </summary>
-    public IReadOnlyList<Address> PeersFor(string origin, IEnumerable<string> contacts)
+    public IReadOnlyList<Address> PeersFor(RevisionRecord revision, IEnumerable<string> contacts)
     {
         var order = new List<string>();
-        if (PeerAddress is { Length: > 0 } peer) order.Add(peer);
-        if (!string.IsNullOrEmpty(origin)) order.Add(origin);
+        lock (_lock)
+        {
+            if (_relays.TryGetValue(revision.Hash, out var relay)) order.Add(relay);
+            if (_address.Length > 0) order.Add(_address);
+        }
+        if (!string.IsNullOrEmpty(revision.OriginAddress)) order.Add(revision.OriginAddress);
         order.AddRange(contacts);
         return order.Distinct(StringComparer.Ordinal).Select(Address.Parse).ToArray();
     }

@@ -35,8 +35,12 @@ public sealed class ContentServer : ReceiveActor
                 // most of the asker's patience, or from the store if the pull ended meanwhile.
                 PartialAsync(request.Hash, request.Offset, length).PipeTo(Sender);
         });
-        var cluster = Cluster.Get(Context.System);
-        Receive<HoldContent>(request => HoldAsync(request, fetcher, cluster, node).PipeTo(Sender));
+        // Members hold a push's body for each other; an attached host (no cluster) only serves what it has.
+        if (((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider)
+        {
+            var cluster = Cluster.Get(Context.System);
+            Receive<HoldContent>(request => HoldAsync(request, fetcher, cluster, node).PipeTo(Sender));
+        }
 
         async Task<object> PartialAsync(string hash, long offset, int length)
         {

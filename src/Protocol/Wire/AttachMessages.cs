@@ -9,7 +9,9 @@ namespace Mesh.Protocol.Wire;
 /// state when the digests differ, and a bare <see cref="AttachedState"/> otherwise.
 /// </summary>
 /// <param name="Address">the host's own remoting address, shown by <c>mesh members</c></param>
-public sealed record AttachHost(string Name, string[] Identity, string Address, string Heads);
+/// <param name="Relays">the host serves the bodies it holds to other hosts (its address is reachable from them): its peer may
+/// place it in a relay tree</param>
+public sealed record AttachHost(string Name, string[] Identity, string Address, string Heads, bool Relays = false);
 
 /// <summary>
 /// A core peer's answer to <see cref="AttachHost"/>, and its news afterwards: the heads of the
@@ -18,7 +20,10 @@ public sealed record AttachHost(string Name, string[] Identity, string Address, 
 /// <see cref="Complete"/> false are a keep-alive's answer.
 /// </summary>
 /// <param name="PeerAddress">the peer's cluster address: the host pulls bodies from it first</param>
-public sealed record AttachedState(string Peer, string PeerAddress, RevisionRecord[] Heads, RolloutRecord[] Rollouts, RolloutStep[] Steps, bool Complete)
+/// <param name="Relays">for some of <see cref="Heads"/>, by body hash: the address of the host above this one in the peer's
+/// relay tree for that body, which this host pulls it from first (it is pulling the same body at the same moment)</param>
+public sealed record AttachedState(string Peer, string PeerAddress, RevisionRecord[] Heads, RolloutRecord[] Rollouts, RolloutStep[] Steps, bool Complete,
+    Dictionary<string, string>? Relays = null)
 {
     /// <summary>A digest of a set of heads, the same on the host and on the peer for the same heads.</summary>
     public static string DigestOf(IEnumerable<RevisionRecord> heads)

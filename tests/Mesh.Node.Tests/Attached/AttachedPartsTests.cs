@@ -105,16 +105,31 @@ public sealed class AttachedPartsTests
     }
 
     [Fact]
-    public void A_host_pulls_bodies_from_its_peer_first_then_the_origin_then_its_other_contacts()
+    public void A_host_pulls_a_body_from_the_host_above_it_first_then_its_peer_then_the_origin_then_its_other_contacts()
     {
         var status = new AttachedStatus();
         string[] contacts = ["akka.tcp://mesh@10.0.0.1:4710", "akka.tcp://mesh@10.0.0.2:4710"];
-        Assert.Equal(contacts.Prepend("akka.tcp://mesh@10.0.0.7:4710").Select(Address.Parse), status.PeersFor("akka.tcp://mesh@10.0.0.7:4710", contacts));
+        var origin = "akka.tcp://mesh@10.0.0.7:4710";
+        var head = Head("web", 1000) with { OriginAddress = origin, Hash = new string('c', 64) };
+        Assert.Equal(contacts.Prepend(origin).Select(Address.Parse), status.PeersFor(head, contacts));
 
         Assert.Equal("", status.Attach("p2", contacts[1]));
         Assert.Null(status.Attach("p2", contacts[1]));
-        Assert.Equal(new[] { contacts[1], "akka.tcp://mesh@10.0.0.7:4710", contacts[0] }.Select(Address.Parse),
-            status.PeersFor("akka.tcp://mesh@10.0.0.7:4710", contacts));
+        Assert.Equal(new[] { contacts[1], origin, contacts[0] }.Select(Address.Parse), status.PeersFor(head, contacts));
+
+        status.Relay(new Dictionary<string, string> { [head.Hash] = "akka.tcp://mesh@10.0.3.4:4710" });
+        Assert.Equal(new[] { "akka.tcp://mesh@10.0.3.4:4710", contacts[1], origin, contacts[0] }.Select(Address.Parse), status.PeersFor(head, contacts));
+        // Another body: no relay for it.
+        Assert.Equal(new[] { contacts[1], origin, contacts[0] }.Select(Address.Parse), status.PeersFor(head with { Hash = new string('d', 64) }, contacts));
         Assert.Equal("p2", status.Attach("p1", contacts[0]));
+    }
+
+    [Fact]
+    public void A_host_relays_unless_it_listens_on_loopback_while_its_core_is_elsewhere()
+    {
+        Assert.True(AttachedNode.ServesOthers(Settings("mesh.host = \"10.0.3.4\"\nmesh.attach = [\"10.0.0.1:4710\"]")));
+        Assert.False(AttachedNode.ServesOthers(Settings("mesh.attach = [\"10.0.0.1:4710\"]")));
+        Assert.True(AttachedNode.ServesOthers(Settings("mesh.attach = [\"127.0.0.1:4710\"]")));
+        Assert.True(AttachedNode.ServesOthers(Settings("mesh.host = \"0.0.0.0\"\nmesh.public-host = \"10.0.3.4\"\nmesh.attach = [\"10.0.0.1:4710\"]")));
     }
 }
