@@ -124,9 +124,9 @@ public sealed class AttachedTests(AttachedMesh mesh) : IClassFixture<AttachedMes
         foreach (var line in new[] { "batch 1/2: b", "batch 2/2: web1", "completed: 2 healthy" })
             Assert.True(push.Out.Contains(line), $"{line}\n{push}");
         Assert.Equal("two\n", File.ReadAllText(mesh.Web.RootPath("/roll")));
-        // The host's steps went through its peer into the replicated rollout state: another peer shows them.
-        var status = await mesh.C.Cli("rollout", "status", "attached-roll");
-        Assert.Matches(@"2\s+web1\s+healthy", status.Out);
+        // The host's steps went through its peer into the replicated rollout state: another peer shows them (once gossip brought them).
+        await ThreeNodeMesh.Until(async () => System.Text.RegularExpressions.Regex.IsMatch((await mesh.C.Cli("rollout", "status", "attached-roll")).Out,
+            @"2\s+web1\s+healthy"), "c shows web1 healthy in batch 2");
     }
 
     [Fact]
