@@ -12,7 +12,7 @@ namespace Mesh.Node.Configuration;
 /// </summary>
 public sealed record AttachedSettings(string[] Contacts, bool Serve, TimeSpan KeepAlive)
 {
-    public static readonly AttachedSettings Default = new([], false, TimeSpan.FromSeconds(10));
+    public static readonly AttachedSettings Default = new([], false, TimeSpan.FromSeconds(30));
 
     /// <summary>This node is an attached host, not a member.</summary>
     public bool IsHost => Contacts.Length > 0;

@@ -60,6 +60,7 @@ public static class NodeConfig
             akka.remote.dot-netty.tcp.public-hostname = {{Hocon(settings.PublicHost.Length > 0 ? settings.PublicHost : settings.Host)}}
             akka.cluster.roles = [{{string.Join(", ", roles.Select(Hocon))}}]
             akka.cluster.distributed-data.durable.mesh.dir = {{Hocon(Path.Combine(settings.DataDir, "ddata"))}}
+            akka.cluster.client.receptionist.response-tunnel-receive-timeout = {{(long)Math.Max(100_000, 3.5 * settings.Attached.KeepAlive.TotalMilliseconds)}}ms
             """;
         return ConfigurationFactory.ParseString(derived).WithFallback(config);
     }

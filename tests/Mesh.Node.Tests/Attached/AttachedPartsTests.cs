@@ -27,7 +27,7 @@ public sealed class AttachedPartsTests
         var member = Settings("").Attached;
         Assert.False(member.IsHost);
         Assert.False(member.Serve);
-        Assert.Equal(TimeSpan.FromSeconds(10), member.KeepAlive);
+        Assert.Equal(TimeSpan.FromSeconds(30), member.KeepAlive);
 
         var host = Settings("mesh.attach = [\"10.0.0.1:4710\", \"akka.tcp://mesh@10.0.0.2:4710\"]").Attached;
         Assert.True(host.IsHost);
