@@ -14,6 +14,13 @@ public sealed record AttachedSettings(string[] Contacts, bool Serve, TimeSpan Ke
 {
     public static readonly AttachedSettings Default = new([], false, TimeSpan.FromSeconds(30));
 
+    /// <summary>
+    /// The Akka role of a core peer: the receptionist and Akka's pub-sub it brings run among these
+    /// members only (<c>akka.cluster.client.receptionist.role</c>, <c>akka.cluster.pub-sub.role</c>),
+    /// so members that serve no hosts get no pub-sub gossip, and hosts are never sent to them.
+    /// </summary>
+    public const string CoreRole = "mesh-core";
+
     /// <summary>This node is an attached host, not a member.</summary>
     public bool IsHost => Contacts.Length > 0;
 

@@ -54,6 +54,8 @@ public static class NodeConfig
     public static Config ForAkka(NodeSettings settings, Config config, byte[]? publicKey = null)
     {
         var roles = Membership.NodeRoles.Encode(settings.Name, settings.Roles, settings.Labels, publicKey);
+        // Akka's receptionist and its pub-sub run on (and gossip among) the members with this role only.
+        if (settings.Attached.Serve) roles = roles.Append(AttachedSettings.CoreRole);
         var derived = $$"""
             akka.remote.dot-netty.tcp.hostname = {{Hocon(settings.Host)}}
             akka.remote.dot-netty.tcp.port = {{settings.Port}}
