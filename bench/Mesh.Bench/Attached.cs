@@ -28,6 +28,7 @@ public sealed class AttachedResult(int peers, int hosts, bool simulated, int pro
     public double BodyMs { get; set; } = double.NaN;
     public double BodyServedMiB { get; set; } = double.NaN;
     public double BodyOriginShare { get; set; } = double.NaN;
+    public int BodyMiB { get; set; } = 1;
     public List<double> BodyStatusMs { get; } = [];
     public int UnreachableMarks { get; set; }
     public IReadOnlyList<(string Line, int Count)> Warnings { get; set; } = [];
@@ -39,12 +40,13 @@ public sealed class AttachedResult(int peers, int hosts, bool simulated, int pro
 /// processes, or simulated ones (<c>mesh-hostsim</c>: the product's own link and content fetcher,
 /// many hosts per process, no resource applied). Per fleet: until every host is attached; idle
 /// CPU and RSS of the peers and the hosts; push → applied on every host (by the hosts' report
-/// times); one more host configured; a 1 MiB body to every host at once (bytes served by each
+/// times); one more host configured; a body (1 MiB, `--attached-body`) to every host at once (bytes served by each
 /// peer, <c>mesh status</c> meanwhile). On loopback.
 /// </summary>
 public static class Attached
 {
-    public sealed record Options(int Peers, int[] Real, int[] Simulated, int Processes, int Revisions, int SettleSeconds, int IdleSeconds, string HostSim);
+    public sealed record Options(int Peers, int[] Real, int[] Simulated, int Processes, int Revisions, int SettleSeconds, int IdleSeconds, string HostSim,
+        int BodyMiB = 1);
 
     public const string Manifest = "bench-attached";
     public const string BodyManifest = "bench-attached-body";
@@ -149,8 +151,8 @@ public static class Attached
                 result.JoinConfiguredMs = (report.Time - started).TotalMilliseconds;
             }
 
-            Log($"attached: {result.Hosts}: a 1 MiB body to every host at once");
-            await BodyAsync(mesh, peers, feed, result, dir, cancel);
+            Log($"attached: {result.Hosts}: a {options.BodyMiB} MiB body to every host at once");
+            await BodyAsync(mesh, peers, feed, result, dir, options.BodyMiB, cancel);
         }
         finally
         {
@@ -190,15 +192,15 @@ public static class Attached
     }
 
     /// <summary>
-    /// A 1 MiB file to every host at once: until every host applied it; the bytes each peer served
+    /// A file of <paramref name="mib"/> MiB to every host at once: until every host applied it; the bytes each peer served
     /// meanwhile (<c>mesh_content_served_bytes_total</c>) and the pushing peer's share; a cold
     /// <c>mesh status</c> against the pushing peer over and over while it spreads.
     /// </summary>
-    private static async Task BodyAsync(BenchMesh mesh, NodeProcess[] peers, ReportFeed feed, AttachedResult result, string dir, CancellationToken cancel)
+    private static async Task BodyAsync(BenchMesh mesh, NodeProcess[] peers, ReportFeed feed, AttachedResult result, string dir, int mib, CancellationToken cancel)
     {
         var before = await Task.WhenAll(peers.Select(Scale.ServedBytesAsync));
         var body = new StringBuilder();
-        for (var i = 0; body.Length < 1024 * 1024; i++) body.Append(i.ToString("0000000")).Append(new string('x', 92)).Append("\n      ");
+        for (var i = 0; body.Length < mib * 1024 * 1024; i++) body.Append(i.ToString("0000000")).Append(new string('x', 92)).Append("\n      ");
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var cli = new List<string> { "--api", peers[0].Api };
         var probe = Task.Run(async () =>
@@ -221,6 +223,7 @@ public static class Attached
         var spread = Stopwatch.StartNew();
         try
         {
+            result.BodyMiB = mib;
             await PushAndCollectAsync(mesh, peers[0], feed, result, 0, counted: false, cancel, BodyManifest, body.ToString().TrimEnd());
             result.BodyMs = spread.Elapsed.TotalMilliseconds;
         }
@@ -271,7 +274,7 @@ public static class Attached
         Row("RSS per core peer, median (MiB)", r => Median(r.PeerIdle.Select(i => i.RssMiB)), 1);
         Row("idle CPU per host, median (% of one core)", r => Median(r.HostIdle.Select(i => i.CpuPercent)), 3);
         Row("RSS per host, median (MiB)", r => Median(r.HostIdle.Select(i => i.RssMiB)), 1);
-        Row("1 MiB body to every host: until all applied (ms)", r => r.BodyMs);
+        Row($"{measured.FirstOrDefault()?.BodyMiB ?? 1} MiB body to every host: until all applied (ms)", r => r.BodyMs);
         Row("… content served by the peers (MiB)", r => r.BodyServedMiB, 1);
         Row("… of it served by the pushing peer (%)", r => 100 * r.BodyOriginShare, 1);
         Row("… `mesh status` against the pushing peer meanwhile, max (ms)", r => r.BodyStatusMs.DefaultIfEmpty(double.NaN).Max());

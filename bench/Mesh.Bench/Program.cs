@@ -52,6 +52,7 @@ var attachedRealOption = Sizes("--attached-real", "fleets of mesh-node --attach 
 var attachedSimulatedOption = Sizes("--attached-simulated", "fleets of simulated hosts in the attached figure (default 250,500,1000; none: skip)", none: true);
 var attachedProcessesOption = Count("--attached-processes", "mesh-hostsim processes the simulated hosts are spread over", 4);
 var attachedRevisionsOption = Count("--attached-revisions", "counted revisions per fleet in the attached figure (after one uncounted)", 10);
+var attachedBodyOption = Count("--attached-body", "size of the body pushed to every host at once in the attached figure, MiB", 1, "MIB");
 var hostSimOption = new Option<string?>("--hostsim") { Description = "the mesh-hostsim binary (default: its Release build in bench/Mesh.HostSim)", HelpName = "PATH" };
 var nodeConfigOption = new Option<string[]>("--node-config")
 {
@@ -65,7 +66,7 @@ var root = new RootCommand("mesh-bench: real mesh-node processes on loopback (on
     restartManifestsOption, restartFilesOption, restartRunsOption, datadirRevisionsOption, datadirManifestsOption, nodeConfigOption,
     rolloutNodesOption, rolloutBatchesOption, rolloutRunsOption, ackSamplesOption,
     scaleNodesOption, scaleRevisionsOption, scaleIdleOption, scaleSettleOption, statusRunsOption, loopbackOption, plotsOption,
-    attachedPeersOption, attachedRealOption, attachedSimulatedOption, attachedProcessesOption, attachedRevisionsOption, hostSimOption,
+    attachedPeersOption, attachedRealOption, attachedSimulatedOption, attachedProcessesOption, attachedRevisionsOption, attachedBodyOption, hostSimOption,
 };
 // Only what the bench measures: no --version.
 root.Options.Remove(root.Options.OfType<VersionOption>().Single());
@@ -251,7 +252,8 @@ try
             ?? Path.Combine(Mesh.EndToEnd.Tests.Binaries.RepoRoot, "bench", "Mesh.HostSim", "bin", "Release", "net10.0", "mesh-hostsim");
         if (simulated.Length > 0 && !File.Exists(hostSim)) return Refuse([$"{hostSim} does not exist: build bench/Mesh.HostSim -c Release, or give --hostsim"]);
         var options = new Attached.Options(parse.GetValue(attachedPeersOption), real, simulated, parse.GetValue(attachedProcessesOption),
-            parse.GetValue(attachedRevisionsOption), parse.GetValue(scaleSettleOption), parse.GetValue(scaleIdleOption), hostSim);
+            parse.GetValue(attachedRevisionsOption), parse.GetValue(scaleSettleOption), parse.GetValue(scaleIdleOption), hostSim,
+            parse.GetValue(attachedBodyOption));
         var results = await Attached.RunAsync(Path.Combine(workDir, "attached"), options, cancel.Token);
         Console.WriteLine($"## Hosts attached to a core of {options.Peers} peers (loopback)");
         Console.WriteLine();
