@@ -202,24 +202,7 @@ public static class Attached
         var body = new StringBuilder();
         for (var i = 0; body.Length < mib * 1024 * 1024; i++) body.Append(i.ToString("0000000")).Append(new string('x', 92)).Append("\n      ");
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var cli = new List<string> { "--api", peers[0].Api };
-        var probe = Task.Run(async () =>
-        {
-            while (!done.IsCancellationRequested)
-            {
-                var clock = Stopwatch.StartNew();
-                await MeshCli.RunInAsync(null, dir, [.. cli, "status", BodyManifest]);
-                result.BodyStatusMs.Add(clock.Elapsed.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(200, done.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        });
+        var probe = Scale.ProbeStatusAsync(dir, ["--api", peers[0].Api, "status", BodyManifest], result.BodyStatusMs, done.Token);
         var spread = Stopwatch.StartNew();
         try
         {

@@ -179,23 +179,7 @@ public static class Scale
         var yaml = new StringBuilder($"manifest: {HerdManifest}\nresources:\n  - id: blob\n    type: file\n    path: /bench-herd.txt\n    content: |\n");
         for (var i = 0; yaml.Length < 10 * 1024 * 1024; i++) yaml.Append("      ").Append(i.ToString("0000000")).Append(' ').Append(line).Append('\n');
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var probe = Task.Run(async () =>
-        {
-            while (!done.IsCancellationRequested)
-            {
-                var clock = Stopwatch.StartNew();
-                await MeshCli.RunInAsync(null, dir, [.. cli, "status", HerdManifest]);
-                result.HerdStatusMs.Add(clock.Elapsed.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(200, done.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        });
+        var probe = ProbeStatusAsync(dir, [.. cli, "status", HerdManifest], result.HerdStatusMs, done.Token);
         var spread = Stopwatch.StartNew();
         try
         {
@@ -217,6 +201,25 @@ public static class Scale
         result.HerdServedMiB = served.Sum() / (1024.0 * 1024);
         result.HerdOriginShare = served.Sum() > 0 ? served[0] / served.Sum() : double.NaN;
     }
+
+    /// <summary>A cold <c>mesh</c> command (<paramref name="args"/>) over and over, 200 ms apart, until <paramref name="stop"/>: each run's wall time into <paramref name="times"/>.</summary>
+    public static Task ProbeStatusAsync(string dir, string[] args, List<double> times, CancellationToken stop) => Task.Run(async () =>
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var clock = Stopwatch.StartNew();
+            await MeshCli.RunInAsync(null, dir, args);
+            times.Add(clock.Elapsed.TotalMilliseconds);
+            try
+            {
+                await Task.Delay(200, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    });
 
     /// <summary>The node's <c>mesh_content_served_bytes_total</c>.</summary>
     public static async Task<double> ServedBytesAsync(NodeProcess node)

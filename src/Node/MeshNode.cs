@@ -109,16 +109,7 @@ public sealed class MeshNode : IAsyncDisposable
 
         system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics, Fetcher, settings.Name, settings.FetchTimeout * 0.8), ContentServer.Name);
         _events = system.ActorOf(EventHub.Props(Store, topics), EventHub.Name);
-        var context = new ApplyContext(settings.Root)
-        {
-            Facts = FleetView.Self,
-            Fleet = FleetView,
-            Content = Content,
-            BackupDir = Path.Combine(settings.DataDir, "backups"),
-            BackupCount = settings.Backups,
-            Refreshes = new PendingRefreshes(Path.Combine(settings.DataDir, "refresh")),
-            Key = key,
-        };
+        var context = ApplyContextOf(settings, FleetView, Content, key);
         var setup = new ConvergerSetup(
             Identity, context, loader, Store, Audit, ApplyEngine.Default(), Clock, settings.Announce,
             FetchBackoff.Until(settings.FetchDeadline), settings.WatchPaths, live, new ConvergeProgress(), Metrics, topics);
@@ -154,6 +145,18 @@ public sealed class MeshNode : IAsyncDisposable
             t => system.Log.Info("index not read from a majority on joining ({0}); gossip brings it", t.Exception?.GetBaseException().Message),
             TaskContinuationOptions.OnlyOnFaulted));
     }
+
+    /// <summary>Where and how this node's applies run: its root, facts and fleet, content store, backups, pending refreshes, key (a member's and an attached host's alike).</summary>
+    public static ApplyContext ApplyContextOf(NodeSettings settings, FleetView fleet, ContentStore content, NodeKey key) => new(settings.Root)
+    {
+        Facts = fleet.Self,
+        Fleet = fleet,
+        Content = content,
+        BackupDir = Path.Combine(settings.DataDir, "backups"),
+        BackupCount = settings.Backups,
+        Refreshes = new PendingRefreshes(Path.Combine(settings.DataDir, "refresh")),
+        Key = key,
+    };
 
     /// <summary>How long the index read on joining may take (<see cref="Cluster.RegisterOnMemberUp"/> above).</summary>
     private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(3);

@@ -95,10 +95,19 @@ command.SetAction(async (parse, _) =>
     // An attached host: no membership, no control API, no reloads (docs/SCALING.md).
     if (config.GetStringList("mesh.attach").Count > 0)
     {
+        using var hostNotify = SystemdNotify.FromEnvironment();
+        using var hostFootprint = Footprint.Start();
         var detach = new TaskCompletionSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; detach.TrySetResult(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; detach.TrySetResult(); });
-        return await Mesh.Node.Attached.AttachedLifetime.RunAsync(config, detach.Task, output, error);
+        // systemctl reload must not end it (SIGHUP's default): an attached host reloads nothing yet.
+        Reloader.ListenForHangup();
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+        {
+            c.Cancel = true;
+            output.WriteLine("mesh-node: reload ignored: an attached host takes its configuration at start; restart it to apply a change");
+        });
+        return await Mesh.Node.Attached.AttachedLifetime.RunAsync(config, detach.Task, output, error, hostNotify);
     }
 
     using var systemd = SystemdNotify.FromEnvironment();

@@ -198,14 +198,14 @@ public sealed class NodeProcess : IAsyncDisposable
     /// </summary>
     /// <param name="contacts">the core peers' cluster addresses (<see cref="ClusterAddress"/>) or HOST:PORT</param>
     public static Task<NodeProcess> StartAttachedAsync(string name, string workDir, IEnumerable<string> contacts, string[]? roles = null,
-        IEnumerable<string>? extraArgs = null, bool waitUntilAttached = true)
+        IEnumerable<string>? extraArgs = null, bool waitUntilAttached = true, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dataDir = Path.Combine(workDir, name);
         var args = new List<string> { "--name", name, "--port", "0", "--data-dir", dataDir };
         foreach (var contact in contacts) args.AddRange(["--attach", contact]);
         foreach (var r in roles ?? []) args.AddRange(["--role", r]);
         args.AddRange(extraArgs ?? []);
-        return LaunchAsync(name, "", dataDir, workDir, null, args, waitUntilAttached);
+        return LaunchAsync(name, "", dataDir, workDir, null, args, waitUntilAttached, environment);
     }
 
     /// <summary>This process is an attached host: it has no control API, and says in its log which peer it is attached to.</summary>
@@ -468,8 +468,8 @@ public sealed class NodeGroup : IAsyncDisposable
 
     /// <summary><see cref="NodeProcess.StartAttachedAsync"/> in this group's directory; the host is kept until disposal.</summary>
     public Task<NodeProcess> StartAttachedAsync(string name, IEnumerable<string> contacts, string[]? roles = null, IEnumerable<string>? extraArgs = null,
-        bool waitUntilAttached = true) =>
-        KeepAsync(NodeProcess.StartAttachedAsync(name, WorkDir, contacts, roles, extraArgs, waitUntilAttached));
+        bool waitUntilAttached = true, IReadOnlyDictionary<string, string>? environment = null) =>
+        KeepAsync(NodeProcess.StartAttachedAsync(name, WorkDir, contacts, roles, extraArgs, waitUntilAttached, environment));
 
     /// <summary><see cref="NodeProcess.StartInNamespaceAsync"/> in this group's directory; the node is kept until disposal.</summary>
     public Task<NodeProcess> StartInNamespaceAsync(string name, string netns, string address, IEnumerable<string> seeds, IEnumerable<string>? extraArgs = null,

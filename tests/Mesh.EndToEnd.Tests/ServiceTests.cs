@@ -88,6 +88,25 @@ public sealed class ServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_attached_host_tells_systemd_it_is_ready_once_started_outlives_a_reload_and_says_it_stops()
+    {
+        using var systemd = new NotifySocket();
+        var core = await _nodes.StartAsync("core", extraArgs: ["--serve-attached"]);
+
+        var host = await _nodes.StartAttachedAsync("host1", [core.ClusterAddress], environment: new Dictionary<string, string> { ["NOTIFY_SOCKET"] = systemd.Name });
+
+        await ThreeNodeMesh.Until(() => Task.FromResult(systemd.Got("READY=1")), "READY=1 from the attached host");
+        Assert.Contains(systemd.Received, d => d.Contains("STATUS=attached host; core " + core.ClusterAddress));
+        host.Reload();
+        await ThreeNodeMesh.Until(() => Task.FromResult(host.Log.Contains("reload ignored: an attached host takes its configuration at start")),
+            "the host says a reload changes nothing");
+        Assert.False(host.HasExited);
+        Assert.Equal(0, await host.StopAsync());
+        Assert.True(systemd.Got("STOPPING=1"), string.Join(" | ", systemd.Received));
+        Assert.Contains("mesh-node host1: detaching", host.Log);
+    }
+
+    [Fact]
     public async Task Sighup_reloads_the_trust_list_from_the_configuration_file_and_a_broken_file_changes_nothing()
     {
         var config = _nodes.Write("node.hocon", "akka.loglevel = INFO\n");

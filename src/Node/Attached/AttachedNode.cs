@@ -55,16 +55,7 @@ public sealed class AttachedNode : IAsyncDisposable
             Relays: ServesOthers(settings))), AttachedLink.Name);
         // Other hosts under this one in a body's relay tree pull from here, as members do from each other.
         system.ActorOf(ContentServer.Props(content, ContentServer.MaxChunk, metrics, fetcher, settings.Name, settings.FetchTimeout * 0.8), ContentServer.Name);
-        var context = new ApplyContext(settings.Root)
-        {
-            Facts = fleet.Self,
-            Fleet = fleet,
-            Content = content,
-            BackupDir = Path.Combine(settings.DataDir, "backups"),
-            BackupCount = settings.Backups,
-            Refreshes = new PendingRefreshes(Path.Combine(settings.DataDir, "refresh")),
-            Key = key,
-        };
+        var context = MeshNode.ApplyContextOf(settings, fleet, content, key);
         var setup = new ConvergerSetup(identity, context, loader, new PeerStore(link), Audit, ApplyEngine.Default(), clock, settings.Announce,
             FetchBackoff.Until(settings.FetchDeadline), settings.WatchPaths, live, new ConvergeProgress(), metrics, link);
         system.ActorOf(Converger.Props(setup), Converger.Name);
