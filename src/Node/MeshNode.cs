@@ -107,7 +107,7 @@ public sealed class MeshNode : IAsyncDisposable
         Blobs = new BlobCollector(settings.Name, Store, Content, Audit, system.Log);
         Tasks = new Operations.Tasks(settings, live, Cluster, Store, Clock, Audit, new FleetRequest(system, Cluster), FleetView);
 
-        system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics, Fetcher, settings.Name, settings.FetchTimeout * 0.8), ContentServer.Name);
+        system.ActorOf(ContentServer.Props(Content, ContentServer.MaxChunk, Metrics, Fetcher, settings.Name, settings.FetchTimeout * 0.8, Cluster), ContentServer.Name);
         _events = system.ActorOf(EventHub.Props(Store, topics), EventHub.Name);
         var context = ApplyContextOf(settings, FleetView, Content, key);
         var setup = new ConvergerSetup(

@@ -6,6 +6,7 @@ using Mesh.Node.Content;
 using Mesh.Node.Facts;
 using Mesh.Node.Membership;
 using Mesh.Node.Replication;
+using Mesh.Protocol.Manifests;
 using Mesh.Protocol.Wire;
 
 namespace Mesh.Node.Attached;
@@ -121,7 +122,7 @@ public sealed class AttachedHosts : ReceiveActor, IWithTimers
         }
         var known = _hosts.TryGetValue(attach.Name, out var host) && host.Client.Equals(Sender);
         if (!known) _log.Info("attached host {0} {1}", attach.Name, host is null ? "attached here" : "attached here again");
-        _hosts[attach.Name] = new Host(attach.Name, attach.Identity, attach.Address, attach.Relays, Sender, now);
+        _hosts[attach.Name] = new Host(attach.Name, attach.Identity, NodeRoles.Decode(attach.Identity, attach.Name), attach.Address, attach.Relays, Sender, now);
         // The registry names this peer: written when the host is new here, or the entry is missing or names another peer.
         if (!_registry.TryGetValue(attach.Name, out var entry) || entry.Peer != _setup.Self || entry.Address != attach.Address
             || !entry.Identity.SequenceEqual(attach.Identity))
@@ -198,7 +199,7 @@ public sealed class AttachedHosts : ReceiveActor, IWithTimers
 
     /// <summary>Whether a head may target a host: a target that reads facts is matched on the host alone.</summary>
     private static bool Targets(RevisionRecord head, Host host) =>
-        head.Target.ReadsFacts || head.Target.Matches(NodeRoles.Decode(host.Identity, host.Name), null);
+        head.Target.ReadsFacts || head.Target.Matches(host.Decoded, null);
 
     private bool TakeHead(RevisionRecord record)
     {
@@ -223,7 +224,9 @@ public sealed class AttachedHosts : ReceiveActor, IWithTimers
         return true;
     }
 
-    private sealed record Host(string Name, string[] Identity, string Address, bool Relays, IActorRef Client, DateTime Seen);
+    /// <param name="Identity">as the host sent it (and the registry holds it)</param>
+    /// <param name="Decoded">the same, as targets match it: decoded once, not for every head and host</param>
+    private sealed record Host(string Name, string[] Identity, NodeIdentity Decoded, string Address, bool Relays, IActorRef Client, DateTime Seen);
 
     private sealed class Sweep
     {

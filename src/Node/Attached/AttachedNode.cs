@@ -28,14 +28,12 @@ public sealed class AttachedNode : IAsyncDisposable
     public NodeSettings Settings { get; }
     public ActorSystem System { get; }
     public AttachedStatus Status { get; }
-    public NodeTls? Tls { get; }
     public AuditLog Audit { get; }
 
-    private AttachedNode(NodeSettings settings, LiveSettings live, ActorSystem system, NodeKey key, NodeTls? tls)
+    private AttachedNode(NodeSettings settings, LiveSettings live, ActorSystem system, NodeKey key)
     {
         Settings = settings;
         System = system;
-        Tls = tls;
         Status = new AttachedStatus();
         var identity = new NodeIdentity(settings.Name, settings.Roles.ToHashSet(StringComparer.Ordinal), settings.Labels);
         var shift = (long)settings.Clock.Offset.TotalMilliseconds;
@@ -54,7 +52,7 @@ public sealed class AttachedNode : IAsyncDisposable
             settings.Attached.Contacts, settings.Attached.KeepAlive, new HeadsFile(Path.Combine(settings.DataDir, "attached", "heads.json")), Status,
             Relays: ServesOthers(settings))), AttachedLink.Name);
         // Other hosts under this one in a body's relay tree pull from here, as members do from each other.
-        system.ActorOf(ContentServer.Props(content, ContentServer.MaxChunk, metrics, fetcher, settings.Name, settings.FetchTimeout * 0.8), ContentServer.Name);
+        system.ActorOf(ContentServer.Props(content, ContentServer.MaxChunk, metrics, fetcher, settings.Name, settings.FetchTimeout * 0.8, cluster: null), ContentServer.Name);
         var context = MeshNode.ApplyContextOf(settings, fleet, content, key);
         var setup = new ConvergerSetup(identity, context, loader, new PeerStore(link), Audit, ApplyEngine.Default(), clock, settings.Announce,
             FetchBackoff.Until(settings.FetchDeadline), settings.WatchPaths, live, new ConvergeProgress(), metrics, link);
@@ -87,7 +85,7 @@ public sealed class AttachedNode : IAsyncDisposable
         system.EventStream.SetLogLevel(live.Current.LogLevel);
         try
         {
-            return new AttachedNode(settings, live, system, key, tls);
+            return new AttachedNode(settings, live, system, key);
         }
         catch
         {

@@ -56,10 +56,7 @@ public static class NodeConfig
         var roles = Membership.NodeRoles.Encode(settings.Name, settings.Roles, settings.Labels, publicKey);
         // Akka's receptionist and its pub-sub run on (and gossip among) the members with this role only.
         if (settings.Attached.Serve) roles = roles.Append(AttachedSettings.CoreRole);
-        var derived = $$"""
-            akka.remote.dot-netty.tcp.hostname = {{Hocon(settings.Host)}}
-            akka.remote.dot-netty.tcp.port = {{settings.Port}}
-            akka.remote.dot-netty.tcp.public-hostname = {{Hocon(settings.PublicHost.Length > 0 ? settings.PublicHost : settings.Host)}}
+        var derived = Transport(settings) + $$"""
             akka.cluster.roles = [{{string.Join(", ", roles.Select(Hocon))}}]
             akka.cluster.distributed-data.durable.mesh.dir = {{Hocon(Path.Combine(settings.DataDir, "ddata"))}}
             akka.cluster.client.receptionist.response-tunnel-receive-timeout = {{(long)Math.Max(100_000, 3.5 * settings.Attached.KeepAlive.TotalMilliseconds)}}ms
@@ -74,17 +71,22 @@ public static class NodeConfig
     /// </summary>
     public static Config ForAttachedHost(NodeSettings settings, Config config)
     {
-        var derived = $$"""
+        var derived = Transport(settings) + $$"""
             akka.actor.provider = remote
-            akka.remote.dot-netty.tcp.hostname = {{Hocon(settings.Host)}}
-            akka.remote.dot-netty.tcp.port = {{settings.Port}}
-            akka.remote.dot-netty.tcp.public-hostname = {{Hocon(settings.PublicHost.Length > 0 ? settings.PublicHost : settings.Host)}}
             akka.cluster.client.initial-contacts = [{{string.Join(", ", settings.Attached.Contacts.Select(c => Hocon(c + "/system/receptionist")))}}]
             """;
         // The client's messages reach the receptionist as Akka pub-sub's Send: its serializer, as on the peers.
         return ConfigurationFactory.ParseString(derived).WithFallback(config)
             .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig());
     }
+
+    /// <summary>Where the node listens and what address it gives its peers: a member's and an attached host's alike.</summary>
+    private static string Transport(NodeSettings settings) => $"""
+        akka.remote.dot-netty.tcp.hostname = {Hocon(settings.Host)}
+        akka.remote.dot-netty.tcp.port = {settings.Port}
+        akka.remote.dot-netty.tcp.public-hostname = {Hocon(settings.PublicHost.Length > 0 ? settings.PublicHost : settings.Host)}
+
+        """;
 
     private static string Hocon(object value) => value switch
     {

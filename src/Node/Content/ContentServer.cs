@@ -19,7 +19,8 @@ public sealed class ContentServer : ReceiveActor
     public const int MaxChunk = 120_000;
 
     /// <param name="partialWait">how long a chunk of a blob this node is still pulling may wait for its bytes (below the askers' fetch timeout)</param>
-    public ContentServer(ContentStore store, int maxChunk, MeshMetrics metrics, ContentFetcher fetcher, string node, TimeSpan partialWait)
+    /// <param name="cluster">the member's cluster, whose members ask it to hold bodies; null on an attached host</param>
+    public ContentServer(ContentStore store, int maxChunk, MeshMetrics metrics, ContentFetcher fetcher, string node, TimeSpan partialWait, Cluster? cluster)
     {
         Receive<FetchChunk>(request =>
         {
@@ -36,11 +37,7 @@ public sealed class ContentServer : ReceiveActor
                 PartialAsync(request.Hash, request.Offset, length).PipeTo(Sender);
         });
         // Members hold a push's body for each other; an attached host (no cluster) only serves what it has.
-        if (((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider)
-        {
-            var cluster = Cluster.Get(Context.System);
-            Receive<HoldContent>(request => HoldAsync(request, fetcher, cluster, node).PipeTo(Sender));
-        }
+        if (cluster is not null) Receive<HoldContent>(request => HoldAsync(request, fetcher, cluster, node).PipeTo(Sender));
 
         async Task<object> PartialAsync(string hash, long offset, int length)
         {
@@ -80,6 +77,6 @@ public sealed class ContentServer : ReceiveActor
         }
     }
 
-    public static Props Props(ContentStore store, int maxChunk, MeshMetrics metrics, ContentFetcher fetcher, string node, TimeSpan partialWait) =>
-        Akka.Actor.Props.Create(() => new ContentServer(store, maxChunk, metrics, fetcher, node, partialWait));
+    public static Props Props(ContentStore store, int maxChunk, MeshMetrics metrics, ContentFetcher fetcher, string node, TimeSpan partialWait, Cluster? cluster) =>
+        Akka.Actor.Props.Create(() => new ContentServer(store, maxChunk, metrics, fetcher, node, partialWait, cluster));
 }
